@@ -1,0 +1,190 @@
+"""Users, passwords and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from linktracker.auth.models import ROLES, ApiToken, User
+from linktracker.db import utcnow
+from linktracker.employees.models import Employee
+from linktracker.errors import Conflict, InvalidInput, NotFound
+
+MIN_PASSWORD = 10
+TOKEN_PREFIX = "lt_"
+LOCK_AFTER = 5
+LOCK_FOR = timedelta(minutes=15)
+# Checked against when the email is unknown, so a miss costs as much time as a hit.
+_DUMMY_HASH = generate_password_hash("not-a-real-password-" + secrets.token_hex(8))
+
+
+def hash_password(password: str) -> str:
+    """A scrypt hash of the password (werkzeug's default KDF)."""
+    return generate_password_hash(password, method="scrypt")
+
+
+def _check_password_strength(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise InvalidInput(
+            f"Passwords need at least {MIN_PASSWORD} characters.",
+            {"password": f"At least {MIN_PASSWORD} characters."},
+        )
+
+
+def create_user(session: Session, email: str, role: str, password: str | None = None) -> User:
+    """Create a user; employees are linked to (or create) their Employee by email."""
+    email = email.strip().lower()
+    if role not in ROLES:
+        raise InvalidInput(f"Role must be one of {', '.join(ROLES)}.", {"role": "Unknown role."})
+    if "@" not in email:
+        raise InvalidInput(f"'{email}' is not an email address.", {"email": "Invalid email."})
+    if session.scalar(select(User.id).where(User.email == email)):
+        raise Conflict(f"A user with email {email} already exists.", {"email": "Taken."})
+    if password is not None:
+        _check_password_strength(password)
+    employee_id = session.scalar(select(Employee.id).where(func.lower(Employee.email) == email))
+    user = User(
+        email=email,
+        role=role,
+        password_hash=hash_password(password) if password else None,
+        employee_id=employee_id,
+        active=True,
+    )
+    session.add(user)
+    session.commit()
+    return user
+
+
+def set_password(session: Session, user_id: int, password: str) -> User:
+    """Set a new password and end every existing session of that user."""
+    _check_password_strength(password)
+    user = get_user(session, user_id)
+    user.password_hash = hash_password(password)
+    user.session_version += 1
+    user.failed_logins = 0
+    user.locked_until = None
+    session.commit()
+    return user
+
+
+def get_user(session: Session, user_id: int) -> User:
+    """The user with this id, or NotFound."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"No user with id {user_id}.")
+    return user
+
+
+def find_user_by_email(session: Session, email: str) -> User | None:
+    """The user with this email, if any."""
+    return session.scalar(select(User).where(User.email == email.strip().lower()))
+
+
+class LoginFailed(Exception):
+    """Wrong email or password, or locked; the message never says which."""
+
+
+def authenticate(session: Session, email: str, password: str, now: datetime | None = None) -> User:
+    """The user whose credentials these are; LoginFailed with a neutral message otherwise."""
+    now = now or utcnow()
+    user = find_user_by_email(session, email)
+    if user is None or not user.password_hash or not user.active:
+        check_password_hash(_DUMMY_HASH, password)
+        raise LoginFailed("Wrong email or password.")
+    if user.locked_until is not None and user.locked_until > now:
+        check_password_hash(_DUMMY_HASH, password)
+        raise LoginFailed("Wrong email or password.")
+    if not check_password_hash(user.password_hash, password):
+        user.failed_logins += 1
+        if user.failed_logins >= LOCK_AFTER:
+            user.locked_until = now + LOCK_FOR
+            user.failed_logins = 0
+        session.commit()
+        raise LoginFailed("Wrong email or password.")
+    user.failed_logins = 0
+    user.last_login_at = now
+    if user.employee_id is not None:
+        employee = session.get(Employee, user.employee_id)
+        if employee is not None and employee.joined_at is None:
+            employee.joined_at = now
+    session.commit()
+    return user
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str
+    record: ApiToken
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(
+    session: Session, email: str, name: str = "", role: str | None = None
+) -> IssuedToken:
+    """Issue an API token for a user; only its hash is stored, the token is shown once."""
+    user = find_user_by_email(session, email)
+    if user is None:
+        raise NotFound(f"No user with email {email}.", {"email": "Unknown user."})
+    scope = role or user.role
+    if scope not in ROLES or ROLES.index(scope) < ROLES.index(user.role):
+        raise InvalidInput(
+            f"A token can carry the user's role ({user.role}) or a lesser one.",
+            {"role": "Not allowed."},
+        )
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    record = ApiToken(
+        user_id=user.id, name=name, prefix=token[:10], token_hash=_digest(token), role=scope
+    )
+    session.add(record)
+    session.commit()
+    return IssuedToken(token, record)
+
+
+@dataclass(frozen=True)
+class TokenIdentity:
+    user_id: int
+    role: str
+    employee_id: int | None
+    token_id: int
+
+
+def identify_token(session: Session, token: str) -> TokenIdentity | None:
+    """Who a bearer token belongs to, or None when unknown, revoked or its user inactive."""
+    digest = _digest(token)
+    record = session.scalar(select(ApiToken).where(ApiToken.token_hash == digest))
+    if record is None or record.revoked_at is not None:
+        return None
+    # The lookup is by hash already; compare again in constant time as defence in depth.
+    if not hmac.compare_digest(record.token_hash, digest):
+        return None
+    user = session.get(User, record.user_id)
+    if user is None or not user.active:
+        return None
+    record.last_used_at = utcnow()
+    session.commit()
+    return TokenIdentity(user.id, record.role, user.employee_id, record.id)
+
+
+def revoke_token(session: Session, token_id: int) -> ApiToken:
+    """Revoke a token; it stops working at once."""
+    record = session.get(ApiToken, token_id)
+    if record is None:
+        raise NotFound(f"No token with id {token_id}.")
+    record.revoked_at = record.revoked_at or utcnow()
+    session.commit()
+    return record
+
+
+def list_users(session: Session) -> list[User]:
+    """All users by email."""
+    return list(session.scalars(select(User).order_by(User.email)))

@@ -1,0 +1,39 @@
+"""One row per request to a short link, written once and never updated."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from linktracker.db import Base, BigId, UTCDateTime
+
+
+class Click(Base):
+    __tablename__ = "clicks"
+    __table_args__ = (
+        Index("ix_clicks_employee_created", "employee_id", "created_at"),
+        Index("ix_clicks_campaign_created", "campaign_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    click_id: Mapped[str] = mapped_column(String(40), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    link_id: Mapped[int] = mapped_column(ForeignKey("links.id"), index=True)
+    # Denormalised from the link so reports aggregate without joins.
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id"))
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    channel: Mapped[str] = mapped_column(String(40))
+    method: Mapped[str] = mapped_column(String(8), default="GET")
+    referrer: Mapped[str | None] = mapped_column(Text)
+    referrer_host: Mapped[str | None] = mapped_column(String(255))
+    referrer_channel: Mapped[str | None] = mapped_column(String(40))
+    browser: Mapped[str | None] = mapped_column(String(80))
+    os: Mapped[str | None] = mapped_column(String(80))
+    device_type: Mapped[str] = mapped_column(String(10), default="other")
+    is_bot: Mapped[bool] = mapped_column(Boolean, default=False)
+    bot_name: Mapped[str | None] = mapped_column(String(120))
+    is_preview: Mapped[bool] = mapped_column(Boolean, default=False)
+    visitor_hash: Mapped[str] = mapped_column(String(64))
+    country: Mapped[str | None] = mapped_column(String(2))

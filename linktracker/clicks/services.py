@@ -1,0 +1,95 @@
+"""Recording clicks and counting them per link."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, case, func, insert, select
+from sqlalchemy.orm import Session
+
+from linktracker.clicks.bots import classify_user_agent
+from linktracker.clicks.models import Click
+from linktracker.clicks.referrers import referrer_channel, referrer_host
+from linktracker.clicks.visitor import Visitor, new_click_id, visitor_hash
+from linktracker.links.services import LinkTarget
+
+_INSERT = insert(Click)
+MAX_REFERRER = 2000
+
+
+def click_row(
+    target: LinkTarget, visitor: Visitor, *, secret: bytes, now: datetime, click_id: str
+) -> dict[str, Any]:
+    """The Click row for one request: everything derived, nothing raw about the person."""
+    verdict = classify_user_agent(visitor.user_agent)
+    host = referrer_host(visitor.referrer)
+    is_head = visitor.method == "HEAD"
+    return {
+        "click_id": click_id,
+        "created_at": now,
+        "link_id": target.id,
+        "employee_id": target.employee_id,
+        "campaign_id": target.campaign_id,
+        "channel": target.channel,
+        "method": visitor.method,
+        "referrer": visitor.referrer[:MAX_REFERRER] if visitor.referrer else None,
+        "referrer_host": host,
+        "referrer_channel": referrer_channel(host),
+        "browser": verdict.browser,
+        "os": verdict.os,
+        "device_type": verdict.device_type,
+        "is_bot": verdict.is_bot,
+        "bot_name": verdict.bot_name,
+        # A HEAD request never shows a page to a person: link checkers and unfurlers use it.
+        "is_preview": verdict.is_preview or is_head,
+        "visitor_hash": visitor_hash(secret, now.date(), visitor.ip, visitor.user_agent),
+        "country": visitor.country,
+    }
+
+
+def record_click(
+    connection: Connection,
+    target: LinkTarget,
+    visitor: Visitor,
+    *,
+    secret: bytes,
+    now: datetime,
+    click_id: str | None = None,
+) -> dict[str, Any]:
+    """Insert one Click row and return it (the caller owns the transaction)."""
+    row = click_row(target, visitor, secret=secret, now=now, click_id=click_id or new_click_id())
+    connection.execute(_INSERT, row)
+    return row
+
+
+def insert_click_rows(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    """Insert already-built click rows (the spool replays through this)."""
+    if rows:
+        connection.execute(_INSERT, rows)
+
+
+@dataclass(frozen=True)
+class LinkClickCounts:
+    clicks: int
+    bot_clicks: int
+    preview_clicks: int
+    unique_visitors: int
+
+
+def count_link_clicks(session: Session, link_id: int) -> LinkClickCounts:
+    """Human clicks, bot and preview requests, and daily unique visitors of one link."""
+    human = ~Click.is_bot & ~Click.is_preview
+    row = session.execute(
+        select(
+            func.count(case((human, 1))),
+            func.count(case((Click.is_bot & ~Click.is_preview, 1))),
+            func.count(case((Click.is_preview, 1))),
+        ).where(Click.link_id == link_id)
+    ).one()
+    # Visitor hashes are per day, so distinct hashes = daily uniques summed (SPEC §3.6).
+    uniques = session.scalar(
+        select(func.count(func.distinct(Click.visitor_hash))).where(Click.link_id == link_id, human)
+    )
+    return LinkClickCounts(row[0], row[1], row[2], int(uniques or 0))

@@ -1,0 +1,84 @@
+"""The request turned into a plain value at the edge, so click logging never sees HTTP."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+# Placeholders CDNs send instead of a country: unknown (Cloudflare XX) and Tor (Cloudflare T1).
+_NO_COUNTRY = frozenset({"XX", "T1"})
+_IPV4_MAPPED = "::ffff:"
+_BLAKE2B_MAX_KEY = 64
+
+
+@dataclass(frozen=True, slots=True)
+class Visitor:
+    ip: str
+    user_agent: str
+    referrer: str | None
+    country: str | None
+    method: str
+    query_string: str
+
+    @classmethod
+    def from_environ(
+        cls, environ: Mapping[str, Any], *, country_header: str | None = None
+    ) -> Visitor:
+        """The visitor of a WSGI request (REMOTE_ADDR is already proxy-corrected by ProxyFix)."""
+        return cls(
+            ip=environ.get("REMOTE_ADDR") or "",
+            user_agent=environ.get("HTTP_USER_AGENT") or "",
+            referrer=environ.get("HTTP_REFERER") or None,
+            country=_country(environ.get(_environ_key(country_header))) if country_header else None,
+            method=environ.get("REQUEST_METHOD") or "GET",
+            # WSGI hands over the raw bytes decoded as latin-1; pass them on untouched so the
+            # redirect forwards exactly what the visitor sent.
+            query_string=environ.get("QUERY_STRING") or "",
+        )
+
+
+@lru_cache(maxsize=16)
+def _environ_key(header: str) -> str:
+    # "CF-IPCountry" arrives as HTTP_CF_IPCOUNTRY; accept the environ spelling as configured too.
+    key = header.strip().upper().replace("-", "_")
+    return key if key.startswith("HTTP_") else "HTTP_" + key
+
+
+def _country(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    code = value.strip().upper()
+    if len(code) != 2 or not code.isascii():
+        return None
+    if not code.isalpha() or code in _NO_COUNTRY:
+        return None
+    return code
+
+
+def visitor_hash(secret: bytes, day: datetime.date, ip: str, user_agent: str) -> str:
+    """Keyed 32-hex-digit hash of (day, IP, user agent): counts uniques without keeping the IP."""
+    if not secret:
+        # Without a key the hash of a day and an IPv4 address could be reversed by brute force.
+        raise ValueError("visitor_hash needs a non-empty secret")
+    if ip.startswith(_IPV4_MAPPED) and "." in ip:
+        ip = ip[len(_IPV4_MAPPED) :]  # the same IPv4 client seen by a dual-stack socket
+    # NUL cannot occur in a date or an address, so the fields cannot run into each other.
+    message = f"{day.isoformat()}\0{ip}\0{user_agent}".encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(message, key=_key(secret), digest_size=16).hexdigest()
+
+
+def _key(secret: bytes) -> bytes:
+    # BLAKE2b takes keys up to 64 bytes; a longer secret is condensed first.
+    if len(secret) <= _BLAKE2B_MAX_KEY:
+        return secret
+    return hashlib.blake2b(secret).digest()
+
+
+def new_click_id() -> str:
+    """A fresh, unguessable, URL-safe click id of 16 characters."""
+    return secrets.token_urlsafe(12)

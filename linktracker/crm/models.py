@@ -1,0 +1,113 @@
+"""CRM uploads, kept byte for byte, and the records they upsert."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from linktracker.db import Base, BigId, UTCDateTime, utcnow
+
+IMPORT_STATES = ("pending", "running", "done", "refused", "failed")
+ATTRIBUTION_METHODS = ("click_id", "utm", "none")
+
+
+class CrmImport(Base):
+    __tablename__ = "crm_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    source: Mapped[str] = mapped_column(String(40))
+    uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    # Path of the raw upload inside UPLOAD_FOLDER; the bytes are never modified.
+    storage_path: Mapped[str] = mapped_column(String(500))
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    message: Mapped[str | None] = mapped_column(Text)
+    encoding: Mapped[str | None] = mapped_column(String(40))
+    delimiter: Mapped[str | None] = mapped_column(String(4))
+    format: Mapped[str | None] = mapped_column(String(40))
+    kind: Mapped[str | None] = mapped_column(String(20))
+    mapping: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    options: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    dayfirst: Mapped[bool | None] = mapped_column(Boolean)
+    dayfirst_reason: Mapped[str | None] = mapped_column(String(200))
+    # Last physical line fully committed, so a killed import resumes instead of restarting.
+    progress_line: Mapped[int] = mapped_column(Integer, default=0)
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    inserted: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CrmImportError(Base):
+    __tablename__ = "crm_import_errors"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    import_id: Mapped[int] = mapped_column(ForeignKey("crm_imports.id"), index=True)
+    line: Mapped[int] = mapped_column(Integer)
+    column: Mapped[str | None] = mapped_column(String(255))
+    reason: Mapped[str] = mapped_column(Text)
+    raw: Mapped[list[str] | None] = mapped_column(JSON)
+
+
+class CrmRecord(Base):
+    __tablename__ = "crm_records"
+    __table_args__ = (
+        UniqueConstraint("source", "external_id"),
+        Index("ix_crm_records_employee_created", "employee_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    source: Mapped[str] = mapped_column(String(40))
+    external_id: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    owner: Mapped[str | None] = mapped_column(String(200))
+    stage: Mapped[str | None] = mapped_column(String(120))
+    won: Mapped[bool] = mapped_column(Boolean, default=False)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    amount: Mapped[Decimal | None] = mapped_column(Numeric(18, 2))
+    currency: Mapped[str | None] = mapped_column(String(3))
+    # A keyed hash unless CRM_KEEP_EMAILS is set.
+    email: Mapped[str | None] = mapped_column(String(320))
+    utm_source: Mapped[str | None] = mapped_column(String(200))
+    utm_medium: Mapped[str | None] = mapped_column(String(200))
+    utm_campaign: Mapped[str | None] = mapped_column(String(200))
+    utm_content: Mapped[str | None] = mapped_column(String(200), index=True)
+    utm_term: Mapped[str | None] = mapped_column(String(200))
+    click_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    landing_url: Mapped[str | None] = mapped_column(Text)
+    lead_source: Mapped[str | None] = mapped_column(String(200))
+    # Change detection for idempotent re-imports: a digest of every imported field.
+    content_hash: Mapped[str] = mapped_column(String(32))
+    first_import_id: Mapped[int | None] = mapped_column(ForeignKey("crm_imports.id"))
+    last_import_id: Mapped[int | None] = mapped_column(ForeignKey("crm_imports.id"), index=True)
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Attribution result (SPEC §3.5), rewritten by every attribution run.
+    attribution_method: Mapped[str] = mapped_column(String(10), default="none", index=True)
+    employee_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"))
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    attributed_click_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("clicks.id"), index=True
+    )
+    seconds_from_click: Mapped[int | None] = mapped_column(Integer)

@@ -1,0 +1,254 @@
+"""Open-redirect protection: a destination must be http(s) on an allowed host.
+
+The checks read URLs the way browsers do (WHATWG URL standard), not the way
+`urllib` does, because the browser is what finally follows the redirect: a
+URL that Python and a browser resolve to different hosts is an open redirect.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+
+from linktracker.errors import InvalidInput
+
+FIELD = "destination_url"
+SETTING_FIELD = "allowed_domains"
+
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
+_ASCII_HOST = re.compile(r"[a-z0-9_\-]+(?:\.[a-z0-9_\-]+)*")
+# Label separators that IDNA (and browsers) treat as '.'.
+_IDEOGRAPHIC_DOTS = re.compile("[\u3002\uff0e\uff61]")
+_HEX_NUMBER = re.compile(r"0[xX][0-9A-Fa-f]*")
+_ENTRY_SPLIT = re.compile(r"[,\s]+")
+_SHOWN_ENTRIES = 10
+_BACKSLASH_MESSAGE = (
+    "Destination must not contain backslashes (\\) before the path: browsers read them as '/'."
+)
+
+
+def host_to_ascii(host: str) -> str:
+    """Return the lowercase ASCII (punycode) form of a domain name; raise ValueError if unsafe."""
+    ascii_host = host.lower() if host.isascii() else _idna_encode(host)
+    if ascii_host.endswith("."):
+        ascii_host = ascii_host[:-1]
+    if not _ASCII_HOST.fullmatch(ascii_host):
+        raise ValueError(f"'{host}' is not a valid host name.")
+    return ascii_host
+
+
+def _idna_encode(host: str) -> str:
+    # Python's codec implements IDNA 2003, browsers UTS #46 (non-transitional). They agree on
+    # ordinary names but not on characters such as 'ß', 'ς', joiners or code points newer than
+    # Unicode 3.2, where a browser may land on a different registered domain than the one we
+    # checked. Such hosts are refused rather than guessed.
+    if any(unicodedata.ucd_3_2_0.category(ch) == "Cn" for ch in host):
+        raise ValueError(
+            f"'{host}' contains characters too recent for reliable IDNA conversion; "
+            "enter its punycode (xn--) form."
+        )
+    try:
+        encoded = host.encode("idna").decode("ascii").lower()
+        round_trip = encoded.encode("ascii").decode("idna")
+    except UnicodeError as exc:
+        raise ValueError(f"'{host}' is not a valid internationalised host name.") from exc
+    expected = _IDEOGRAPHIC_DOTS.sub(".", unicodedata.normalize("NFKC", host)).lower()
+    if round_trip != expected:
+        raise ValueError(
+            f"'{host}' contains characters that browsers may read differently "
+            "(such as 'ß' or invisible characters); enter its punycode (xn--) form."
+        )
+    return encoded
+
+
+def _ends_in_number(host: str) -> bool:
+    # WHATWG treats such hosts as IPv4 and accepts forms like 0x7f.1 or 2130706433.
+    last = host.rstrip(".").rpartition(".")[2]
+    return last.isdigit() or bool(_HEX_NUMBER.fullmatch(last))
+
+
+def _normalise_host(host: str) -> str:
+    """Return the comparable form of a host: punycode domain, dotted IPv4 or bracketed IPv6."""
+    if host.startswith("["):
+        # Browsers refuse IPv6 zone identifiers, so a '%' is never legitimate here.
+        if not host.endswith("]") or "%" in host:
+            raise ValueError(f"'{host}' is not a valid IPv6 address.")
+        try:
+            return f"[{ipaddress.IPv6Address(host[1:-1]).compressed}]"
+        except ValueError as exc:
+            raise ValueError(f"'{host}' is not a valid IPv6 address.") from exc
+    if "%" in host:
+        raise ValueError(f"'{host}' must not contain percent signs (%): browsers decode them.")
+    ascii_host = host_to_ascii(host)
+    if _ends_in_number(ascii_host):
+        try:
+            return str(ipaddress.IPv4Address(ascii_host))
+        except ValueError as exc:
+            raise ValueError(
+                f"'{host}' is not a valid IP address; write IPv4 addresses as four decimal "
+                "numbers such as 192.0.2.1."
+            ) from exc
+    return ascii_host
+
+
+def _normalise_entry(entry: str) -> str:
+    if entry == "*":
+        raise ValueError("'*' would allow any destination: list the domains explicitly.")
+    if "/" in entry or "@" in entry:
+        raise ValueError(f"'{entry}' is not a domain: enter the host only, e.g. example.com.")
+    if entry.startswith("."):
+        raise ValueError(f"'{entry}' starts with a dot: write '*{entry}' to allow its subdomains.")
+    if entry.startswith("*."):
+        base = _normalise_host(entry[2:])
+        if base.startswith("[") or _ends_in_number(base):
+            raise ValueError(f"'{entry}' applies a wildcard to an IP address; list the address.")
+        if "." not in base:
+            raise ValueError(
+                f"'{entry}' is too broad: a wildcard needs a domain of at least two labels, "
+                "e.g. *.example.com."
+            )
+        return f"*.{base}"
+    if "*" in entry:
+        raise ValueError(
+            f"'{entry}' misplaces '*': it is only allowed as the first label, as in *.x.com."
+        )
+    if ":" in entry and not entry.startswith("["):
+        try:
+            return f"[{ipaddress.IPv6Address(entry).compressed}]"
+        except ValueError:
+            raise ValueError(
+                f"'{entry}' has a port: enter the host only; every port is allowed."
+            ) from None
+    return _normalise_host(entry)
+
+
+def _split_entries(value: str | Iterable[str]) -> list[str]:
+    items = [value] if isinstance(value, str) else list(value)
+    return [part for item in items for part in _ENTRY_SPLIT.split(item) if part]
+
+
+def parse_allowed_domains(value: str | Iterable[str]) -> tuple[str, ...]:
+    """Parse the ALLOWED_DOMAINS setting into normalised, de-duplicated host entries."""
+    entries: dict[str, None] = {}
+    for raw in _split_entries(value):
+        try:
+            entries[_normalise_entry(raw.lower())] = None
+        except ValueError as exc:
+            message = f"Allowed domain {exc}"
+            raise InvalidInput(message, {SETTING_FIELD: message}) from exc
+    return tuple(entries)
+
+
+@lru_cache(maxsize=64)
+def _lenient_entries(allowed: tuple[str, ...]) -> tuple[str, ...]:
+    # A malformed entry in the setting can never match safely; the settings form reports it.
+    entries: dict[str, None] = {}
+    for raw in _split_entries(allowed):
+        try:
+            entries[_normalise_entry(raw.lower())] = None
+        except ValueError:
+            continue
+    return tuple(entries)
+
+
+def _refuse(message: str) -> InvalidInput:
+    return InvalidInput(message, {FIELD: message})
+
+
+def _host_allowed(host: str, entries: Sequence[str]) -> bool:
+    for entry in entries:
+        if entry.startswith("*."):
+            if host.endswith(entry[1:]):
+                return True
+        elif host == entry:
+            return True
+    return False
+
+
+def _describe_entries(entries: Sequence[str]) -> str:
+    shown = ", ".join(entries[:_SHOWN_ENTRIES])
+    hidden = len(entries) - _SHOWN_ENTRIES
+    return f"{shown} and {hidden} more" if hidden > 0 else shown
+
+
+def check_destination(url: str, allowed: Sequence[str]) -> str:
+    """Return the normalised destination URL, or raise InvalidInput if it may not be used."""
+    raw = url.strip()
+    if not raw:
+        raise _refuse("Destination URL is required.")
+    if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in raw):
+        raise _refuse(
+            "Destination must not contain spaces, tabs, line breaks or control characters; "
+            "percent-encode them (a space is %20)."
+        )
+    match = _SCHEME.match(raw)
+    if match is None or match.group(1).lower() not in ("http", "https"):
+        raise _refuse("Destination must start with http:// or https://.")
+    scheme = match.group(1).lower()
+    rest = raw[match.end() :]
+    if "\\" in rest[:2]:
+        raise _refuse(_BACKSLASH_MESSAGE)
+    if not rest.startswith("//"):
+        raise _refuse("Destination must start with http:// or https://.")
+    authority_end = len(rest)
+    for delimiter in "/?#":
+        index = rest.find(delimiter, 2)
+        if index != -1:
+            authority_end = min(authority_end, index)
+    authority = rest[2:authority_end]
+    if "\\" in authority:
+        raise _refuse(_BACKSLASH_MESSAGE)
+    if "@" in authority:
+        raise _refuse(
+            "Destination must not contain a user name or password before the host ('…@'): "
+            "browsers would go to the host after the '@'."
+        )
+    host, port = _split_port(authority)
+    if not host:
+        raise _refuse("Destination has no host.")
+    try:
+        normalised = _normalise_host(host)
+    except ValueError as exc:
+        raise _refuse(f"Destination host {exc}") from exc
+
+    entries = _lenient_entries((allowed,) if isinstance(allowed, str) else tuple(allowed))
+    if not entries:
+        raise _refuse(
+            "No destination domains are allowed yet: an admin must configure ALLOWED_DOMAINS "
+            "before links can be created."
+        )
+    if not _host_allowed(normalised, entries):
+        shown = host.lower().rstrip(".")
+        shown = f"'{shown}'" if shown == normalised else f"'{shown}' ({normalised})"
+        message = (
+            f"Destination host {shown} is not in the allowed domains "
+            f"({_describe_entries(entries)})."
+        )
+        if f"*.{normalised}" in entries:
+            message += (
+                f" '*.{normalised}' matches subdomains only; "
+                f"add '{normalised}' to allow the domain itself."
+            )
+        raise _refuse(message)
+    return f"{scheme}://{normalised}{':' + port if port else ''}{rest[authority_end:]}"
+
+
+def _split_port(authority: str) -> tuple[str, str]:
+    if authority.startswith("["):
+        close = authority.find("]")
+        if close == -1:
+            raise _refuse("Destination host has an unclosed '[' in an IPv6 address.")
+        host, after = authority[: close + 1], authority[close + 1 :]
+        if after and not after.startswith(":"):
+            raise _refuse("Destination host has unexpected text after ']'.")
+        port = after[1:]
+    else:
+        host, colon, port = authority.rpartition(":")
+        if not colon:
+            host, port = authority, ""
+    if port and (len(port) > 5 or not port.isascii() or not port.isdigit() or int(port) > 65535):
+        raise _refuse(f"Destination port '{port}' must be a number from 0 to 65535.")
+    return host, port

@@ -1,0 +1,24 @@
+"""Every model, imported in one place so metadata (Alembic, tests) sees the whole schema."""
+
+from linktracker.auth.models import ApiToken, User
+from linktracker.campaigns.models import Campaign
+from linktracker.clicks.models import Click
+from linktracker.crm.models import CrmImport, CrmImportError, CrmRecord
+from linktracker.db import Base
+from linktracker.employees.models import Employee
+from linktracker.links.models import Link
+from linktracker.settings.models import Setting
+
+__all__ = [
+    "ApiToken",
+    "Base",
+    "Campaign",
+    "Click",
+    "CrmImport",
+    "CrmImportError",
+    "CrmRecord",
+    "Employee",
+    "Link",
+    "Setting",
+    "User",
+]

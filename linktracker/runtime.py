@@ -1,0 +1,85 @@
+"""What a running app holds: engines, sessions, settings and the link cache."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from linktracker.clicks.recorder import ClickRecorder
+from linktracker.db import make_engine, make_session_factory
+from linktracker.links.services import LinkTarget, find_link_target
+from linktracker.settings.services import ProgramSettings, defaults_from_config, load_settings
+
+# The redirect may wait this long for SQLite's write lock before spooling the click.
+CLICK_BUSY_TIMEOUT_MS = 80
+SETTINGS_TTL = 10.0
+
+
+class LinkCache:
+    """Code -> LinkTarget for a few seconds, so a redirect usually costs no lookup query."""
+
+    def __init__(self, engine: Engine, ttl: float) -> None:
+        self.engine = engine
+        self.ttl = ttl
+        self._entries: dict[str, tuple[float, LinkTarget | None]] = {}
+
+    def get(self, code: str) -> LinkTarget | None:
+        """The target of a code (None when unknown)."""
+        now = time.monotonic()
+        entry = self._entries.get(code)
+        if entry is not None and entry[0] > now:
+            return entry[1]
+        with self.engine.connect() as connection:
+            target = find_link_target(connection, code)
+        if len(self._entries) > 100_000:
+            self._entries.clear()
+        self._entries[code] = (now + self.ttl, target)
+        return target
+
+    def forget(self, code: str | None = None) -> None:
+        """Drop one code (or everything) after a change made by this process."""
+        if code is None:
+            self._entries.clear()
+        else:
+            self._entries.pop(code, None)
+
+
+class Runtime:
+    """Holds the engine, session factory, click recorder and caches of one app."""
+
+    def __init__(self, config: Mapping[str, Any]) -> None:
+        url = str(config["DATABASE_URL"])
+        self.config = config
+        self.engine = make_engine(url, echo=bool(config.get("SQL_ECHO")))
+        self.click_engine = make_engine(url, busy_timeout_ms=CLICK_BUSY_TIMEOUT_MS)
+        self.sessions: sessionmaker[Session] = make_session_factory(self.engine)
+        self.secret = str(config["SECRET_KEY"]).encode()
+        self.recorder = ClickRecorder(self.click_engine, self.secret, config["SPOOL_FOLDER"])
+        self.links = LinkCache(self.click_engine, float(config["LINK_CACHE_SECONDS"]))
+        self.defaults = defaults_from_config(config)
+        self._settings: tuple[float, ProgramSettings] | None = None
+        self._settings_lock = threading.Lock()
+
+    def settings(self) -> ProgramSettings:
+        """Effective program settings, re-read at most every few seconds."""
+        cached = self._settings
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        with self._settings_lock, self.sessions() as session:
+            settings = load_settings(session, self.defaults)
+        self._settings = (time.monotonic() + SETTINGS_TTL, settings)
+        return settings
+
+    def settings_changed(self) -> None:
+        """Forget cached settings after an admin saved new ones."""
+        self._settings = None
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+        self.click_engine.dispose()

@@ -1,0 +1,140 @@
+"""Program settings: configuration defaults, overridden by what an admin saved."""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from linktracker.db import utcnow
+from linktracker.errors import InvalidInput
+from linktracker.links.destinations import parse_allowed_domains
+from linktracker.settings.models import Setting
+
+
+@dataclass(frozen=True)
+class ProgramSettings:
+    allowed_domains: tuple[str, ...]
+    utm_medium: str
+    click_id_param: str
+    attribution_window_days: int
+    cpm: float
+    cost_per_lead: float
+    reporting_timezone: str
+
+
+# setting -> configuration key it defaults from
+CONFIG_KEYS = {
+    "allowed_domains": "ALLOWED_DOMAINS",
+    "utm_medium": "UTM_MEDIUM",
+    "click_id_param": "CLICK_ID_PARAM",
+    "attribution_window_days": "ATTRIBUTION_WINDOW_DAYS",
+    "cpm": "CPM",
+    "cost_per_lead": "COST_PER_LEAD",
+    "reporting_timezone": "REPORTING_TIMEZONE",
+}
+
+
+def _domains(value: str) -> tuple[str, ...]:
+    return parse_allowed_domains(value)
+
+
+def _param(value: str) -> str:
+    value = value.strip()
+    if not value or not value.replace("_", "").replace("-", "").isalnum():
+        raise ValueError("use letters, digits, '_' or '-' only")
+    return value
+
+
+def _medium(value: str) -> str:
+    value = value.strip().lower()
+    if not value:
+        raise ValueError("must not be empty")
+    return value
+
+
+def _window(value: str) -> int:
+    days = int(value)
+    if not 1 <= days <= 365:
+        raise ValueError("must be between 1 and 365 days")
+    return days
+
+
+def _money(value: str) -> float:
+    amount = float(value)
+    if amount < 0:
+        raise ValueError("must be 0 or more")
+    return amount
+
+
+def _timezone(value: str) -> str:
+    value = value.strip()
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"'{value}' is not a known time zone (e.g. Europe/Berlin)") from exc
+    return value
+
+
+PARSERS: dict[str, Callable[[str], Any]] = {
+    "allowed_domains": _domains,
+    "utm_medium": _medium,
+    "click_id_param": _param,
+    "attribution_window_days": _window,
+    "cpm": _money,
+    "cost_per_lead": _money,
+    "reporting_timezone": _timezone,
+}
+
+
+def defaults_from_config(config: Mapping[str, Any]) -> ProgramSettings:
+    """Settings as the configuration (environment) gives them."""
+    values = {name: PARSERS[name](str(config[key])) for name, key in CONFIG_KEYS.items()}
+    return ProgramSettings(**values)
+
+
+def load_settings(session: Session, defaults: ProgramSettings) -> ProgramSettings:
+    """The effective settings: defaults overridden by the saved ones."""
+    saved = {s.key: s.value for s in session.scalars(select(Setting))}
+    overrides = {k: PARSERS[k](v) for k, v in saved.items() if k in PARSERS}
+    return replace(defaults, **overrides)
+
+
+def save_settings(session: Session, values: Mapping[str, str]) -> None:
+    """Validate and store settings; all or nothing, with a message per bad field."""
+    errors: dict[str, str] = {}
+    parsed: dict[str, str] = {}
+    for name, raw in values.items():
+        if name not in PARSERS:
+            errors[name] = "Unknown setting."
+            continue
+        try:
+            PARSERS[name](raw)
+        except ValueError as exc:
+            errors[name] = _message(exc)
+            continue
+        parsed[name] = raw.strip()
+    if "allowed_domains" in parsed and not parse_allowed_domains(parsed["allowed_domains"]):
+        errors["allowed_domains"] = "List at least one domain, e.g. example.com, *.example.com."
+    if errors:
+        raise InvalidInput("Settings were not saved.", errors)
+    for name, raw in parsed.items():
+        setting = session.get(Setting, name) or Setting(key=name)
+        setting.value = raw
+        setting.updated_at = utcnow()
+        session.add(setting)
+    session.commit()
+
+
+def _message(exc: ValueError) -> str:
+    text = str(exc)
+    if text.startswith(("invalid literal", "could not convert")):
+        return "Enter a number."
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
+SETTING_NAMES = tuple(f.name for f in fields(ProgramSettings))
