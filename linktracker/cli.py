@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from typing import cast
+from typing import TextIO, cast
 
 import click
 from flask import Flask, current_app
@@ -81,7 +81,7 @@ def create_token_command(email: str, name: str, role: str | None) -> None:
                "columns name,email,handle,team,connections.")  # fmt: skip
 @click.argument("file", type=click.File("r", encoding="utf-8-sig"))
 @with_appcontext
-def import_employees_command(file: click.utils.LazyFile) -> None:
+def import_employees_command(file: TextIO) -> None:
     with _runtime().sessions() as session:
         try:
             result = import_employees(session, file.read())

@@ -3,6 +3,11 @@
 The checks read URLs the way browsers do (WHATWG URL standard), not the way
 `urllib` does, because the browser is what finally follows the redirect: a
 URL that Python and a browser resolve to different hosts is an open redirect.
+
+Allowed-domain entries are exact hosts (`example.com`, IP addresses) or wildcards:
+`*.example.com` matches subdomains at any depth (`a.example.com`, `a.b.example.com`) but not
+`example.com` itself, so allowing a whole site takes both entries. Hosts are compared in
+punycode, so look-alikes such as a Cyrillic 'а' never match an ASCII entry.
 """
 
 from __future__ import annotations
@@ -15,8 +20,7 @@ from functools import lru_cache
 
 from linktracker.errors import InvalidInput
 
-FIELD = "destination_url"
-SETTING_FIELD = "allowed_domains"
+_FIELD = "destination_url"
 
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
 _ASCII_HOST = re.compile(r"[a-z0-9_\-]+(?:\.[a-z0-9_\-]+)*")
@@ -131,14 +135,13 @@ def _split_entries(value: str | Iterable[str]) -> list[str]:
 
 
 def parse_allowed_domains(value: str | Iterable[str]) -> tuple[str, ...]:
-    """Parse the ALLOWED_DOMAINS setting into normalised, de-duplicated host entries."""
+    """Parse the ALLOWED_DOMAINS setting into normalised entries; raise ValueError on a bad one."""
     entries: dict[str, None] = {}
     for raw in _split_entries(value):
         try:
             entries[_normalise_entry(raw.lower())] = None
         except ValueError as exc:
-            message = f"Allowed domain {exc}"
-            raise InvalidInput(message, {SETTING_FIELD: message}) from exc
+            raise ValueError(f"Allowed domain {exc}") from exc
     return tuple(entries)
 
 
@@ -155,7 +158,7 @@ def _lenient_entries(allowed: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def _refuse(message: str) -> InvalidInput:
-    return InvalidInput(message, {FIELD: message})
+    return InvalidInput(message, {_FIELD: message})
 
 
 def _host_allowed(host: str, entries: Sequence[str]) -> bool:

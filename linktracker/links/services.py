@@ -172,7 +172,7 @@ def create_campaign_links(
     created = 0
     for start in range(0, len(rows), BULK_CHUNK):
         created += _insert_chunk(session, rows[start : start + BULK_CHUNK], make_code)
-    _mark_joined_bulk(session, {row["employee_id"] for row in rows}, now)
+    _mark_joined_bulk(session, {emp_id for emp_id, _handle, _channel in wanted}, now)
     session.commit()
     return BulkResult(created=created, existing=len(existing))
 

@@ -52,7 +52,7 @@ def _ascii_authority(head: str) -> str:
         return head
     userinfo, at, hostport = authority.rpartition("@")
     host, colon, port = hostport.rpartition(":")
-    if not colon or not port.isdigit():
+    if not colon or (port and not port.isdigit()):
         host, colon, port = hostport, "", ""
     return f"{head[:start]}{userinfo}{at}{host_to_ascii(host)}{colon}{port}{head[end:]}"
 
@@ -96,7 +96,15 @@ def merge_utm(url: str, params: Mapping[str, str], *, normalise: bool = True) ->
 
 
 def _encode_query_part(text: str) -> str:
-    return quote(text, safe=_QUERY_SAFE) if _QUERY_UNSAFE.search(text) else text
+    if not _QUERY_UNSAFE.search(text):
+        return text
+    # WSGI hands the query over as latin-1 "bytes as str" (PEP 3333): encoding it back gives
+    # the bytes the visitor sent instead of double-encoding them as UTF-8.
+    try:
+        raw = text.encode("latin-1")
+    except UnicodeEncodeError:
+        raw = text.encode("utf-8")
+    return quote(raw, safe=_QUERY_SAFE)
 
 
 @lru_cache(maxsize=2048)
@@ -123,7 +131,7 @@ def _prepared_destination(
 def append_redirect_params(
     destination: str, click_id_param: str, click_id: str, passthrough_query: str
 ) -> str:
-    """Add the click id and the short link's own query parameters to a frozen destination."""
+    """Add the click id and the short link's raw (WSGI) query string to a frozen destination."""
     head, query, suffix, keys, param = _prepared_destination(destination, click_id_param)
     parts = [query] if query else []
     if click_id:

@@ -425,6 +425,18 @@ REDIRECT_CASES = [
         "https://example.com/p?lt_cid=C1&q=a%20b%22c%23d",
     ),
     (
+        "wsgi-latin1-bytes-encoded-once",
+        "https://example.com/p",
+        "q=caf\xc3\xa9",
+        "https://example.com/p?lt_cid=C1&q=caf%C3%A9",
+    ),
+    (
+        "unicode-passthrough-encoded-as-utf8",
+        "https://example.com/p",
+        "q=\u6625",
+        "https://example.com/p?lt_cid=C1&q=%E6%98%A5",
+    ),
+    (
         "repeated-passthrough-keys-kept",
         "https://example.com/p",
         "tag=a&tag=b",
