@@ -29,9 +29,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def configure_sessions(app: Flask) -> None:
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(hours=12))
+    # Flask ships these keys with defaults (SameSite unset, 31 days), so setdefault would be a
+    # no-op: replace Flask's defaults, keep values a caller chose.
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    app.config["SESSION_COOKIE_SAMESITE"] = app.config.get("SESSION_COOKIE_SAMESITE") or "Lax"
+    if app.config.get("PERMANENT_SESSION_LIFETIME") == timedelta(days=31):
+        app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=12)
 
 
 def register_runtime(app: Flask) -> None:
@@ -48,18 +51,30 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from linktracker.web import api_crm, api_reports  # noqa: F401  (routes on `api`)
     from linktracker.web.api import api
     from linktracker.web.auth import auth
+    from linktracker.web.campaigns import campaigns
+    from linktracker.web.crm_pages import crm
+    from linktracker.web.employees import employees
+    from linktracker.web.my_links import my_links
     from linktracker.web.pages import pages
     from linktracker.web.public import public
+    from linktracker.web.reports_pages import reports
+    from linktracker.web.security import register_security
+    from linktracker.web.settings_pages import settings_pages
     from linktracker.web.templating import register_templating
+    from linktracker.web.users import users
 
     csrf.exempt(api)  # bearer tokens, not cookies: no cross-site forgery to guard against
     app.register_blueprint(api)
     app.register_blueprint(auth)
     app.register_blueprint(pages)
+    for blueprint in (my_links, campaigns, employees, crm, reports, settings_pages, users):
+        app.register_blueprint(blueprint)
     app.register_blueprint(public)  # last: its /<code> catches the root namespace
     register_templating(app)
+    register_security(app)
 
 
 def register_errorhandlers(app: Flask) -> None:

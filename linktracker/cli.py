@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from pathlib import Path
 from typing import TextIO, cast
 
 import click
@@ -16,6 +17,8 @@ from linktracker.employees.services import import_employees
 from linktracker.errors import DomainError
 from linktracker.migrate import upgrade_database
 from linktracker.runtime import Runtime
+
+DEMO_LOGINS = "demo-logins.txt"
 
 
 def _runtime() -> Runtime:
@@ -36,14 +39,21 @@ def db_upgrade() -> None:
     click.echo("Database is up to date.")
 
 
-@click.command("create-user", help="Create a user who can sign in (roles: admin, marketer, "
-               "sales_ops, employee).")  # fmt: skip
+@click.command(
+    "create-user",
+    help="Create a user who can sign in (roles: admin, marketer, sales_ops, employee).",
+)
 @click.argument("email")
 @click.option(
     "--role", required=True, type=click.Choice(["admin", "marketer", "sales_ops", "employee"])
 )
-@click.option("--password", is_flag=False, flag_value="", default=None,
-              help="Set this password; give the flag alone to be prompted; omit to generate one.")  # fmt: skip
+@click.option(
+    "--password",
+    is_flag=False,
+    flag_value="",
+    default=None,
+    help="Set this password; give the flag alone to be prompted; omit to generate one.",
+)
 @with_appcontext
 def create_user_command(email: str, role: str, password: str | None) -> None:
     generated = password is None
@@ -61,8 +71,10 @@ def create_user_command(email: str, role: str, password: str | None) -> None:
         click.echo(f"Password: {password}")
 
 
-@click.command("create-token", help="Issue an API token; the token is printed alone on the "
-               "last line and never shown again.")  # fmt: skip
+@click.command(
+    "create-token",
+    help="Issue an API token; the token is printed alone on the last line and never shown again.",
+)
 @click.argument("email")
 @click.option("--name", default="", help="A label to recognise the token by.")
 @click.option("--role", default=None, help="Scope the token to a lesser role than the user's.")
@@ -77,8 +89,11 @@ def create_token_command(email: str, name: str, role: str | None) -> None:
     click.echo(issued.token)
 
 
-@click.command("import-employees", help="Create or update employees from a CSV file with the "
-               "columns name,email,handle,team,connections.")  # fmt: skip
+@click.command(
+    "import-employees",
+    help="Create or update employees from a CSV file with the "
+    "columns name,email,handle,team,connections.",
+)
 @click.argument("file", type=click.File("r", encoding="utf-8-sig"))
 @with_appcontext
 def import_employees_command(file: TextIO) -> None:
@@ -87,16 +102,21 @@ def import_employees_command(file: TextIO) -> None:
             result = import_employees(session, file.read())
         except DomainError as exc:
             raise _fail(exc) from exc
-    click.echo(f"created {result.created}, updated {result.updated}, unchanged {result.unchanged}, "
-               f"rejected {len(result.errors)}")  # fmt: skip
+    click.echo(
+        f"created {result.created}, updated {result.updated}, unchanged {result.unchanged}, "
+        f"rejected {len(result.errors)}"
+    )
     for line, reason in result.errors:
         click.echo(f"  line {line}: {reason}", err=True)
     if result.errors:
         raise SystemExit(1)
 
 
-@click.command("demo-data", help="Load a realistic demo program (employees, campaigns, links, "
-               "clicks) into an empty database.")  # fmt: skip
+@click.command(
+    "demo-data",
+    help="Load a realistic demo program (employees, campaigns, links, "
+    "clicks) into an empty database.",
+)
 @click.option("--force", is_flag=True, help="Load even if the database already has employees.")
 @click.option("--seed", default=7, show_default=True, help="Random seed, for repeatable data.")
 @with_appcontext
@@ -107,9 +127,16 @@ def demo_data_command(force: bool, seed: int) -> None:
     with runtime.sessions() as session:
         if session.scalar(select(func.count(Employee.id))) and not force:
             raise click.ClickException("The database already has employees; use --force.")
-        summary = load_demo_data(session, runtime.settings(), seed=seed)
+        summary = load_demo_data(session, runtime.settings(), seed=seed,
+                                 upload_folder=runtime.config["UPLOAD_FOLDER"],
+                                 email_secret=runtime.secret)  # fmt: skip
+    logins = Path(current_app.instance_path) / DEMO_LOGINS
+    logins.parent.mkdir(parents=True, exist_ok=True)
+    logins.write_text("\n".join(summary) + "\n")
+    logins.chmod(0o600)
     for line in summary:
         click.echo(line)
+    click.echo(f"(also written to {logins})")
 
 
 @click.command("run", help="Migrate the database, load demo data on first run, and serve.")
@@ -131,18 +158,259 @@ def run_command(
         empty = not session.scalar(select(func.count(Employee.id)))
     if empty and not no_demo:
         ctx.invoke(demo_data_command, force=False, seed=7)
+    elif (Path(current_app.instance_path) / DEMO_LOGINS).exists():
+        click.echo(f"Demo sign-ins: {Path(current_app.instance_path) / DEMO_LOGINS}")
     runtime.dispose()  # no pooled connection may cross the fork into the workers
     click.echo(f"Serving linktracker on http://{host}:{port}/app/ (Ctrl+C to stop)")
     serve(current_app._get_current_object(), host, port, workers, threads)  # type: ignore[attr-defined]
 
 
+@click.command(
+    "reattribute",
+    help="Re-run attribution over every CRM record (after new "
+    "clicks, imports or handle changes); prints counts per method.",
+)
+@with_appcontext
+def reattribute_command() -> None:
+    from linktracker.attribution.services import attribute_records
+
+    runtime = _runtime()
+    program = runtime.settings()
+    with runtime.sessions() as session:
+        summary = attribute_records(
+            session,
+            window_days=program.attribution_window_days,
+            click_id_param=program.click_id_param,
+        )
+    for line in summary.lines():
+        click.echo(line)
+
+
+report_group = AppGroup("report", help="Attribution reports (SPEC §3.6) as tables or CSV.")
+
+
+def _report_options(command: click.Command) -> click.Command:
+    options = [
+        click.option("--from", "date_from", metavar="DATE", help="First day (default: -29 days)."),
+        click.option("--to", "date_to", metavar="DATE", help="Last day (default: today)."),
+        click.option("--campaign", help="Campaign slug."),
+        click.option("--channel", help="Channel, e.g. linkedin."),
+        click.option("--team", help="Employee team."),
+        click.option("--csv", "as_csv", is_flag=True, help="Print CSV instead of a table."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _print_report(
+    kind: str,
+    date_from: str | None,
+    date_to: str | None,
+    campaign: str | None,
+    channel: str | None,
+    team: str | None,
+    as_csv: bool,
+) -> None:
+    from linktracker.reports import present, services
+    from linktracker.reports.csv_export import to_csv
+
+    runtime = _runtime()
+    program = runtime.settings()
+    zone = program.reporting_timezone
+    with runtime.sessions() as session:
+        try:
+            start, end = services.parse_report_dates(
+                date_from, date_to, today=services.today_in(zone)
+            )
+            filters = services.ReportFilters(start, end, campaign, channel, team)
+            if kind == "reps":
+                table = present.reps_table(services.report_reps(session, filters, timezone=zone))
+            elif kind == "campaigns":
+                report = services.report_campaigns(session, filters, timezone=zone)
+                table = present.campaigns_table(report)
+            elif kind == "channels":
+                report_ = services.report_channels(session, filters, timezone=zone)
+                table = present.channels_table(report_)
+            else:
+                table = present.program_table(
+                    services.report_program(
+                        session,
+                        filters,
+                        timezone=zone,
+                        cpm=program.cpm,
+                        cost_per_lead=program.cost_per_lead,
+                    )
+                )
+        except DomainError as exc:
+            raise _fail(exc) from exc
+    if as_csv:
+        click.echo(to_csv(*table), nl=False)
+        return
+    click.echo(f"{kind} {start.isoformat()} .. {end.isoformat()} ({zone})")
+    click.echo(present.text_table(table))
+
+
+for _kind in ("reps", "campaigns", "channels", "program"):
+
+    def _make(kind: str) -> click.Command:
+        @with_appcontext
+        def command(**options: object) -> None:
+            _print_report(kind, **options)  # type: ignore[arg-type]
+
+        help_text = f"The {kind} report for a date range (YYYY-MM-DD, reporting time zone)."
+        return _report_options(click.Command(kind, callback=command, help=help_text))
+
+    report_group.add_command(_make(_kind))
+
+
+spool_group = AppGroup("spool", help="Clicks spooled while the database was unavailable.")
+
+
+@spool_group.command("status", help="List spool files and how many clicks each holds.")
+def spool_status_command() -> None:
+    from linktracker.clicks.spool import spool_status
+
+    folder = _runtime().config["SPOOL_FOLDER"]
+    files = spool_status(folder)
+    for file in files:
+        state = "in use by a running process" if file.in_use else "waiting for replay"
+        torn = f", {file.unreadable} unreadable line(s)" if file.unreadable else ""
+        click.echo(f"{file.path.name}: {file.rows} click(s){torn}, {state}")
+    total = sum(file.rows for file in files)
+    click.echo(f"{total} spooled click(s) in {len(files)} file(s) in {folder}.")
+
+
+@spool_group.command("replay", help="Insert spooled clicks into the database, exactly once.")
+def spool_replay_command() -> None:
+    from sqlalchemy.exc import DBAPIError
+
+    from linktracker.clicks.spool import replay_spool
+
+    runtime = _runtime()
+    try:
+        result = replay_spool(runtime.engine, runtime.config["SPOOL_FOLDER"])
+    except DBAPIError as exc:
+        raise click.ClickException(
+            f"The database is still unavailable ({exc.__class__.__name__}); nothing was lost, "
+            "the spool files are kept: run this again later."
+        ) from exc
+    click.echo(
+        f"Replayed {result.files} file(s): {result.rows} click(s) read, {result.inserted} new, "
+        f"{result.rows - result.inserted} already stored."
+    )
+    if result.unreadable:
+        click.echo(f"Skipped {result.unreadable} torn line(s) (requests never answered).")
+    if result.in_use:
+        click.echo(f"{result.in_use} file(s) still in use by a running server; it replays them.")
+
+
+@click.command(
+    "import-crm",
+    help="Import a CRM export (CSV from Salesforce, HubSpot, Pipedrive, Zoho or a spreadsheet); "
+    "records upsert by source and id, the raw file is kept.",
+)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, readable=True))
+@click.option(
+    "--source",
+    help="Source system the ids belong to, e.g. salesforce, hubspot, pipedrive, zoho, generic "
+    "(default: the detected format).",
+)
+@click.option(
+    "--map",
+    "mapping",
+    multiple=True,
+    metavar="COLUMN=FIELD",
+    help="Map a column explicitly, e.g. --map 'Created On=created_at' (repeatable; 'COLUMN=' "
+    "ignores the column).",
+)
+@click.option(
+    "--dayfirst/--monthfirst",
+    default=None,
+    help="Read 01/02/2026 as 1 February (--dayfirst) or as January 2 (--monthfirst); default: "
+    "decided from the file's unambiguous dates.",
+)
+@click.option("--dry-run", is_flag=True, help="Read and count everything, write no records.")
+@click.option("--errors", "shown_errors", default=20, show_default=True, help="Row errors listed.")
+@with_appcontext
+def import_crm_command(
+    file: str,
+    source: str | None,
+    mapping: tuple[str, ...],
+    dayfirst: bool | None,
+    dry_run: bool,
+    shown_errors: int,
+) -> None:
+    from linktracker.crm import services as crm
+
+    runtime = _runtime()
+    config = runtime.config
+    program = runtime.settings()
+    path = Path(file)
+    try:
+        options = crm.ImportOptions(
+            mapping=crm.parse_mapping_option(mapping) or None,
+            dayfirst=dayfirst,
+            timezone=str(config["CRM_TIMEZONE"]),
+            click_id_param=program.click_id_param,
+            keep_emails=bool(config["CRM_KEEP_EMAILS"]),
+            dry_run=dry_run,
+        )
+    except DomainError as exc:
+        raise _fail(exc) from exc
+    size = path.stat().st_size
+    bar = click.progressbar(length=size, label=f"Importing {path.name}", show_eta=True)
+    shown = [0]
+
+    def progress(step: crm.ImportProgress) -> None:
+        if size >= crm.PROGRESS_BAR_BYTES:  # a bar only where it helps
+            bar.update(step.bytes_read - shown[0])
+            shown[0] = step.bytes_read
+
+    with runtime.sessions() as session, path.open("rb") as stream:
+        try:
+            summary = crm.upload_and_import(
+                session,
+                stream,
+                filename=path.name,
+                upload_folder=config["UPLOAD_FOLDER"],
+                email_secret=runtime.secret,
+                max_bytes=int(config["MAX_CONTENT_LENGTH"]),
+                source=source,
+                options=options,
+                window_days=program.attribution_window_days,
+                progress=progress,
+            )
+        except crm.ImportRefused as exc:
+            message = f"{path.name} was refused (import {exc.import_id}): {exc.message}"
+            raise click.ClickException(message) from exc
+        except DomainError as exc:
+            raise _fail(exc) from exc
+        finally:
+            if shown[0]:
+                bar.render_finish()
+    click.echo(crm.summary_table(summary))
+    for error in summary.errors[:shown_errors]:
+        where = f"line {error.line}" + (f", {error.column}" if error.column else "")
+        click.echo(f"  {where}: {error.reason}")
+    if summary.rejected > shown_errors:
+        click.echo(
+            f"  … and {summary.rejected - shown_errors} more: "
+            f"GET /api/v1/crm/imports/{summary.id}/rejected.csv lists them all."
+        )
+
+
 def register_cli(app: Flask) -> None:
     """Put every command on the app's own CLI group."""
     for command in (
+        spool_group,
+        reattribute_command,
+        report_group,
         db_group,
         create_user_command,
         create_token_command,
         import_employees_command,
+        import_crm_command,
         demo_data_command,
     ):
         app.cli.add_command(command)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import random
 import secrets
-from datetime import timedelta
+import tempfile
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,7 +27,7 @@ TEAMS = ("Sales", "Marketing", "Engineering", "Recruiting", "Customer Success")
 CAMPAIGNS = (
     ("Spring product launch", "https://www.example.com/launch?ref=advocacy", "leads"),
     ("Engineering blog: scaling our API", "https://blog.example.com/scaling-api", "awareness"),
-    ("We are hiring: platform engineers", "https://careers.example.com/jobs/platform", "recruiting"),
+    ("We are hiring: platform engineers", "https://careers.example.com/jobs/platform", "recruiting"),  # noqa: E501
     ("Customer webinar: Q4 roadmap", "https://events.example.com/webinar/q4-roadmap", "leads"),
 )  # fmt: skip
 HUMAN_AGENTS = (
@@ -54,7 +57,14 @@ REFERRERS = {
 DEMO_USERS = (("admin", "admin"), ("marketer", "marketer"), ("salesops", "sales_ops"))
 
 
-def load_demo_data(session: Session, settings: ProgramSettings, seed: int = 7) -> list[str]:
+def load_demo_data(
+    session: Session,
+    settings: ProgramSettings,
+    seed: int = 7,
+    *,
+    upload_folder: str | None = None,
+    email_secret: bytes | None = None,
+) -> list[str]:
     """Fill an empty database with a demo program; return lines describing what was made."""
     rng = random.Random(seed)
     employees = [
@@ -79,6 +89,13 @@ def load_demo_data(session: Session, settings: ProgramSettings, seed: int = 7) -
     clicks = _demo_clicks(session, rng, secret=secrets.token_bytes(16))
     lines = [
         f"Demo data: {len(employees)} employees, {len(CAMPAIGNS)} campaigns, {clicks} clicks.",
+        _demo_crm(
+            session,
+            rng,
+            settings,
+            upload_folder or tempfile.mkdtemp(prefix="linktracker-demo-"),
+            email_secret or secrets.token_bytes(32),
+        ),
     ]
     for local, role in DEMO_USERS + (("advocate01", "employee"),):
         password = secrets.token_urlsafe(9)
@@ -117,3 +134,95 @@ def _demo_clicks(session: Session, rng: random.Random, secret: bytes) -> int:
         insert_click_rows(session.connection(), rows)
     session.commit()
     return len(rows)
+
+
+DEMO_STAGES = (
+    ("Appointment scheduled", 0.25),
+    ("Qualified to buy", 0.2),
+    ("Contract sent", 0.15),
+    ("Closed won", 0.25),
+    ("Closed lost", 0.15),
+)
+DEMO_CRM_HEADER = (
+    "Record ID", "Deal Name", "Deal Stage", "Create Date", "Close Date", "Deal owner", "Amount",
+    "Currency", "Pipeline", "Original Source", "First Page Seen", "UTM Content", "UTM Campaign",
+    "Email",
+)  # fmt: skip
+
+
+def _demo_crm(
+    session: Session,
+    rng: random.Random,
+    settings: ProgramSettings,
+    upload_folder: str,
+    email_secret: bytes,
+) -> str:
+    """A HubSpot-style deals export imported like an upload: clicks, UTM and baseline deals."""
+    from linktracker.campaigns.models import Campaign
+    from linktracker.clicks.models import Click
+    from linktracker.crm.services import ImportOptions, upload_and_import
+
+    now = utcnow()
+    clicks = session.execute(
+        select(Click.click_id, Click.created_at, Link.destination_url)
+        .join(Link, Link.id == Click.link_id)
+        .where(Click.is_bot.is_(False), Click.is_preview.is_(False))
+        .order_by(Click.id)
+    ).all()
+    handles = [
+        (handle, slug)
+        for handle, slug in session.execute(
+            select(Employee.handle, Campaign.slug)
+            .join(Link, Link.employee_id == Employee.id)
+            .join(Campaign, Campaign.id == Link.campaign_id)
+            .distinct()
+            .order_by(Employee.handle, Campaign.slug)
+        )
+    ]
+    rows: list[list[str]] = []
+
+    def add(created: datetime, landing: str, handle: str = "", slug: str = "") -> None:
+        n = len(rows) + 1
+        stage = rng.choices([s for s, _ in DEMO_STAGES], [w for _, w in DEMO_STAGES])[0]
+        closed = (
+            created + timedelta(days=rng.uniform(3, 60)) if stage.startswith("Closed") else None
+        )
+        if closed is not None and closed > now:
+            stage, closed = "Contract sent", None
+        amount = f"{rng.uniform(2_000, 60_000):.2f}" if rng.random() < 0.8 else ""
+        source = "SOCIAL_MEDIA" if handle or "lt_cid" in landing else rng.choice(
+            ("ORGANIC_SEARCH", "PAID_SEARCH", "DIRECT_TRAFFIC", "REFERRALS")
+        )  # fmt: skip
+        rows.append([
+            str(9_100_000_000 + n), f"Demo deal {n:04d}", stage,
+            created.strftime("%Y-%m-%d %H:%M"), closed.strftime("%Y-%m-%d %H:%M") if closed else "",
+            rng.choice(("Sales rep 1", "Sales rep 2", "Sales rep 3")), amount,
+            "EUR" if rng.random() < 0.3 else "USD", "Sales Pipeline",
+            source, landing, handle, slug, f"buyer{n}@customer{n % 97}.test",
+        ])  # fmt: skip
+
+    # Deals whose landing-page form captured the click id of a demo click.
+    for click_id, at, destination in rng.sample(clicks, min(len(clicks), 120)):
+        separator = "&" if "?" in destination else "?"
+        add(at + timedelta(minutes=rng.uniform(2, 600)),
+            f"{destination}{separator}{settings.click_id_param}={click_id}")  # fmt: skip
+    # Deals that only kept the UTM parameters (utm_content is the employee handle).
+    for handle, slug in rng.sample(handles, min(len(handles), 60)):
+        add(now - timedelta(days=rng.uniform(1, 85)), "", handle, slug)
+    # The non-advocacy baseline.
+    for _ in range(220):
+        add(now - timedelta(days=rng.uniform(1, 90)), "https://www.example.com/pricing")
+    rows.sort(key=lambda row: row[3])
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerows([list(DEMO_CRM_HEADER), *rows])
+    summary = upload_and_import(
+        session,
+        io.BytesIO(buffer.getvalue().encode("utf-8-sig")),
+        filename="hubspot-deals-demo.csv",
+        upload_folder=upload_folder,
+        email_secret=email_secret,
+        source="hubspot",
+        options=ImportOptions(click_id_param=settings.click_id_param),
+        window_days=settings.attribution_window_days,
+    )
+    return f"CRM: {summary.inserted} HubSpot deals imported (import {summary.id})."

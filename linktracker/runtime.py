@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from linktracker.clicks.recorder import ClickRecorder
@@ -15,9 +17,16 @@ from linktracker.db import make_engine, make_session_factory
 from linktracker.links.services import LinkTarget, find_link_target
 from linktracker.settings.services import ProgramSettings, defaults_from_config, load_settings
 
-# The redirect may wait this long for SQLite's write lock before spooling the click.
-CLICK_BUSY_TIMEOUT_MS = 80
+# The click writer waits this long for SQLite's write lock before spooling the batch, so a
+# locked database still lets redirects answer within WAIT_SECONDS of the recorder.
+CLICK_BUSY_TIMEOUT_MS = 40
+# Connecting to an unreachable PostgreSQL fails after this long (libpq's minimum), and a
+# click insert waiting on a lock (LOCK TABLE, a long migration) gives up and spools.
+CLICK_CONNECT_TIMEOUT_S = 2
+CLICK_LOCK_TIMEOUT_MS = 40
 SETTINGS_TTL = 10.0
+
+log = logging.getLogger(__name__)
 
 
 class LinkCache:
@@ -29,13 +38,19 @@ class LinkCache:
         self._entries: dict[str, tuple[float, LinkTarget | None]] = {}
 
     def get(self, code: str) -> LinkTarget | None:
-        """The target of a code (None when unknown)."""
+        """The target of a code (None when unknown); stale rather than nothing in an outage."""
         now = time.monotonic()
         entry = self._entries.get(code)
         if entry is not None and entry[0] > now:
             return entry[1]
-        with self.engine.connect() as connection:
-            target = find_link_target(connection, code)
+        try:
+            with self.engine.connect() as connection:
+                target = find_link_target(connection, code)
+        except DBAPIError:
+            if entry is None:
+                raise
+            log.warning("link lookup failed, serving the cached target of %s", code)
+            return entry[1]
         if len(self._entries) > 100_000:
             self._entries.clear()
         self._entries[code] = (now + self.ttl, target)
@@ -49,6 +64,19 @@ class LinkCache:
             self._entries.pop(code, None)
 
 
+def click_url(url: str) -> str:
+    """The database URL for the redirect's own engine: PostgreSQL gives up waiting fast."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        return url
+    limits = {
+        "connect_timeout": str(CLICK_CONNECT_TIMEOUT_S),
+        "options": f"-c lock_timeout={CLICK_LOCK_TIMEOUT_MS}",
+    }
+    missing = {key: value for key, value in limits.items() if key not in parsed.query}
+    return parsed.update_query_dict(missing).render_as_string(hide_password=False)
+
+
 class Runtime:
     """Holds the engine, session factory, click recorder and caches of one app."""
 
@@ -56,7 +84,7 @@ class Runtime:
         url = str(config["DATABASE_URL"])
         self.config = config
         self.engine = make_engine(url, echo=bool(config.get("SQL_ECHO")))
-        self.click_engine = make_engine(url, busy_timeout_ms=CLICK_BUSY_TIMEOUT_MS)
+        self.click_engine = make_engine(click_url(url), busy_timeout_ms=CLICK_BUSY_TIMEOUT_MS)
         self.sessions: sessionmaker[Session] = make_session_factory(self.engine)
         self.secret = str(config["SECRET_KEY"]).encode()
         self.recorder = ClickRecorder(self.click_engine, self.secret, config["SPOOL_FOLDER"])
@@ -70,8 +98,14 @@ class Runtime:
         cached = self._settings
         if cached is not None and cached[0] > time.monotonic():
             return cached[1]
-        with self._settings_lock, self.sessions() as session:
-            settings = load_settings(session, self.defaults)
+        try:
+            with self._settings_lock, self.sessions() as session:
+                settings = load_settings(session, self.defaults)
+        except DBAPIError:
+            if cached is None:
+                raise
+            # Redirects keep working through an outage with the settings they had.
+            settings = cached[1]
         self._settings = (time.monotonic() + SETTINGS_TTL, settings)
         return settings
 
@@ -80,6 +114,7 @@ class Runtime:
         self._settings = None
 
     def dispose(self) -> None:
-        """Close every pooled connection."""
+        """Stop the click writer (after it stored what is queued), close pooled connections."""
+        self.recorder.close()
         self.engine.dispose()
         self.click_engine.dispose()

@@ -87,3 +87,22 @@ def make_click(
     insert_click_rows(session.connection(), [row])
     session.commit()
     return row
+
+
+def make_crm_record(session: Session, **overrides: Any) -> Any:
+    """A CrmRecord inserted directly (as an import would leave it), unattributed."""
+    from linktracker.crm.models import CrmRecord
+
+    n = next(_seq)
+    values: dict[str, Any] = {
+        "source": "test",
+        "external_id": f"R{n}",
+        "kind": "lead",
+        "created_at": utcnow(),
+        "content_hash": f"hash{n}",
+    }
+    values.update(overrides)
+    record = CrmRecord(**values)
+    session.add(record)
+    session.commit()
+    return record

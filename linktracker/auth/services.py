@@ -74,6 +74,16 @@ def set_password(session: Session, user_id: int, password: str) -> User:
     return user
 
 
+def set_user_active(session: Session, user_id: int, active: bool) -> User:
+    """Deactivate (or reactivate) a user; deactivating ends their sessions at once."""
+    user = get_user(session, user_id)
+    if user.active != active:
+        user.active = active
+        user.session_version += 1
+    session.commit()
+    return user
+
+
 def get_user(session: Session, user_id: int) -> User:
     """The user with this id, or NotFound."""
     user = session.get(User, user_id)

@@ -15,6 +15,22 @@ class Click(Base):
     __table_args__ = (
         Index("ix_clicks_employee_created", "employee_id", "created_at"),
         Index("ix_clicks_campaign_created", "campaign_id", "created_at"),
+        # Reports: covering, so per-rep aggregation reads the index only (SQLite skip-scans it).
+        Index(
+            "ix_clicks_employee_report",
+            "employee_id",
+            "created_at",
+            "is_bot",
+            "is_preview",
+            "visitor_hash",
+            "link_id",
+            "campaign_id",
+            "channel",
+        ),
+        # Attribution: a rep's last click on a campaign before a moment, newest (time, id) first.
+        Index(
+            "ix_clicks_employee_campaign_created", "employee_id", "campaign_id", "created_at", "id"
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -1,61 +1,226 @@
-"""The one door every click goes through: database first, durable spool when it is down."""
+"""The one door every click goes through: database first, durable spool when it is down.
+
+A request thread builds its Click row and hands it to this process's writer thread, then
+waits until the row is durable before the redirect is answered. The writer takes every row
+waiting at that moment and inserts them with one executemany and one commit on a connection
+of its own (group commit): one commit flush for many concurrent clicks, and a single SQLite
+writer per process. If the database fails, the writer appends the batch to the spool file
+(one fsync) instead and skips the database for BREAKER_SECONDS. If the writer does not
+answer within WAIT_SECONDS (a hung database), the request thread spools its own row, so a
+redirect never waits long. A row that ends up both in the database and in the spool is
+stored once: every insert skips click ids already stored."""
 
 from __future__ import annotations
 
+import atexit
 import logging
+import os
+import queue
 import threading
 import time
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, PoolProxiedConnection
 from sqlalchemy.exc import DBAPIError
 
-from linktracker.clicks.services import click_row, insert_click_rows
+from linktracker.clicks.services import ClickInsert, click_row
 from linktracker.clicks.spool import ClickSpool, replay_spool
 from linktracker.clicks.visitor import Visitor, new_click_id
 from linktracker.links.services import LinkTarget
 
 log = logging.getLogger(__name__)
 
-# After a failure, skip the database for this long: a dead database must not slow redirects.
+# After a database failure, spool without trying it for this long: a dead database must
+# not slow redirects down.
 BREAKER_SECONDS = 1.0
+# Longest a redirect waits for the writer before making its click durable itself.
+WAIT_SECONDS = 0.075
+# How often a healthy process looks for spool files left behind by dead processes.
+ORPHAN_CHECK_SECONDS = 30.0
+
+
+class _Pending:
+    """A row waiting for the writer; `done` is a lock the writer releases once it is stored."""
+
+    __slots__ = ("row", "done")
+
+    def __init__(self, row: dict[str, Any]) -> None:
+        self.row = row
+        # A bare lock is the cheapest one-shot signal between two threads.
+        self.done = threading.Lock()
+        self.done.acquire()
 
 
 class ClickRecorder:
     """Records clicks; never raises for a database problem, never loses an answered click."""
 
-    def __init__(self, engine: Engine, secret: bytes, spool_folder: str | Path) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        secret: bytes,
+        spool_folder: str | Path,
+        *,
+        wait_seconds: float = WAIT_SECONDS,
+    ) -> None:
         self.engine = engine
         self.secret = secret
         self.spool = ClickSpool(spool_folder)
-        self._lock = threading.Lock()
+        self._insert = ClickInsert(engine.dialect)
+        self._driver_error: type[Exception] = engine.dialect.loaded_dbapi.Error
+        self._connection: PoolProxiedConnection | None = None
+        self.wait_seconds = wait_seconds
+        self._spool_lock = threading.Lock()
+        self._late_lock = threading.Lock()
+        self._late: list[dict[str, Any]] = []
+        self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
+        self._writer: threading.Thread | None = None
+        self._writer_pid = 0
+        self._start_lock = threading.Lock()
         self._skip_database_until = 0.0
+        self._batch_started = 0.0  # monotonic start of the writer's current batch, 0 if idle
+        self._next_orphan_check = 0.0
+        self._draining = False
 
     def record(self, target: LinkTarget, visitor: Visitor, now: datetime) -> str:
-        """Store one click and return its click id."""
+        """Store one click durably (database or spool) and return its click id."""
         row = click_row(target, visitor, secret=self.secret, now=now, click_id=new_click_id())
-        if time.monotonic() >= self._skip_database_until:
-            try:
-                with self.engine.begin() as connection:
-                    insert_click_rows(connection, [row])
-            except DBAPIError as exc:
-                log.warning("click spooled, database unavailable: %s", exc.__class__.__name__)
-                self._skip_database_until = time.monotonic() + BREAKER_SECONDS
-            else:
-                if self.spool.holding:
-                    self._drain()
-                return str(row["click_id"])
-        with self._lock:
-            self.spool.append(row)
+        started = self._batch_started
+        if started and time.monotonic() - started > self.wait_seconds:
+            # The writer is stuck in a batch (a hung database): do not queue behind it.
+            self._append_to_spool([row])
+            return str(row["click_id"])
+        pending = _Pending(row)
+        self._start_writer()
+        self._queue.put(pending)
+        if not pending.done.acquire(timeout=self.wait_seconds):
+            log.warning("click writer slow, spooling click %s directly", row["click_id"])
+            self._append_to_spool([row])
         return str(row["click_id"])
 
-    def _drain(self) -> None:
-        # The database answers again: hand our spool file over and replay every free file.
-        with self._lock:
+    def close(self) -> None:
+        """Write what is queued, stop the writer thread, replay our spool if we can."""
+        atexit.unregister(self.close)
+        writer = self._writer
+        if writer is not None and writer.is_alive() and self._writer_pid == os.getpid():
+            self._queue.put(None)
+            writer.join(timeout=5)
+        with self._spool_lock:
+            if not self.spool.holding:
+                return
             self.spool.close()
-        try:
-            replayed = replay_spool(self.engine, self.spool.folder)
-            log.info("replayed %d spooled clicks", replayed)
+        try:  # a clean shutdown hands its spool straight to the database when it can
+            replay_spool(self.engine, self.spool.folder)
         except DBAPIError:
+            log.warning("spooled clicks kept for a later replay", exc_info=True)
+
+    def _start_writer(self) -> None:
+        # Started on first use in each process (threads do not survive a fork) and again
+        # if it was closed.
+        writer = self._writer
+        if writer is not None and writer.is_alive() and self._writer_pid == os.getpid():
+            return
+        with self._start_lock:
+            if self._writer_pid != os.getpid():
+                self._queue = queue.SimpleQueue()  # rows queued in the parent are not ours
+                self._writer_pid = os.getpid()
+            elif self._writer is not None and self._writer.is_alive():
+                return
+            self._writer = threading.Thread(
+                target=self._write_batches, name="click-writer", daemon=True
+            )
+            self._writer.start()
+        atexit.register(self.close)  # a gracefully stopped worker stores its queue first
+
+    def _write_batches(self) -> None:
+        while True:
+            batch = [self._queue.get()]
+            while not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            pending = [item for item in batch if item is not None]
+            if pending:
+                self._store_and_release(pending)
+            if None in batch:  # closing: what was queued before it is stored
+                self._drop_connection()
+                return
+
+    def _store_and_release(self, batch: list[_Pending]) -> None:
+        self._batch_started = time.monotonic()
+        try:
+            self._store([pending.row for pending in batch])
+        except Exception:  # noqa: BLE001 - the writer must outlive any single batch
+            log.exception("click batch could not be stored; waiting requests spool it")
+            return  # their waits time out and each request spools its own row
+        finally:
+            self._batch_started = 0.0
+        for pending in batch:
+            pending.done.release()
+
+    def _store(self, rows: list[dict[str, Any]]) -> None:
+        if time.monotonic() >= self._skip_database_until:
+            try:
+                self._insert_rows(rows)
+            except (DBAPIError, self._driver_error) as exc:
+                log.warning(
+                    "%d click(s) spooled, database unavailable: %s",
+                    len(rows),
+                    str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__,
+                )
+                self._skip_database_until = time.monotonic() + BREAKER_SECONDS
+            else:
+                self._replay_when_due()
+                return
+        self._append_to_spool(rows)
+
+    def _insert_rows(self, rows: list[dict[str, Any]]) -> None:
+        # The writer keeps one connection of its own: no pool round trip per batch.
+        if self._connection is None:
+            self._connection = self.engine.raw_connection()
+        try:
+            self._insert.execute(self._connection, rows)
+        except BaseException:
+            # After a failure the connection may be broken or mid-transaction: drop it.
+            self._drop_connection()
+            raise
+
+    def _drop_connection(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            connection.invalidate()
+
+    def _append_to_spool(self, rows: list[dict[str, Any]]) -> None:
+        # Group commit for the spool too: whoever holds the lock writes every row waiting
+        # and fsyncs once; a row taken by an earlier holder was durable before it let go.
+        with self._late_lock:
+            self._late.extend(rows)
+        with self._spool_lock:
+            with self._late_lock:
+                rows, self._late = self._late, []
+            if rows:
+                self.spool.append(rows)
+
+    def _replay_when_due(self) -> None:
+        # The database answers: replay our own spool at once, other processes' leftovers
+        # now and then. Replay runs on its own thread so new clicks are not held up.
+        now = time.monotonic()
+        if self._draining or not (self.spool.holding or now >= self._next_orphan_check):
+            return
+        self._next_orphan_check = now + ORPHAN_CHECK_SECONDS
+        if not self.spool.holding and not self.spool.pending_files():
+            return
+        self._draining = True
+        threading.Thread(target=self._drain, name="click-replay", daemon=True).start()
+
+    def _drain(self) -> None:
+        try:
+            with self._spool_lock:
+                self.spool.close()  # hand our file over: replay takes only files nobody holds
+            result = replay_spool(self.engine, self.spool.folder)
+            if result.rows:
+                log.warning("replayed %d spooled click(s), %d new", result.rows, result.inserted)
+        except Exception:  # noqa: BLE001 - a failed replay is retried on a later success
             log.warning("spool replay failed; it will be retried", exc_info=True)
+            self._next_orphan_check = 0.0
+        finally:
+            self._draining = False

@@ -1,27 +1,36 @@
 """A durable local spool for clicks the database could not take, replayed exactly once.
 
-Each process appends to its own file, fsync'd per click and held under an exclusive
-flock while open. Replay only touches files nobody holds, inserts with ON CONFLICT DO
-NOTHING on click_id (so a replay interrupted halfway can simply run again), then deletes.
+Each process appends to its own file (JSON lines), fsync'd before the redirect is answered
+and held under an exclusive flock while open; a process killed mid-write can leave at most
+a torn last line, for a request it never answered. Replay only touches files nobody holds,
+inserts ignoring click ids already stored (so a replay interrupted halfway, or run twice,
+inserts nothing twice), and deletes a file once all of it is in the database.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
+import logging
 import os
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
 from sqlalchemy import Engine
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 
 from linktracker.clicks.models import Click
+from linktracker.clicks.services import insert_ignoring_stored_clicks
+
+log = logging.getLogger(__name__)
 
 REPLAY_BATCH = 1000
+PATTERN = "clicks-*.jsonl"
 
 
 class ClickSpool:
@@ -31,10 +40,10 @@ class ClickSpool:
         self.folder = Path(folder)
         self._file: IO[str] | None = None
 
-    def append(self, row: dict[str, Any]) -> None:
-        """Write one click durably (fsync) before the redirect is answered."""
+    def append(self, rows: list[dict[str, Any]]) -> None:
+        """Write click rows durably (one fsync) before their redirects are answered."""
         handle = self._open()
-        handle.write(json.dumps(row, default=_encode) + "\n")
+        handle.write("".join(json.dumps(row, default=_encode) + "\n" for row in rows))
         handle.flush()
         os.fsync(handle.fileno())
 
@@ -53,9 +62,10 @@ class ClickSpool:
     def _open(self) -> IO[str]:
         if self._file is None:
             self.folder.mkdir(parents=True, exist_ok=True)
-            name = f"clicks-{os.getpid()}-{time.time_ns()}.jsonl"
-            handle = open(self.folder / name, "a", encoding="utf-8")  # noqa: SIM115
+            path = self.folder / f"clicks-{os.getpid()}-{time.time_ns()}.jsonl"
+            handle = open(path, "a", encoding="utf-8")  # noqa: SIM115 - kept open while spooling
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            _fsync_directory(self.folder)  # the new file's name must survive a crash too
             self._file = handle
         return self._file
 
@@ -63,7 +73,15 @@ class ClickSpool:
         """Spool files on disk, oldest first."""
         if not self.folder.exists():
             return []
-        return sorted(self.folder.glob("clicks-*.jsonl"), key=lambda p: p.stat().st_mtime)
+        return sorted(self.folder.glob(PATTERN), key=lambda p: p.name.split("-")[-1])
+
+
+def _fsync_directory(folder: Path) -> None:
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def _encode(value: object) -> str:
@@ -75,52 +93,128 @@ def _encode(value: object) -> str:
 def _decode(line: str) -> dict[str, Any] | None:
     try:
         row: dict[str, Any] = json.loads(line)
-    except json.JSONDecodeError:
+        row["created_at"] = datetime.fromisoformat(row["created_at"])
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError):
         # A torn last line can only come from a crash mid-write, before the 302 went out.
         return None
-    row["created_at"] = datetime.fromisoformat(row["created_at"])
     return row
 
 
-def _read_rows(path: Path) -> Iterator[dict[str, Any]]:
-    with open(path, encoding="utf-8") as handle:
+@dataclass(frozen=True)
+class SpoolFile:
+    path: Path
+    rows: int
+    unreadable: int
+    in_use: bool
+
+
+@dataclass(frozen=True)
+class ReplayResult:
+    files: int  # files replayed and deleted
+    rows: int  # clicks read from them
+    inserted: int  # clicks that were not yet in the database
+    unreadable: int  # torn lines skipped
+    in_use: int  # files skipped because a live process still writes them
+
+
+def spool_status(folder: str | Path) -> list[SpoolFile]:
+    """What waits in the spool: rows per file and whether a live process holds it."""
+    files = []
+    for path in ClickSpool(folder).pending_files():
+        with _try_lock(path) as locked:
+            rows, unreadable = _count_lines(path)
+            files.append(SpoolFile(path, rows, unreadable, in_use=not locked))
+    return files
+
+
+def replay_spool(engine: Engine, folder: str | Path) -> ReplayResult:
+    """Insert every spooled click nobody is still writing, exactly once; delete the files."""
+    files = rows = inserted = unreadable = in_use = 0
+    for path in ClickSpool(folder).pending_files():
+        with _try_lock(path) as locked:
+            if not locked:
+                in_use += 1
+                continue
+            file_rows, file_inserted, file_unreadable = _replay_file(engine, path)
+            path.unlink(missing_ok=True)
+        files += 1
+        rows += file_rows
+        inserted += file_inserted
+        unreadable += file_unreadable
+    return ReplayResult(files, rows, inserted, unreadable, in_use)
+
+
+@contextlib.contextmanager
+def _try_lock(path: Path) -> Iterator[bool]:
+    """Take a spool file's flock without waiting; yields whether we got it."""
+    try:
+        handle = open(path, "rb")  # noqa: SIM115 - closed below, which releases the lock
+    except FileNotFoundError:
+        yield False  # replayed and deleted by another process meanwhile
+        return
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        handle.close()
+
+
+def _lines(path: Path) -> Iterator[str]:
+    with open(path, encoding="utf-8", errors="replace") as handle:
         for line in handle:
-            if line.strip() and (row := _decode(line)) is not None:
-                yield row
+            if line.strip():
+                yield line
 
 
-def replay_spool(engine: Engine, folder: str | Path) -> int:
-    """Insert every spooled click nobody is still writing; return how many files' rows were new."""
-    spool = ClickSpool(folder)
-    inserted = 0
-    for path in spool.pending_files():
-        with open(path, "a", encoding="utf-8") as guard:
-            try:
-                fcntl.flock(guard.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                continue  # a live process still appends to it
-            inserted += _replay_file(engine, path)
-            path.unlink()
-    return inserted
+def _count_lines(path: Path) -> tuple[int, int]:
+    if not path.exists():
+        return 0, 0
+    rows = unreadable = 0
+    for line in _lines(path):
+        if _decode(line) is None:
+            unreadable += 1
+        else:
+            rows += 1
+    return rows, unreadable
 
 
-def _replay_file(engine: Engine, path: Path) -> int:
-    inserted = 0
+def _replay_file(engine: Engine, path: Path) -> tuple[int, int, int]:
+    rows = inserted = unreadable = 0
     batch: list[dict[str, Any]] = []
-    for row in _read_rows(path):
+    for line in _lines(path):
+        row = _decode(line)
+        if row is None:
+            log.warning("skipped an unreadable line in %s (torn by a crash)", path.name)
+            unreadable += 1
+            continue
         batch.append(row)
         if len(batch) >= REPLAY_BATCH:
             inserted += _insert_ignoring_duplicates(engine, batch)
+            rows += len(batch)
             batch = []
     inserted += _insert_ignoring_duplicates(engine, batch)
-    return inserted
+    rows += len(batch)
+    return rows, inserted, unreadable
 
 
 def _insert_ignoring_duplicates(engine: Engine, rows: list[dict[str, Any]]) -> int:
     if not rows:
         return 0
-    dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(Click).on_conflict_do_nothing(index_elements=["click_id"])
-    with engine.begin() as connection:
-        result = connection.execute(statement, rows)
-    return max(result.rowcount, 0)
+    # RETURNING counts the new rows: executemany rowcounts are not reliable across drivers.
+    statement = insert_ignoring_stored_clicks(engine.dialect).returning(Click.click_id)
+    ordered = sorted(rows, key=lambda row: str(row["click_id"]))  # as the writer: no deadlock
+    try:
+        with engine.begin() as connection:
+            return len(connection.execute(statement, ordered).all())
+    except IntegrityError:
+        if len(rows) == 1:
+            # Not a duplicate (those are ignored) but a row the schema refuses, e.g. its
+            # link was deleted meanwhile: say so rather than block the rest forever.
+            log.error("spooled click %s refused by the database, dropped", rows[0]["click_id"])
+            return 0
+        return sum(_insert_ignoring_duplicates(engine, [row]) for row in rows)

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from linktracker.db import Base, BigId, UTCDateTime, utcnow
 
-IMPORT_STATES = ("pending", "running", "done", "refused", "failed")
+IMPORT_STATES = ("pending", "running", "done", "dry_run", "refused", "failed")
 ATTRIBUTION_METHODS = ("click_id", "utm", "none")
 
 
@@ -74,6 +74,16 @@ class CrmRecord(Base):
     __table_args__ = (
         UniqueConstraint("source", "external_id"),
         Index("ix_crm_records_employee_created", "employee_id", "created_at"),
+        # Reports: leads and the baseline counted from the index alone.
+        Index(
+            "ix_crm_records_report",
+            "employee_id",
+            "created_at",
+            "attribution_method",
+            "kind",
+            "won",
+            "campaign_id",
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -60,9 +60,13 @@ _TIME = r"""
     \s*$
 """
 # `9/7/2026`, `07.09.2026 14:43`, `7-9-26 4:14 PM`: day and month order is per file.
-_DMY: Final = re.compile(r"(?P<a>\d{1,2})(?P<sep>[/.\-])(?P<b>\d{1,2})(?P=sep)(?P<y>\d{4}|\d{2})" + _TIME, re.X)
+_DMY: Final = re.compile(
+    r"(?P<a>\d{1,2})(?P<sep>[/.\-])(?P<b>\d{1,2})(?P=sep)(?P<y>\d{4}|\d{2})" + _TIME, re.X
+)
 # `2026/09/07`, `2026.9.7`, and ISO-like values `fromisoformat` refuses (`2026-9-7 4:14 PM`).
-_YMD: Final = re.compile(r"(?P<y>\d{4})(?P<sep>[/.\-])(?P<a>\d{1,2})(?P=sep)(?P<b>\d{1,2})" + _TIME, re.X)
+_YMD: Final = re.compile(
+    r"(?P<y>\d{4})(?P<sep>[/.\-])(?P<a>\d{1,2})(?P=sep)(?P<b>\d{1,2})" + _TIME, re.X
+)
 # The first three numbers of a DMY/MDY value, enough to vote on the day/month order.
 _DMY_HEAD: Final = re.compile(r"\s*(\d{1,2})([/.\-])(\d{1,2})\2\d{2}")
 # dateutil is only trusted with values that name a month and a year (`Sep 7, 2026`):
@@ -73,7 +77,7 @@ _MONTH_NAME: Final = re.compile(
 _YEAR: Final = re.compile(r"\b(?:19|20|21)\d\d\b")
 _EARLIEST_YEAR: Final = 1900
 _LATEST_YEAR: Final = 2199
-_CACHE_LIMIT: Final = 65_536
+_CACHE_LIMIT: Final = 4096
 
 
 def zone(name: str) -> tzinfo:
@@ -123,9 +127,19 @@ class DateParser:
         if cached is not None:
             return cached
         value = text.strip()
-        if _is_null(value):
+        if not value:
             return None
-        parsed = self._parse(value)
+        parsed: datetime | None = None
+        if len(value) >= 10 and value[4] == "-" and value[:4].isdigit():
+            # ISO 8601 first: most exports use it and fromisoformat is C-fast.
+            try:
+                parsed = datetime.fromisoformat(value)
+            except ValueError:
+                parsed = None
+        if parsed is None:
+            if _is_null(value):
+                return None
+            parsed = self._parse(value)
         if not _EARLIEST_YEAR <= parsed.year <= _LATEST_YEAR:
             raise ValueProblem(f"implausible date {value!r} (year {parsed.year})")
         if parsed.tzinfo is None:
@@ -140,11 +154,6 @@ class DateParser:
         return parsed
 
     def _parse(self, value: str) -> datetime:
-        if len(value) >= 10 and value[4] == "-" and value[:4].isdigit():
-            try:
-                return datetime.fromisoformat(value)
-            except ValueError:
-                pass
         match = _DMY.match(value)
         if match is not None:
             first, second = int(match["a"]), int(match["b"])
@@ -218,16 +227,16 @@ def date_order_hint(text: str) -> tuple[int, str] | None:
 # Amounts
 
 # ISO 4217 active codes, so that `abc 12` is refused instead of inventing currency ABC.
-_ISO_4217: Final = frozenset(
-    """AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL
+_ISO_CODES: Final = """
+    AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL
     BSD BTN BWP BYN BZD CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN
     ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR
     ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL
     MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN
     PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SLL SOS SRD
     SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VES VND
-    VUV WST XAF XCD XOF XPF YER ZAR ZMW ZWL""".split()
-)
+    VUV WST XAF XCD XOF XPF YER ZAR ZMW ZWL"""
+_ISO_4217: Final = frozenset(_ISO_CODES.split())
 # Symbols as exports print them. `$` is read as USD and `¥` as JPY: a currency column,
 # when the file has one, always wins over a symbol.
 _SYMBOLS: Final[dict[str, str | None]] = {
@@ -271,6 +280,7 @@ _AMOUNT: Final = re.compile(
     (?P<num>{_NUMBER})\s*(?P<cur2>{_CURRENCY})?\s*(?P<sign3>-)?""",
     re.X,
 )
+_PLAIN_NUMBER: Final = re.compile(r"-?\d+(?:\.\d+)?")
 _GROUPING_JUNK: Final = str.maketrans("", "", "'’ \u00a0\u202f\u2009")
 
 
@@ -343,6 +353,12 @@ def _valid_grouping(integer: str, group: str) -> bool:
 
 def parse_amount(text: str, *, decimal_comma: bool) -> tuple[Decimal, str | None] | None:
     """Parse a money cell into (amount, ISO currency or None); None when empty."""
+    if _PLAIN_NUMBER.fullmatch(text):
+        # Most exports write bare numbers (`23815.01`): Decimal reads those directly,
+        # unless `1.234` must be read with the file's decimal comma.
+        dot = text.find(".")
+        if not (decimal_comma and dot >= 0 and len(text) - dot == 4):
+            return Decimal(text), None
     if _is_null(text.strip()):
         return None
     parts = _split_amount(text)
@@ -459,20 +475,22 @@ def normalise_email(text: str) -> str | None:
     return None
 
 
-_QUERY_PAIR: Final = re.compile(r"([^&=#;]+)=([^&#;]*)")
-
-
 def query_params(url: str, names: Collection[str]) -> dict[str, str]:
     """Return the (first, non-empty) values of ``names`` in the query string of ``url``."""
-    question = url.find("?")
+    end = url.find("#")
+    end = len(url) if end < 0 else end
+    question = url.find("?", 0, end)
     if question < 0:
         return {}
-    hash_at = url.find("#", question)
-    query = url[question + 1 : hash_at if hash_at >= 0 else None]
+    query = url[question + 1 : end]
+    if ";" in query:
+        # The old HTML recommendation allowed `;` between parameters.
+        query = query.replace(";", "&")
     found: dict[str, str] = {}
-    for key, value in _QUERY_PAIR.findall(query):
+    for pair in query.split("&"):
+        key, _, value = pair.partition("=")
         if "%" in key or "+" in key:
             key = unquote_plus(key)
-        if key in names and key not in found and value:
+        if value and key in names and key not in found:
             found[key] = unquote_plus(value) if ("%" in value or "+" in value) else value
     return found

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, jsonify, redirect, render_template, request, url_for
+from flask import Flask, Response, current_app, jsonify, redirect, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -50,7 +50,8 @@ def handle_domain_error(exc: DomainError) -> BaseResponse:
 def handle_http_exception(exc: HTTPException) -> BaseResponse:
     status = exc.code or 500
     if status == 413:
-        message = "The upload is larger than the limit (MAX_UPLOAD_MB)."
+        limit = current_app.config.get("MAX_UPLOAD_MB")
+        message = f"The upload is larger than the limit of {limit} MB (MAX_UPLOAD_MB)."
     else:
         message = exc.description or TITLES.get(status, "Error")
     response = error_response(status, message)
@@ -60,6 +61,7 @@ def handle_http_exception(exc: HTTPException) -> BaseResponse:
 
 
 def handle_unexpected(exc: Exception) -> BaseResponse:
+    current_app.logger.exception("Unhandled error on %s %s", request.method, request.path)
     return error_response(500, "Something went wrong on our side; the error was logged.")
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, current_app, redirect, render_template, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from linktracker.web.context import Identity, identity
@@ -10,7 +10,24 @@ from linktracker.web.context import Identity, identity
 pages = Blueprint("pages", __name__, url_prefix="/app")
 
 # (endpoint, label, roles): the navigation shows only what the role may use.
-NAVIGATION: list[tuple[str, str, tuple[str, ...]]] = []
+NAVIGATION: list[tuple[str, str, tuple[str, ...]]] = [
+    ("my_links.index", "My links", ("employee", "sales_ops", "marketer", "admin")),
+    ("reports.dashboard", "Dashboard", ("marketer", "admin")),
+    ("reports.leaderboard", "Attribution", ("marketer", "admin")),
+    ("campaigns.index", "Campaigns", ("marketer", "admin")),
+    ("employees.index", "Employees", ("marketer", "admin")),
+    ("crm.index", "CRM imports", ("sales_ops", "admin")),
+    ("users.index", "Users", ("admin",)),
+    ("settings_pages.index", "Settings", ("admin",)),
+]
+
+# role -> landing pages in order of preference; the first one that exists wins.
+LANDING: dict[str, tuple[str, ...]] = {
+    "employee": ("my_links.index",),
+    "marketer": ("reports.dashboard", "campaigns.index"),
+    "sales_ops": ("crm.index",),
+    "admin": ("reports.dashboard", "settings_pages.index"),
+}
 
 
 def nav_items(who: Identity | None) -> list[tuple[str, str]]:
@@ -25,4 +42,7 @@ def home() -> str | BaseResponse:
     who = identity()
     if who is None:
         return redirect(url_for("auth.login"))
+    for endpoint in LANDING.get(who.role, ()):
+        if endpoint in current_app.view_functions:
+            return redirect(url_for(endpoint))
     return render_template("pages/home.html")

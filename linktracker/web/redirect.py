@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from linktracker.clicks.bots import classify_user_agent
 from linktracker.clicks.visitor import Visitor
 from linktracker.db import utcnow
 from linktracker.links.codes import CODE_RE, RESERVED
@@ -52,6 +53,9 @@ class RedirectMiddleware:
     def __init__(self, app: WSGIApplication, runtime: Runtime) -> None:
         self.app = app
         self.runtime = runtime
+        # Compile the crawler patterns now, not on a visitor's first click (a pause long
+        # enough to push every redirect waiting behind it past its deadline).
+        classify_user_agent("Mozilla/5.0")
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         code = code_from_path(environ)

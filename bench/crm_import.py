@@ -1,0 +1,192 @@
+"""CRM import throughput and memory: HubSpot-style exports of 100,000 and 1,000,000 rows.
+
+    .venv/bin/python bench/crm_import.py                      # SQLite + PostgreSQL, both sizes
+    .venv/bin/python bench/crm_import.py --rows 100000 --no-postgres
+    .venv/bin/python bench/crm_import.py --database-url postgresql+psycopg://postgres@127.0.0.1/lt_crm_bench
+
+Each export is generated into a temporary folder (streamed, never held in memory), then
+imported twice through `linktracker.crm.services.upload_and_import` into an empty database:
+a fresh import (every row inserted) and a full re-import of the same file (every row
+unchanged). Every import runs in its own process, so its peak RSS is its own. Rows/s are
+wall-clock over `import_crm_file` (parse, upsert in 2,000-row transactions, row errors,
+attribution); the attribution step is also shown on its own.
+Targets: >= 20,000 rows/s for both runs on both databases; peak RSS < 300 MB at 1,000,000 rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/lt_crm_bench"
+HEADER = (
+    "Record ID", "Deal Name", "Deal Stage", "Create Date", "Close Date", "Deal owner", "Amount",
+    "Pipeline", "Original Source", "First Page Seen", "UTM Content", "UTM Campaign", "Email",
+)  # fmt: skip
+STAGES = (
+    "Appointment scheduled", "Qualified to buy", "Presentation scheduled",
+    "Decision maker bought-in", "Contract sent", "Closed won", "Closed lost",
+)  # fmt: skip
+CAMPAIGNS = ("spring-launch", "we-are-hiring", "security-whitepaper", "q4-product-launch")
+
+
+def generate(path: Path, rows: int, seed: int = 1) -> None:
+    """Write a HubSpot deals export of ``rows`` rows, row by row."""
+    rng = random.Random(seed)
+    start = datetime(2026, 1, 1)
+    handles = [f"rep{n:04d}" for n in range(500)]
+    with path.open("w", newline="", encoding="utf-8-sig") as out:
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(HEADER)
+        for n in range(1, rows + 1):
+            created = start + timedelta(minutes=rng.randrange(0, 400_000))
+            stage = STAGES[rng.randrange(len(STAGES))]
+            closed = created + timedelta(days=rng.randrange(1, 90)) if "Closed" in stage else None
+            amount = f"{rng.uniform(500, 90_000):.2f}" if rng.random() < 0.7 else ""
+            if rng.random() < 0.5:
+                handle, campaign = rng.choice(handles), rng.choice(CAMPAIGNS)
+                url = (
+                    f"https://www.example.com/{campaign}?utm_source=linkedin&utm_medium=social"
+                    f"&utm_campaign={campaign}&utm_content={handle}&lt_cid=C{n:011d}"
+                )
+                source = "SOCIAL_MEDIA"
+            else:
+                handle = campaign = ""
+                url, source = "https://www.example.com/pricing", "PAID_SEARCH"
+            writer.writerow((
+                9_000_000_000 + n, f"Deal {n:07d}", stage, created.strftime("%Y-%m-%d %H:%M"),
+                closed.strftime("%Y-%m-%d %H:%M") if closed else "", f"Sales rep {n % 7}",
+                amount, "Sales Pipeline", source, url, handle, campaign,
+                f"buyer{n}@customer{n % 977}.test",
+            ))  # fmt: skip
+
+
+def reset(url: str) -> None:
+    """An empty, migrated database."""
+    from sqlalchemy import text
+
+    from linktracker.db import make_engine
+    from linktracker.migrate import upgrade_database
+
+    if url.startswith("sqlite"):
+        for suffix in ("", "-wal", "-shm"):
+            Path(url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
+    engine = make_engine(url)
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+    upgrade_database(engine)
+    engine.dispose()
+
+
+def child(url: str, path: str, uploads: str) -> None:
+    """Import one file (in its own process) and print the figures as JSON."""
+    import linktracker.crm.services as crm
+    import linktracker.models  # noqa: F401  (every mapper, for the foreign keys)
+    from linktracker.db import make_engine, make_session_factory
+
+    attribution = [0.0]
+    attribute = crm.attribute_records
+
+    def timed(*args, **kwargs):  # type: ignore[no-untyped-def]
+        started = time.perf_counter()
+        try:
+            return attribute(*args, **kwargs)
+        finally:
+            attribution[0] += time.perf_counter() - started
+
+    crm.attribute_records = timed  # type: ignore[assignment]
+    engine = make_engine(url)
+    with make_session_factory(engine)() as session, open(path, "rb") as stream:
+        stored = crm.store_upload(session, stream, filename=Path(path).name, upload_folder=uploads)
+        started, cpu = time.perf_counter(), time.process_time()
+        summary = crm.import_crm_file(
+            session, stored.id, upload_folder=uploads, email_secret=b"bench-secret"
+        )
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    engine.dispose()
+    print(json.dumps({
+        "rows": summary.rows, "inserted": summary.inserted, "updated": summary.updated,
+        "unchanged": summary.unchanged, "rejected": summary.rejected, "seconds": seconds,
+        "cpu": cpu, "attribution": attribution[0],
+    }))  # fmt: skip
+
+
+def run_child(url: str, path: Path, uploads: Path) -> dict[str, float]:
+    process = subprocess.Popen(
+        [sys.executable, __file__, "--child", url, str(path), str(uploads)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    output = process.stdout.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode:
+        raise SystemExit(f"import failed ({process.returncode}): {output}")
+    figures: dict[str, float] = json.loads(output.strip().splitlines()[-1])
+    figures["rss_mb"] = usage.ru_maxrss / 1024  # kilobytes on Linux
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--database-url", default=DEFAULT_PG, help="PostgreSQL (emptied!).")
+    parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--no-sqlite", action="store_true")
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(*args.child)
+        return
+    with tempfile.TemporaryDirectory(prefix="crm-bench-") as folder:
+        work = Path(folder)
+        databases = []
+        if not args.no_sqlite:
+            databases.append(("sqlite", f"sqlite:///{work / 'bench.db'}"))
+        if not args.no_postgres:
+            databases.append(("postgresql", args.database_url))
+        table = []
+        for rows in args.rows:
+            path = work / f"hubspot-{rows}.csv"
+            started = time.perf_counter()
+            generate(path, rows)
+            size, took = path.stat().st_size / 1e6, time.perf_counter() - started
+            print(f"generated {rows:,} rows ({size:.0f} MB) in {took:.1f} s", flush=True)
+            for name, url in databases:
+                reset(url)
+                for run in ("fresh", "re-import"):
+                    figures = run_child(url, path, work / "uploads")
+                    expected = "inserted" if run == "fresh" else "unchanged"
+                    assert figures[expected] == rows, figures
+                    table.append((name, rows, run, figures))
+                    print(f"  {name:<10} {run:<9} {rows / figures['seconds']:>9,.0f} rows/s",
+                          flush=True)  # fmt: skip
+            path.unlink()
+    print()
+    print("| database | rows | run | seconds | rows/s | attribution s | rows/s without "
+          "attribution | CPU s | peak RSS MB |")  # fmt: skip
+    print("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for name, rows, run, f in table:
+        without = rows / max(f["seconds"] - f["attribution"], 1e-9)
+        print(
+            f"| {name} | {rows:,} | {run} | {f['seconds']:.1f} | {rows / f['seconds']:,.0f} | "
+            f"{f['attribution']:.1f} | {without:,.0f} | {f['cpu']:.1f} | {f['rss_mb']:.0f} |"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,453 @@
+"""Redirect throughput: our app under gunicorn vs a bare WSGI 302, on SQLite and PostgreSQL.
+
+    .venv/bin/python bench/redirect.py [--seconds 10] [--connections 32] [--db sqlite,postgresql]
+
+For each database it creates a fresh database (a temp SQLite file; PostgreSQL database
+`lt_bench` on 127.0.0.1:5432, dropped and re-created), migrates it, creates one campaign,
+employee and link through the services, serves the app with gunicorn on a free 127.0.0.1
+port and loads `GET /<code>` with wrk for a fixed time; the bare app runs under the same
+gunicorn settings. Targets are loaded in alternating rounds, so a noisy neighbour on the
+machine hits them all alike. "answered" is wrk's count of complete responses. After a
+graceful stop (in-flight requests finish) the clicks created since the load started are
+counted by their timestamp, so warm-up clicks do not count. clicks - answered ("+N") are
+requests the server finished after wrk stopped counting: at most one per connection per
+round. They are reported, not hidden. Any click still spooled is replayed and said so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import func, select, text  # noqa: E402
+
+from linktracker.campaigns.services import create_campaign  # noqa: E402
+from linktracker.clicks.models import Click  # noqa: E402
+from linktracker.clicks.spool import replay_spool  # noqa: E402
+from linktracker.db import make_engine, make_session_factory, utcnow  # noqa: E402
+from linktracker.employees.services import create_employee  # noqa: E402
+from linktracker.links.services import get_or_create_link  # noqa: E402
+from linktracker.migrate import upgrade_database  # noqa: E402
+
+PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
+SECRET = "bench-secret-bench-secret"
+
+# wrk's own totals: answered responses, latency percentiles, and errors by kind. A Lua
+# response() callback could tally every status exactly, but it halves wrk's own throughput
+# on two cores and would make the baseline, not the server, the bottleneck.
+WRK_SCRIPT = """
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'WRK_JSON {"requests": %d, "seconds": %f, "p50_us": %d, "p99_us": %d, "max_us": %d, '
+    .. '"connect": %d, "read": %d, "write": %d, "timeout": %d, "status": %d}\\n',
+    summary.requests, summary.duration / 1e6, latency:percentile(50), latency:percentile(99),
+    latency.max, e.connect, e.read, e.write, e.timeout, e.status))
+end
+"""
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    worker_class: str  # sync or gthread
+    workers: int
+    threads: int
+
+    @property
+    def label(self) -> str:
+        if self.worker_class == "sync":
+            return f"gunicorn sync x{self.workers}"
+        return f"gunicorn gthread {self.workers}x{self.threads}"
+
+    def arguments(self) -> list[str]:
+        args = ["--workers", str(self.workers), "--worker-class", self.worker_class]
+        if self.worker_class == "gthread":
+            args += ["--threads", str(self.threads)]
+        return args + ["--backlog", "2048", "--graceful-timeout", "10", "--timeout", "30"]
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    requests: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    max_ms: float
+    socket_errors: int
+    error_statuses: int  # answered with 4xx/5xx
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+
+@dataclass
+class Row:
+    server: str
+    database: str
+    load: LoadResult
+    clicks: int | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+# ----------------------------------------------------------------------------- processes
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Server:
+    """A gunicorn process group we started, always stopped again."""
+
+    def __init__(self, target: str, settings: ServerSettings, env: dict[str, str], log: Path):
+        self.port = free_port()
+        self.log = log
+        command = [
+            sys.executable, "-m", "gunicorn", target, "--bind", f"127.0.0.1:{self.port}",
+            *settings.arguments(),
+        ]  # fmt: skip
+        self._log_handle = open(log, "ab")  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env={**os.environ, **env},
+            stdout=self._log_handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: Ctrl+C here does not reach it
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def wait_ready(self, path: str = "/healthz", timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited early, see {self.log}")
+            connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=1)
+            try:
+                connection.request("GET", path)
+                if connection.getresponse().status < 500:
+                    return  # it answers (redirects are not followed)
+            except OSError:
+                pass
+            finally:
+                connection.close()
+            time.sleep(0.1)
+        raise RuntimeError(f"gunicorn did not answer {path} within {timeout}s, see {self.log}")
+
+    def worker_pids(self) -> list[int]:
+        out = subprocess.run(
+            ["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True, check=False
+        ).stdout
+        return [int(pid) for pid in out.split()]
+
+    def stop(self) -> None:
+        """Graceful stop (workers finish in-flight requests), then force."""
+        if self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        # Workers are in the same group; make sure none outlives the arbiter.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self._log_handle.close()
+
+
+@contextlib.contextmanager
+def serving(
+    target: str, settings: ServerSettings, env: dict[str, str], log: Path, ready_path: str
+) -> Iterator[Server]:
+    server = Server(target, settings, env, log)
+    try:
+        server.wait_ready(ready_path)
+        yield server
+    finally:
+        server.stop()
+
+
+def require_wrk() -> str:
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        sys.exit("wrk is not installed: install it (e.g. `apt-get install -y wrk`) and run again.")
+    return wrk
+
+
+def run_wrk(
+    url: str, seconds: float, connections: int, workdir: Path, threads: int = 2
+) -> LoadResult:
+    """Load `url` for a fixed time; wrk reports every response it received."""
+    script = workdir / "count.lua"
+    script.write_text(WRK_SCRIPT)
+    command = [
+        require_wrk(), f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s",
+        "-s", str(script), url,
+    ]  # fmt: skip
+    out = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60).stdout
+    line = next((ln for ln in out.splitlines() if ln.startswith("WRK_JSON ")), None)
+    if line is None:
+        raise RuntimeError(f"no summary from wrk:\n{out}")
+    data = json.loads(line.removeprefix("WRK_JSON "))
+    return LoadResult(
+        requests=int(data["requests"]),
+        seconds=float(data["seconds"]),
+        p50_ms=data["p50_us"] / 1000,
+        p99_ms=data["p99_us"] / 1000,
+        max_ms=data["max_us"] / 1000,
+        socket_errors=data["connect"] + data["read"] + data["write"] + data["timeout"],
+        error_statuses=int(data["status"]),
+    )
+
+
+# ----------------------------------------------------------------------------- databases
+
+
+def fresh_database(kind: str, workdir: Path) -> str:
+    """A new, migrated database with one live link; returns its URL."""
+    if kind == "sqlite":
+        url = f"sqlite:///{workdir / 'bench.db'}"
+    elif kind == "postgresql":
+        admin = make_engine(f"{PG_SERVER}/postgres").execution_options(isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text("DROP DATABASE IF EXISTS lt_bench WITH (FORCE)"))
+            connection.execute(text("CREATE DATABASE lt_bench"))
+        admin.dispose()
+        url = f"{PG_SERVER}/lt_bench"
+    else:
+        raise SystemExit(f"unknown database {kind!r} (sqlite or postgresql)")
+    engine = make_engine(url)
+    upgrade_database(engine)
+    engine.dispose()
+    return url
+
+
+def create_bench_link(url: str) -> str:
+    """One campaign, one employee, one link, made through the services."""
+    engine = make_engine(url)
+    with make_session_factory(engine)() as session:
+        allowed = ["www.example.com"]
+        campaign = create_campaign(
+            session,
+            name="Bench campaign",
+            destination_url="https://www.example.com/landing",
+            allowed_domains=allowed,
+            channels=["linkedin"],
+        )
+        employee = create_employee(session, name="Advocate 01", email="advocate01@example.com")
+        link = get_or_create_link(
+            session,
+            campaign_slug=campaign.slug,
+            employee_handle=employee.handle,
+            channel="linkedin",
+            medium="social",
+            allowed_domains=allowed,
+        ).link
+        code = link.code
+    engine.dispose()
+    return code
+
+
+def count_clicks(url: str, since: datetime) -> int:
+    """Clicks recorded from `since` on: warm-up clicks stored late do not count."""
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        query = select(func.count(Click.id)).where(Click.created_at >= since)
+        count = int(connection.scalar(query) or 0)
+    engine.dispose()
+    return count
+
+
+def app_env(url: str, workdir: Path) -> dict[str, str]:
+    return {
+        "DATABASE_URL": url,
+        "SECRET_KEY": SECRET,
+        "SPOOL_FOLDER": str(workdir / "spool"),
+        "UPLOAD_FOLDER": str(workdir / "uploads"),
+        "ALLOWED_DOMAINS": "www.example.com",
+    }
+
+
+# ----------------------------------------------------------------------------- runs
+
+
+@dataclass
+class Target:
+    """One server under load: the bare app, or our app on one database."""
+
+    database: str
+    server: Server
+    path: str
+    url: str | None = None  # the app's database
+    workdir: Path | None = None
+    load_started: datetime | None = None
+    loads: list[LoadResult] = field(default_factory=list)
+
+
+def start_targets(
+    stack: contextlib.ExitStack, settings: ServerSettings, databases: list[str], base: Path
+) -> list[Target]:
+    bare_log = base / f"bare-{settings.worker_class}.log"
+    bare = stack.enter_context(serving("bench.bare_app:app", settings, {}, bare_log, "/"))
+    targets = [Target("bare 302", bare, "/anything")]
+    for kind in databases:
+        workdir = base / f"{kind}-{settings.worker_class}"
+        workdir.mkdir()
+        url = fresh_database(kind, workdir)
+        code = create_bench_link(url)
+        log = workdir / "gunicorn.log"
+        server = stack.enter_context(
+            serving("wsgi:app", settings, app_env(url, workdir), log, "/healthz")
+        )
+        targets.append(Target(kind, server, f"/{code}", url, workdir))
+    return targets
+
+
+def bench_settings(settings: ServerSettings, args: argparse.Namespace, base: Path) -> list[Row]:
+    """Alternate the targets round by round, so a noisy neighbour hits them all alike."""
+    databases = [kind.strip() for kind in args.db.split(",") if kind.strip()]
+    with contextlib.ExitStack() as stack:
+        targets = start_targets(stack, settings, databases, base)
+        for _ in range(2):  # warm caches, imports and pools; a second pass after the
+            time.sleep(1.2)  # recorder's breaker lets any warm-up spool replay
+            for target in targets:
+                run_wrk(target.server.url + target.path, 1, args.connections, base)
+        time.sleep(0.5)  # the warm-up's last in-flight requests finish
+        started = utcnow()  # clicks are counted by their time: warm-up ones come before
+        for target in targets:
+            target.load_started = started
+        for _ in range(args.rounds):
+            for target in targets:
+                url = target.server.url + target.path
+                target.loads.append(run_wrk(url, args.seconds, args.connections, base))
+    # Every server has stopped gracefully: every request it took is finished and stored.
+    return [finish(target, settings) for target in targets]
+
+
+def finish(target: Target, settings: ServerSettings) -> Row:
+    row = Row(settings.label, target.database, combine(target.loads))
+    if target.url is None or target.workdir is None or target.load_started is None:
+        return row
+    row.clicks = count_clicks(target.url, target.load_started)
+    spooled = replay_spool_left(target.url, target.workdir / "spool")
+    if spooled:
+        row.notes.append(f"{spooled} click(s) were still spooled after the stop; replayed now")
+        row.clicks = count_clicks(target.url, target.load_started)
+    return row
+
+
+def replay_spool_left(url: str, folder: Path) -> int:
+    engine = make_engine(url)
+    try:
+        return replay_spool(engine, folder).inserted
+    finally:
+        engine.dispose()
+
+
+def combine(loads: list[LoadResult]) -> LoadResult:
+    """Rounds summed; p50 averaged, p99 and max the worst round's (conservative)."""
+    return LoadResult(
+        requests=sum(load.requests for load in loads),
+        seconds=sum(load.seconds for load in loads),
+        p50_ms=sum(load.p50_ms for load in loads) / len(loads),
+        p99_ms=max(load.p99_ms for load in loads),
+        max_ms=max(load.max_ms for load in loads),
+        socket_errors=sum(load.socket_errors for load in loads),
+        error_statuses=sum(load.error_statuses for load in loads),
+    )
+
+
+def print_table(rows: list[Row], bare: dict[str, Row]) -> None:
+    header = (
+        f"{'server':<24} {'database':<11} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} "
+        f"{'vs bare':>7} {'clicks/answered':>22} {'4xx/5xx':>7} {'sock err':>8}"
+    )
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        load = row.load
+        base = bare.get(row.server)
+        ratio = f"{load.rps / base.load.rps:.2f}" if base and base.load.rps else "-"
+        if row.clicks is None:
+            recorded = "-"
+        else:
+            extra = row.clicks - load.requests
+            recorded = f"{row.clicks}/{load.requests}"
+            recorded += f" ({row.clicks / load.requests:.4f})" if load.requests else ""
+            if extra > 0:
+                recorded += f" +{extra}"
+        print(
+            f"{row.server:<24} {row.database:<11} {load.rps:>8.0f} {load.p50_ms:>7.2f} "
+            f"{load.p99_ms:>7.2f} {ratio:>7} {recorded:>22} {load.error_statuses:>7} "
+            f"{load.socket_errors:>8}"
+        )
+        for note in row.notes:
+            print(f"    note: {note}")
+
+
+def parse_servers(value: str, workers: int, threads: int) -> list[ServerSettings]:
+    return [ServerSettings(kind.strip(), workers, threads) for kind in value.split(",") if kind]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--db", default="sqlite,postgresql", help="comma-separated")
+    parser.add_argument("--servers", default="gthread", help="sync and/or gthread, comma-separated")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=8, help="threads per gthread worker")
+    parser.add_argument("--rounds", type=int, default=2, help="alternating runs per target")
+    parser.add_argument("--keep", action="store_true", help="keep the temp dir (logs, spool)")
+    args = parser.parse_args()
+    require_wrk()
+    workdir = Path(tempfile.mkdtemp(prefix="lt-bench-"))
+    rows: list[Row] = []
+    bare: dict[str, Row] = {}
+    try:
+        for settings in parse_servers(args.servers, args.workers, args.threads):
+            settings_rows = bench_settings(settings, args, workdir)
+            bare[settings.label] = settings_rows[0]
+            rows += settings_rows
+    except KeyboardInterrupt:
+        print("interrupted; servers stopped", file=sys.stderr)
+    finally:
+        if args.keep:
+            print(f"logs and spool kept in {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    print(
+        f"\nwrk -t2 -c{args.connections} -d{args.seconds}s x {args.rounds} alternating rounds "
+        f"on 127.0.0.1, {os.cpu_count()} CPUs; +N = finished after wrk stopped counting"
+    )
+    print_table(rows, bare)
+
+
+if __name__ == "__main__":
+    main()

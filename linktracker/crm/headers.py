@@ -1,0 +1,501 @@
+"""Header rows of CRM exports: column aliases, explicit mappings, format and record kind.
+
+One alias table serves every CRM: header names are compared case- and
+punctuation-insensitively, so `Create Date`, `create_date` and `CREATE-DATE` are the same
+column. The export format (Salesforce, HubSpot, …) is only recognised from fingerprints
+for reporting and as the default source name; it never changes how a column is read.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Final
+
+__all__ = [
+    "KINDS",
+    "TARGETS",
+    "HeaderMapping",
+    "MappingError",
+    "detect_format",
+    "map_header",
+    "normalise_header",
+    "normalise_kind",
+]
+
+
+class MappingError(ValueError):
+    """The header cannot be mapped to CRM fields; the message says what is missing."""
+
+
+# Fields a column can be mapped to. Besides the record's own fields, `status` (Pipedrive
+# open/won/lost), `closed` (a yes/no column), `won_at`/`lost_at` (Pipedrive times) and
+# `source_detail` (HubSpot drill-downs, several columns joined) feed derived values.
+TARGETS: Final = (
+    "external_id",
+    "kind",
+    "created_at",
+    "owner",
+    "stage",
+    "status",
+    "won",
+    "closed",
+    "closed_at",
+    "won_at",
+    "lost_at",
+    "amount",
+    "currency",
+    "email",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_content",
+    "utm_term",
+    "click_id",
+    "landing_url",
+    "source",
+    "source_detail",
+    "name",
+    "company",
+)
+_MULTI_COLUMN: Final = frozenset({"source_detail"})
+KINDS: Final = ("lead", "contact", "deal")
+
+# Aliases per field, best first: when two columns claim a field, the earlier alias wins.
+_ALIASES: Final[dict[str, tuple[str, ...]]] = {
+    "external_id": (
+        "opportunity id",
+        "deal id",
+        "lead id",
+        "contact id",
+        "record id",
+        "hs object id",
+        "id",
+        "external id",
+        "crm id",
+        "object id",
+        "person id",
+    ),
+    "kind": ("kind", "record kind", "object type"),
+    "created_at": (
+        "created date",
+        "create date",
+        "created at",
+        "created on",
+        "created time",
+        "creation date",
+        "date created",
+        "deal created",
+        "add time",
+        "lead created",
+        "created",
+        "date",
+    ),
+    "owner": (
+        "owner",
+        "opportunity owner",
+        "deal owner",
+        "lead owner",
+        "contact owner",
+        "record owner",
+        "hubspot owner",
+        "owner name",
+        "assigned to",
+        "sales rep",
+        "salesperson",
+        "rep",
+        "account owner",
+    ),
+    "stage": (
+        "stage",
+        "deal stage",
+        "opportunity stage",
+        "lead status",
+        "pipeline stage",
+        "lead stage",
+        "lifecycle stage",
+    ),
+    "status": ("status", "deal status"),
+    "won": ("won", "is won", "iswon", "converted", "is converted", "isconverted", "closed won"),
+    "closed": ("closed", "is closed", "isclosed"),
+    "closed_at": (
+        "close date",
+        "closed date",
+        "closing date",
+        "date closed",
+        "closed at",
+        "closed on",
+        "deal closed on",
+        "close time",
+        "converted date",
+        "conversion date",
+        "date converted",
+    ),
+    "won_at": ("won time", "won date", "won at", "date won"),
+    "lost_at": ("lost time", "lost date", "lost at", "date lost"),
+    "amount": (
+        "amount",
+        "deal amount",
+        "opportunity amount",
+        "value",
+        "deal value",
+        "total amount",
+        "amount converted",
+        "revenue",
+    ),
+    "currency": (
+        "currency",
+        "amount currency",
+        "currency code",
+        "currency iso code",
+        "deal currency",
+        "opportunity currency",
+        "currency of value",
+        "value currency",
+    ),
+    "email": (
+        "email",
+        "e mail",
+        "email address",
+        "e mail address",
+        "person email",
+        "contact email",
+        "lead email",
+        "work email",
+        "primary email",
+        "email work",
+    ),
+    "utm_source": ("utm source",),
+    "utm_medium": ("utm medium", "medium"),
+    "utm_campaign": ("utm campaign", "campaign", "campaign name", "primary campaign source"),
+    "utm_content": ("utm content",),
+    "utm_term": ("utm term",),
+    "click_id": ("click id", "clickid", "lt cid", "linktracker click id", "lt click id"),
+    "landing_url": (
+        "landing url",
+        "landing page",
+        "landing page url",
+        "first page seen",
+        "first page",
+        "first url",
+        "entry page",
+        "page url",
+        "url",
+    ),
+    "source": (
+        "lead source",
+        "original source",
+        "source",
+        "deal source",
+        "original source type",
+        "traffic source",
+        "source channel",
+        "latest source",
+    ),
+    "source_detail": ("original source drill down 1", "original source drill down 2"),
+    "name": (
+        "deal name",
+        "opportunity name",
+        "deal title",
+        "lead title",
+        "lead name",
+        "contact name",
+        "full name",
+        "name",
+    ),
+    "company": (
+        "company",
+        "company name",
+        "account name",
+        "company account",
+        "organization name",
+        "organisation name",
+        "organization",
+        "organisation",
+        "associated company",
+        "account",
+    ),
+}
+_ALIAS_INDEX: Final[dict[str, tuple[str, int]]] = {
+    alias: (target, rank)
+    for target, aliases in _ALIASES.items()
+    for rank, alias in enumerate(aliases)
+}
+# Pipedrive writes `Entity - Field` (`Deal - Won time`, `Person - Email`).
+_PIPEDRIVE: Final = re.compile(
+    r"^(deal|lead|person|organization|organisation|product|activity|project|note)\s+-\s+(.+)$",
+    re.IGNORECASE,
+)
+# Fields of other Pipedrive entities rank after those of the file's own entity, and only
+# these entities can carry the record's fields (an organization's ID is not the deal's).
+_FOREIGN_PENALTY: Final = 1000
+_PREFIX_PENALTY: Final = 100
+_RECORD_ENTITIES: Final = frozenset({"deal", "lead", "person"})
+_NON_WORD: Final = re.compile(r"[\W_]+")
+
+# Exact header spellings each CRM writes; ids count triple because they are unique.
+_FINGERPRINTS: Final[dict[str, dict[str, int]]] = {
+    "salesforce": {
+        "Lead ID": 3,
+        "Opportunity ID": 3,
+        "Contact ID": 3,
+        "Account ID": 1,
+        "Lead Owner": 1,
+        "Opportunity Owner": 1,
+        "Lead Status": 1,
+        "Primary Campaign Source": 1,
+        "Converted": 1,
+        "Converted Date": 1,
+        "Created Date": 1,
+        "Stage": 1,
+        "Won": 1,
+        "Closed": 1,
+        "Opportunity Name": 1,
+        "Company / Account": 1,
+        "Probability (%)": 1,
+        "Fiscal Period": 1,
+    },
+    "hubspot": {
+        "Record ID": 3,
+        "Create Date": 1,
+        "Deal Stage": 1,
+        "Deal owner": 1,
+        "Contact owner": 1,
+        "Company owner": 1,
+        "Original Source": 1,
+        "Original Source Drill-Down 1": 1,
+        "Original Source Drill-Down 2": 1,
+        "First Page Seen": 1,
+        "Pipeline": 1,
+        "Lifecycle Stage": 1,
+        "Associated Company": 1,
+        "Last Activity Date": 1,
+    },
+    "zoho": {
+        "Record Id": 3,
+        "Closing Date": 1,
+        "Created Time": 1,
+        "Modified Time": 1,
+        "Deal Owner": 1,
+        "Contact Name": 1,
+        "Expected Revenue": 1,
+    },
+}
+_KIND_WORDS: Final[dict[str, str]] = {
+    "opportunity": "deal",
+    "deal": "deal",
+    "lead": "lead",
+    "contact": "contact",
+    "person": "contact",
+}
+_KIND_VALUES: Final[dict[str, str]] = {
+    **_KIND_WORDS,
+    "leads": "lead",
+    "contacts": "contact",
+    "people": "contact",
+    "deals": "deal",
+    "opportunities": "deal",
+    "opp": "deal",
+}
+
+
+def normalise_header(name: str) -> str:
+    """Reduce a header to its comparable form: `Deal - Won time` -> `deal won time`."""
+    value = name.strip().lstrip("\ufeff")
+    if value.endswith("__c"):
+        # Salesforce custom fields (`UTM_Content__c`) carry the API suffix.
+        value = value[:-3]
+    return _NON_WORD.sub(" ", value.casefold()).strip()
+
+
+def normalise_kind(value: str) -> str | None:
+    """Map a kind cell (`Opportunity`, `Deals`, `person`) to lead/contact/deal or None."""
+    return _KIND_VALUES.get(normalise_header(value))
+
+
+@dataclass(frozen=True)
+class HeaderMapping:
+    """The columns of a header row and the field each one feeds (None: ignored)."""
+
+    columns: tuple[str, ...]
+    targets: tuple[str | None, ...]
+    format: str
+    kind: str
+
+    def index(self, target: str) -> int | None:
+        """Return the position of the column mapped to ``target``, if any."""
+        try:
+            return self.targets.index(target)
+        except ValueError:
+            return None
+
+    def indexes(self, target: str) -> tuple[int, ...]:
+        """Return the positions of every column mapped to ``target``."""
+        return tuple(i for i, t in enumerate(self.targets) if t == target)
+
+    def as_dict(self) -> dict[str, str | None]:
+        """Return the mapping as {column name: field or None}, in file order."""
+        return dict(zip(self.columns, self.targets, strict=True))
+
+
+def _column_names(cells: Sequence[str]) -> tuple[str, ...]:
+    # Names must be unique to serve as mapping keys; blank and repeated headers happen.
+    names: list[str] = []
+    seen: set[str] = set()
+    for position, cell in enumerate(cells, start=1):
+        name = cell.strip().lstrip("\ufeff")
+        if not name:
+            name = f"(column {position})"
+        elif name in seen:
+            name = f"{name} (column {position})"
+        seen.add(name)
+        names.append(name)
+    return tuple(names)
+
+
+def _candidate(name: str, primary_entity: str | None) -> tuple[str, int] | None:
+    """Return (field, rank) the column named ``name`` would feed; lower rank is better."""
+    hit = _ALIAS_INDEX.get(normalise_header(name))
+    if hit is not None:
+        return hit
+    prefixed = _PIPEDRIVE.match(name.strip())
+    if prefixed is None:
+        return None
+    entity = prefixed[1].casefold()
+    if entity not in _RECORD_ENTITIES:
+        return None
+    hit = _ALIAS_INDEX.get(normalise_header(prefixed[2]))
+    if hit is None:
+        return None
+    penalty = _PREFIX_PENALTY if entity == primary_entity else _FOREIGN_PENALTY
+    return hit[0], hit[1] + penalty
+
+
+def _primary_entity(columns: Sequence[str]) -> str | None:
+    entities = [m[1].casefold() for c in columns if (m := _PIPEDRIVE.match(c.strip()))]
+    if not entities:
+        return None
+    first = _PIPEDRIVE.match(columns[0].strip())
+    return first[1].casefold() if first else max(set(entities), key=entities.count)
+
+
+def detect_format(columns: Sequence[str]) -> str:
+    """Name the CRM that wrote this header: salesforce, hubspot, pipedrive, zoho, generic."""
+    stripped = [c.strip().lstrip("\ufeff") for c in columns]
+    if sum(1 for c in stripped if _PIPEDRIVE.match(c)) * 2 >= len(stripped):
+        return "pipedrive"
+    scores = {
+        name: sum(weights.get(c, 0) for c in stripped) for name, weights in _FINGERPRINTS.items()
+    }
+    best = max(scores.values())
+    winners = [name for name, score in scores.items() if score == best]
+    return winners[0] if best >= 2 and len(winners) == 1 else "generic"
+
+
+def _detect_kind(columns: Sequence[str], targets: Sequence[str | None]) -> str:
+    # The id column says it best (`Lead ID`, `Deal - ID`); otherwise the words of all
+    # headers vote (`Deal Stage`, `Deal owner`); amounts belong to deals; else a lead.
+    id_column = columns[targets.index("external_id")]
+    for word in normalise_header(id_column).split():
+        if word in _KIND_WORDS:
+            return _KIND_WORDS[word]
+    votes: dict[str, int] = {}
+    for column in columns:
+        for word in normalise_header(column).split():
+            if word in _KIND_WORDS:
+                votes[_KIND_WORDS[word]] = votes.get(_KIND_WORDS[word], 0) + 1
+    if votes:
+        ranked = sorted(votes.items(), key=lambda item: item[1], reverse=True)
+        if len(ranked) == 1 or ranked[0][1] > ranked[1][1]:
+            return ranked[0][0]
+    return "deal" if "amount" in targets else "lead"
+
+
+def _explicit_index(key: str, columns: Sequence[str], cells: Sequence[str]) -> int:
+    for candidates in (columns, [c.strip() for c in cells]):
+        if key in candidates:
+            return list(candidates).index(key)
+    wanted = normalise_header(key)
+    for position, column in enumerate(columns):
+        if normalise_header(column) == wanted:
+            return position
+    raise MappingError(
+        f"The mapping names column {key!r}, which is not in the file. "
+        f"Columns found: {_quoted(columns)}."
+    )
+
+
+_NEEDED: Final = {
+    "external_id": ("id column", "'Record ID', 'Lead ID', 'Opportunity ID', 'Deal - ID', 'id'"),
+    "created_at": (
+        "creation-date column",
+        "'Create Date', 'Created Date', 'Deal - Deal created', 'Created Time', 'created_at'",
+    ),
+}
+
+
+def _quoted(names: Sequence[str]) -> str:
+    return ", ".join(repr(n) for n in names)
+
+
+def map_header(
+    cells: Sequence[str],
+    *,
+    explicit: Mapping[str, str | None] | None = None,
+    click_id_param: str = "lt_cid",
+) -> HeaderMapping:
+    """Map header cells to fields, explicit entries first; refuse a header without id/date."""
+    columns = _column_names(cells)
+    targets: list[str | None] = [None] * len(columns)
+    pinned: set[int] = set()
+    for key, target in (explicit or {}).items():
+        if target is not None and target not in TARGETS:
+            raise MappingError(
+                f"The mapping sends column {key!r} to unknown field {target!r}. "
+                f"Fields: {', '.join(TARGETS)}."
+            )
+        position = _explicit_index(key, columns, cells)
+        if target is not None and target not in _MULTI_COLUMN:
+            # An explicit choice displaces any other column for that field.
+            for other, assigned in enumerate(targets):
+                if assigned == target and other in pinned:
+                    raise MappingError(
+                        f"The mapping sends both {columns[other]!r} and {key!r} to {target!r}."
+                    )
+        targets[position] = target
+        pinned.add(position)
+
+    click_alias = normalise_header(click_id_param)
+    primary = _primary_entity(columns)
+    best: dict[str, tuple[int, int]] = {}
+    for position, column in enumerate(columns):
+        if position in pinned:
+            continue
+        hit = _candidate(column, primary)
+        if hit is None and click_alias and normalise_header(column) == click_alias:
+            hit = ("click_id", 0)
+        if hit is None:
+            continue
+        target, rank = hit
+        if target in _MULTI_COLUMN:
+            targets[position] = target
+        elif target not in targets and (target not in best or rank < best[target][0]):
+            best[target] = (rank, position)
+    for target, (_, position) in best.items():
+        targets[position] = target
+
+    missing = [t for t in ("external_id", "created_at") if t not in targets]
+    if missing:
+        raise MappingError(
+            f"No {' and no '.join(_NEEDED[m][0] for m in missing)} found. "
+            f"Columns found: {_quoted(columns)}. "
+            f"Needed: {'; '.join(f'{_NEEDED[m][0]} (e.g. {_NEEDED[m][1]})' for m in missing)}. "
+            "If the file names them differently, map them explicitly."
+        )
+    return HeaderMapping(
+        columns=columns,
+        targets=tuple(targets),
+        format=detect_format(cells),
+        kind=_detect_kind(columns, targets),
+    )

@@ -1,0 +1,176 @@
+/* linktracker: small progressive enhancements. Every page works without this file. */
+(function () {
+  "use strict";
+
+  function announce(button, text) {
+    var status = document.getElementById(button.getAttribute("aria-controls") || "");
+    if (status) { status.textContent = text; }
+    var label = button.dataset.label || button.textContent;
+    button.dataset.label = label;
+    button.textContent = text === "Copied" ? "Copied ✓" : label;
+    button.classList.toggle("copied", text === "Copied");
+    window.clearTimeout(button._resetTimer);
+    button._resetTimer = window.setTimeout(function () {
+      button.textContent = label;
+      button.classList.remove("copied");
+      if (status) { status.textContent = ""; }
+    }, 2500);
+  }
+
+  function fallbackCopy(text) {
+    var area = document.createElement("textarea");
+    area.value = text;
+    area.setAttribute("readonly", "");
+    area.style.position = "fixed";
+    area.style.opacity = "0";
+    document.body.appendChild(area);
+    area.select();
+    var ok = false;
+    try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
+    document.body.removeChild(area);
+    return ok;
+  }
+
+  function copy(button) {
+    var text = button.dataset.copy;
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(
+        function () { announce(button, "Copied"); },
+        function () { announce(button, fallbackCopy(text) ? "Copied" : "Press Ctrl+C"); }
+      );
+    } else {
+      announce(button, fallbackCopy(text) ? "Copied" : "Press Ctrl+C");
+    }
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-copy]");
+    if (button) { event.preventDefault(); copy(button); }
+  });
+
+  // Selecting the whole short link on focus makes manual copying one keystroke.
+  document.addEventListener("focusin", function (event) {
+    if (event.target.matches("input[data-select-all]")) { event.target.select(); }
+  });
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) { event.preventDefault(); }
+  });
+
+  // Upload with a progress bar; without JavaScript the form posts normally.
+  function uploadWithProgress(form) {
+    var bar = form.querySelector(".progress");
+    var fill = bar && bar.querySelector("span");
+    var label = form.querySelector("[data-progress-label]");
+    var xhr = new XMLHttpRequest();
+    xhr.open("POST", form.action);
+    xhr.upload.addEventListener("progress", function (e) {
+      if (!e.lengthComputable || !fill) { return; }
+      var pct = Math.round((e.loaded / e.total) * 100);
+      fill.style.width = pct + "%";
+      bar.setAttribute("aria-valuenow", String(pct));
+      if (label) { label.textContent = pct < 100 ? "Uploading… " + pct + "%" : "Processing the file…"; }
+    });
+    xhr.addEventListener("load", function () {
+      // Success redirects to the next step; a refused upload shows its page with the errors.
+      if (xhr.status < 400 && xhr.responseURL && xhr.responseURL !== form.action) {
+        window.location.assign(xhr.responseURL);
+      } else {
+        document.open(); document.write(xhr.responseText); document.close();
+      }
+    });
+    xhr.addEventListener("error", function () {
+      if (label) { label.textContent = "The upload failed. Check your connection and try again."; }
+    });
+    if (bar) { bar.hidden = false; }
+    xhr.send(new FormData(form));
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.dataset.progress === undefined || event.defaultPrevented) { return; }
+    event.preventDefault();
+    var button = form.querySelector("button[type=submit]");
+    if (button) { button.disabled = true; }
+    uploadWithProgress(form);
+  });
+
+  // Long-running posts (an import): say it is working and keep people from clicking twice.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.dataset.busy === undefined || event.defaultPrevented) { return; }
+    var status = form.querySelector("[data-busy-label]");
+    if (status) { status.hidden = false; }
+    form.setAttribute("aria-busy", "true");
+    form.querySelectorAll("button").forEach(function (b) {
+      window.setTimeout(function () { b.disabled = true; }, 0);
+    });
+  });
+
+  // Sortable tables: click a column header button to sort by it.
+  function cellValue(row, index) {
+    var cell = row.cells[index];
+    if (!cell) { return ""; }
+    var raw = cell.dataset.sort !== undefined ? cell.dataset.sort : cell.textContent.trim();
+    var num = parseFloat(raw.replace(/[^0-9.\-]/g, ""));
+    return raw !== "" && raw !== "—" && !isNaN(num) && /^[\s$€£%0-9.,\-]+$/.test(raw) ? num : raw.toLowerCase();
+  }
+
+  function sortTable(th) {
+    var table = th.closest("table");
+    var body = table.tBodies[0];
+    var index = Array.prototype.indexOf.call(th.parentNode.children, th);
+    var ascending = th.getAttribute("aria-sort") !== "ascending";
+    Array.prototype.forEach.call(th.parentNode.children, function (other) {
+      if (other.hasAttribute("aria-sort")) { other.setAttribute("aria-sort", "none"); }
+    });
+    th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
+    var rows = Array.prototype.slice.call(body.rows).filter(function (r) { return !r.classList.contains("pinned"); });
+    var pinned = Array.prototype.slice.call(body.rows).filter(function (r) { return r.classList.contains("pinned"); });
+    rows.sort(function (a, b) {
+      var x = cellValue(a, index), y = cellValue(b, index);
+      if (x === y) { return 0; }
+      if (typeof x === "number" && typeof y !== "number") { return -1; }
+      if (typeof y === "number" && typeof x !== "number") { return 1; }
+      return (x < y ? -1 : 1) * (ascending ? 1 : -1);
+    });
+    rows.concat(pinned).forEach(function (r) { body.appendChild(r); });
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("th button.sort");
+    if (button) { sortTable(button.closest("th")); }
+  });
+
+  // Charts: <canvas data-chart='{"type":…, "labels":[…], "series":[{"label":…, "data":[…]}]}'>.
+  var COLORS = ["#2456d6", "#0e9f6e", "#c2410c", "#7c3aed", "#0891b2"];
+  function drawCharts() {
+    if (!window.Chart) { return; }
+    document.querySelectorAll("canvas[data-chart]").forEach(function (canvas) {
+      var spec = JSON.parse(canvas.dataset.chart);
+      new window.Chart(canvas, {
+        type: spec.type || "line",
+        data: {
+          labels: spec.labels,
+          datasets: spec.series.map(function (s, i) {
+            return {
+              label: s.label, data: s.data, borderColor: COLORS[i % COLORS.length],
+              backgroundColor: COLORS[i % COLORS.length] + (spec.type === "bar" ? "cc" : "22"),
+              fill: spec.type !== "bar", tension: 0.25, pointRadius: 2, yAxisID: s.axis || "y"
+            };
+          })
+        },
+        options: {
+          responsive: true, maintainAspectRatio: false, animation: false,
+          interaction: { mode: "index", intersect: false },
+          scales: spec.scales || { y: { beginAtZero: true, ticks: { precision: 0 } } },
+          plugins: { legend: { position: "bottom" } }
+        }
+      });
+    });
+  }
+  // Deferred scripts (the chart library among them) have all run by DOMContentLoaded.
+  if (document.readyState !== "complete") { document.addEventListener("DOMContentLoaded", drawCharts); }
+  else { drawCharts(); }
+})();

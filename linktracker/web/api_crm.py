@@ -1,0 +1,180 @@
+"""CRM import endpoints of the JSON API: upload, history, raw file and rejected rows."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, BinaryIO, cast
+
+from flask import Response, jsonify, request, send_file, stream_with_context
+from werkzeug.datastructures import FileStorage
+
+from linktracker.crm.services import (
+    ImportOptions,
+    ImportRefused,
+    ImportSummary,
+    get_import,
+    iter_rejected_rows_csv,
+    list_imports,
+    raw_upload,
+    upload_and_import,
+)
+from linktracker.errors import InvalidInput
+from linktracker.web.api import api
+from linktracker.web.context import db, identity, require_roles, runtime, settings
+
+IMPORTERS = ("sales_ops", "admin")
+READERS = ("sales_ops", "admin", "marketer")
+_TRUE = {"1", "true", "yes", "on", "day", "dayfirst"}
+_FALSE = {"0", "false", "no", "off", "month", "monthfirst"}
+
+
+def import_json(summary: ImportSummary) -> dict[str, Any]:
+    """The API shape of a CRM import."""
+    return {
+        "id": summary.id,
+        "filename": summary.filename,
+        "source": summary.source,
+        "state": summary.state,
+        "message": summary.message,
+        "dry_run": summary.dry_run,
+        "uploaded_at": summary.uploaded_at.isoformat(),
+        "finished_at": summary.finished_at.isoformat() if summary.finished_at else None,
+        "size": summary.size,
+        "sha256": summary.sha256,
+        "format": summary.format,
+        "kind": summary.kind,
+        "encoding": summary.encoding,
+        "delimiter": summary.delimiter,
+        "mapping": summary.mapping,
+        "dayfirst": summary.dayfirst,
+        "dayfirst_reason": summary.dayfirst_reason,
+        "decimal_separator": summary.decimal_separator,
+        "won_rule": summary.won_rule,
+        "timezone": summary.timezone,
+        "rows": summary.rows,
+        "inserted": summary.inserted,
+        "updated": summary.updated,
+        "unchanged": summary.unchanged,
+        "rejected": summary.rejected,
+        "errors": [
+            {"line": e.line, "column": e.column, "reason": e.reason} for e in summary.errors
+        ],
+        "errors_truncated": summary.errors_truncated,
+    }
+
+
+def _flag(name: str) -> bool | None:
+    value = (request.form.get(name) or "").strip().lower()
+    if not value or value == "auto":
+        return None
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise InvalidInput(f"'{name}' must be true or false.", {name: "Must be true or false."})
+
+
+def _mapping() -> dict[str, str | None] | None:
+    text = (request.form.get("mapping") or "").strip()
+    if not text:
+        return None
+    try:
+        mapping = json.loads(text)
+    except ValueError as exc:
+        raise InvalidInput(
+            "'mapping' must be a JSON object of column name to field.", {"mapping": "Invalid JSON."}
+        ) from exc
+    if not isinstance(mapping, dict) or not all(
+        isinstance(k, str) and (v is None or isinstance(v, str)) for k, v in mapping.items()
+    ):
+        raise InvalidInput(
+            "'mapping' must be a JSON object of column name to field (or null to ignore).",
+            {"mapping": "Invalid."},
+        )
+    return mapping
+
+
+@api.post("/crm/imports")
+@require_roles(*IMPORTERS)
+def post_crm_import() -> tuple[Response, int]:
+    upload = request.files.get("file")
+    if not isinstance(upload, FileStorage) or not upload.filename:
+        raise InvalidInput("Send the export as multipart field 'file'.", {"file": "Required."})
+    config = runtime().config
+    options = ImportOptions(
+        mapping=_mapping(),
+        dayfirst=_flag("dayfirst"),
+        timezone=str(config["CRM_TIMEZONE"]),
+        click_id_param=settings().click_id_param,
+        keep_emails=bool(config["CRM_KEEP_EMAILS"]),
+        dry_run=bool(_flag("dry_run")),
+    )
+    who = identity()
+    try:
+        summary = upload_and_import(
+            db(),
+            cast(BinaryIO, upload.stream),
+            filename=upload.filename,
+            upload_folder=config["UPLOAD_FOLDER"],
+            email_secret=runtime().secret,
+            max_bytes=int(config["MAX_CONTENT_LENGTH"]),
+            source=request.form.get("source"),
+            uploaded_by=who.user_id if who else None,
+            options=options,
+            window_days=settings().attribution_window_days,
+        )
+    except ImportRefused as exc:
+        body = import_json(get_import(db(), exc.import_id))
+        body.update(error=exc.message, fields=exc.fields)
+        return jsonify(body), 422
+    return jsonify(import_json(summary)), 201
+
+
+@api.get("/crm/imports")
+@require_roles(*READERS)
+def get_crm_imports() -> Response:
+    limit = min(max(request.args.get("limit", 50, type=int) or 50, 1), 500)
+    offset = max(request.args.get("offset", 0, type=int) or 0, 0)
+    imports = list_imports(db(), limit=limit, offset=offset)
+    return jsonify({"imports": [import_json(i) for i in imports]})
+
+
+@api.get("/crm/imports/<int:import_id>")
+@require_roles(*READERS)
+def get_crm_import(import_id: int) -> Response:
+    return jsonify(import_json(get_import(db(), import_id)))
+
+
+@api.get("/crm/imports/<int:import_id>/raw")
+@require_roles(*READERS)
+def get_crm_import_raw(import_id: int) -> Response:
+    raw = raw_upload(db(), import_id, upload_folder=runtime().config["UPLOAD_FOLDER"])
+    return send_file(
+        raw.path,
+        mimetype="application/octet-stream",
+        as_attachment=True,
+        download_name=raw.filename,
+        etag=raw.sha256,
+    )
+
+
+@api.get("/crm/imports/<int:import_id>/rejected.csv")
+@require_roles(*READERS)
+def get_crm_import_rejected(import_id: int) -> Response:
+    summary = get_import(db(), import_id, error_limit=0)
+    chunks = iter_rejected_rows_csv(db(), import_id)
+    stem = summary.filename.rsplit(".", 1)[0] or "import"
+    # A BOM so spreadsheet programs read the UTF-8 correctly; the importer skips it.
+    body = stream_with_context(_with_bom(chunks))
+    response = Response(body, mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{_ascii(stem)}-rejected.csv"'
+    return response
+
+
+def _with_bom(chunks: Any) -> Any:
+    yield "\ufeff"
+    yield from chunks
+
+
+def _ascii(name: str) -> str:
+    return "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in name)

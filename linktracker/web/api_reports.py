@@ -1,0 +1,110 @@
+"""GET /api/v1/reports/*: JSON by default, spreadsheet-safe CSV with ?format=csv."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, jsonify, request
+
+from linktracker.employees.models import Employee
+from linktracker.errors import InvalidInput, NotFound
+from linktracker.reports import present
+from linktracker.reports.csv_export import to_csv
+from linktracker.reports.services import (
+    BUCKETS,
+    ReportFilters,
+    parse_report_dates,
+    report_campaigns,
+    report_channels,
+    report_program,
+    report_rep,
+    report_reps,
+    today_in,
+)
+from linktracker.web.api import MANAGERS, BadRequest, api
+from linktracker.web.context import db, identity, require_roles, settings
+
+
+def _filters() -> ReportFilters:
+    args = request.args
+    timezone = settings().reporting_timezone
+    start, end = parse_report_dates(args.get("from"), args.get("to"), today=today_in(timezone))
+    return ReportFilters(
+        date_from=start,
+        date_to=end,
+        campaign=args.get("campaign") or None,
+        channel=args.get("channel") or None,
+        team=args.get("team") or None,
+        employee=args.get("employee") or None,
+    )
+
+
+def _respond(data: dict[str, Any], table: present.Table, name: str) -> Response:
+    wanted = request.args.get("format", "json")
+    if wanted == "json":
+        return jsonify(data)
+    if wanted != "csv":
+        raise BadRequest("Unknown format.", {"format": "Use json or csv."})
+    filename = f"{name}-{data['from']}-{data['to']}.csv"
+    return Response(
+        to_csv(*table),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@api.get("/reports/reps")
+@require_roles(*MANAGERS)
+def get_reps_report() -> Response:
+    report = report_reps(db(), _filters(), timezone=settings().reporting_timezone)
+    return _respond(present.reps_dict(report), present.reps_table(report), "reps")
+
+
+@api.get("/reports/reps/<handle>")
+@require_roles(*MANAGERS, "employee")
+def get_rep_report(handle: str) -> Response:
+    who = identity()
+    assert who is not None
+    if who.role not in MANAGERS:
+        own = db().get(Employee, who.employee_id) if who.employee_id else None
+        if own is None or own.handle != handle:
+            # Same answer as an unknown handle, so other reps' handles cannot be probed.
+            raise NotFound(f"No employee with handle '{handle}'.")
+    bucket = request.args.get("bucket", "day")
+    if bucket not in BUCKETS:
+        raise InvalidInput("Unknown time bucket.", {"bucket": "Use day, week or month."})
+    if request.args.get("table", "series") not in ("series", "links", "records"):
+        raise InvalidInput("Unknown table.", {"table": "Use series, links or records."})
+    detail = report_rep(
+        db(), handle, _filters(), timezone=settings().reporting_timezone, bucket=bucket
+    )
+    table = present.rep_table(detail, request.args.get("table", "series"))
+    return _respond(present.rep_dict(detail), table, f"rep-{handle}")
+
+
+@api.get("/reports/campaigns")
+@require_roles(*MANAGERS)
+def get_campaigns_report() -> Response:
+    report = report_campaigns(db(), _filters(), timezone=settings().reporting_timezone)
+    return _respond(present.campaigns_dict(report), present.campaigns_table(report), "campaigns")
+
+
+@api.get("/reports/channels")
+@require_roles(*MANAGERS)
+def get_channels_report() -> Response:
+    report = report_channels(db(), _filters(), timezone=settings().reporting_timezone)
+    return _respond(present.channels_dict(report), present.channels_table(report), "channels")
+
+
+@api.get("/reports/program")
+@require_roles(*MANAGERS)
+def get_program_report() -> Response:
+    program = settings()
+    report = report_program(
+        db(),
+        _filters(),
+        timezone=program.reporting_timezone,
+        cpm=program.cpm,
+        cost_per_lead=program.cost_per_lead,
+    )
+    return _respond(present.program_dict(report), present.program_table(report), "program")

@@ -1,0 +1,188 @@
+"""Campaigns for marketers: list, create and edit with a UTM preview, generate links, retire."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
+
+from linktracker.campaigns.models import Campaign
+from linktracker.campaigns.services import (
+    create_campaign,
+    get_campaign_by_id,
+    list_campaigns,
+    set_campaign_active,
+    slugify,
+    update_campaign,
+)
+from linktracker.employees.services import list_employees
+from linktracker.errors import DomainError, InvalidInput
+from linktracker.links.destinations import check_destination
+from linktracker.links.overview import CampaignLinkCount, campaign_link_counts, campaign_links
+from linktracker.links.services import create_campaign_links, destination_for
+from linktracker.web.context import db, require_roles, runtime, settings
+from linktracker.web.forms import CHANNEL_LABELS, CampaignForm, form_values, show_errors
+
+campaigns = Blueprint("campaigns", __name__, url_prefix="/app/campaigns")
+MANAGERS = ("admin", "marketer")
+FIELDS = (
+    "name",
+    "destination_url",
+    "channels",
+    "goal",
+    "utm_medium",
+    "utm_id",
+    "utm_term",
+    "utm_lowercase",
+    "starts_on",
+    "ends_on",
+)
+SAMPLE_HANDLE = "a-sample01"
+
+
+@dataclass(frozen=True)
+class Preview:
+    employee: str
+    handle: str
+    urls: list[tuple[str, str]]
+    click_id_param: str
+    error: str | None = None
+
+
+def build_preview(values: dict[str, Any], slug: str) -> Preview:
+    """The exact destination each channel's link will redirect to, for a sample employee."""
+    sample = next(iter(list_employees(db())), None)
+    name, handle = (sample.name, sample.handle) if sample else ("a sample employee", SAMPLE_HANDLE)
+    param = settings().click_id_param
+    try:
+        check_destination(values["destination_url"] or "", settings().allowed_domains)
+    except InvalidInput as exc:
+        return Preview(name, handle, [], param, exc.fields.get("destination_url", exc.message))
+    draft = Campaign(
+        slug=slug,
+        destination_url=values["destination_url"],
+        utm_medium=(values.get("utm_medium") or "").lower() or None,
+        utm_id=values.get("utm_id") or None,
+        utm_term=values.get("utm_term") or None,
+        utm_lowercase=bool(values.get("utm_lowercase")),
+    )
+    medium = settings().utm_medium
+    urls = [
+        (CHANNEL_LABELS.get(c, c), destination_for(draft, handle, c, medium))
+        for c in values.get("channels") or []
+    ]
+    return Preview(name, handle, urls, param)
+
+
+@campaigns.get("/")
+@require_roles(*MANAGERS)
+def index() -> str:
+    counts = campaign_link_counts(db())
+    rows = [(c, counts.get(c.id, CampaignLinkCount(0, 0, 0))) for c in list_campaigns(db())]
+    return render_template("campaigns/index.html", rows=rows)
+
+
+@campaigns.route("/new", methods=["GET", "POST"])
+@require_roles(*MANAGERS)
+def new() -> str | BaseResponse:
+    form = CampaignForm()
+    preview, error = None, None
+    if form.is_submitted():
+        values = form_values(form, *FIELDS)
+        if "preview" in request.form:
+            preview = build_preview(values, form.slug.data or slugify(form.name.data or ""))
+        elif form.validate():
+            try:
+                campaign = create_campaign(
+                    db(),
+                    slug=(form.slug.data or "").strip() or None,
+                    allowed_domains=settings().allowed_domains,
+                    **values,
+                )
+            except DomainError as exc:
+                error = show_errors(form, exc)
+            else:
+                flash(f"Campaign “{campaign.name}” created. Generate links when ready.", "success")
+                return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
+    status = 422 if error or form.errors else 200
+    return render_template(
+        "campaigns/form.html", form=form, campaign=None, preview=preview, error=error
+    ), status  # type: ignore[return-value]
+
+
+@campaigns.get("/<int:campaign_id>")
+@require_roles(*MANAGERS)
+def detail(campaign_id: int) -> str:
+    campaign = get_campaign_by_id(db(), campaign_id)
+    counts = campaign_link_counts(db()).get(campaign.id, CampaignLinkCount(0, 0, 0))
+    values = {name: getattr(campaign, name) for name in FIELDS}
+    preview = build_preview(values, campaign.slug)
+    return render_template(
+        "campaigns/detail.html",
+        campaign=campaign,
+        counts=counts,
+        preview=preview,
+        base_url=runtime().config["BASE_URL"],
+        links=campaign_links(db(), campaign.id),
+    )
+
+
+@campaigns.route("/<int:campaign_id>/edit", methods=["GET", "POST"])
+@require_roles(*MANAGERS)
+def edit(campaign_id: int) -> str | BaseResponse:
+    campaign = get_campaign_by_id(db(), campaign_id)
+    form = CampaignForm(obj=campaign)
+    preview, error = None, None
+    if form.is_submitted():
+        values = form_values(form, *FIELDS)
+        if "preview" in request.form:
+            preview = build_preview(values, campaign.slug)
+        elif form.validate():
+            try:
+                update_campaign(
+                    db(), campaign.id, allowed_domains=settings().allowed_domains, **values
+                )
+            except DomainError as exc:
+                db().rollback()
+                error = show_errors(form, exc)
+            else:
+                flash("Campaign saved. Links made earlier keep their destination.", "success")
+                return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
+    status = 422 if error or form.errors else 200
+    return render_template(
+        "campaigns/form.html", form=form, campaign=campaign, preview=preview, error=error
+    ), status  # type: ignore[return-value]
+
+
+@campaigns.post("/<int:campaign_id>/links")
+@require_roles(*MANAGERS)
+def generate_links(campaign_id: int) -> BaseResponse:
+    campaign = get_campaign_by_id(db(), campaign_id)
+    try:
+        result = create_campaign_links(
+            db(),
+            campaign_slug=campaign.slug,
+            medium=settings().utm_medium,
+            allowed_domains=settings().allowed_domains,
+        )
+    except DomainError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(
+            f"{result.created:,} new link(s) made; {result.existing:,} existed already.",
+            "success",
+        )
+    return redirect(url_for("campaigns.detail", campaign_id=campaign_id))
+
+
+@campaigns.post("/<int:campaign_id>/active")
+@require_roles(*MANAGERS)
+def set_active(campaign_id: int) -> BaseResponse:
+    active = request.form.get("active") == "1"
+    campaign = set_campaign_active(db(), campaign_id, active)
+    runtime().links.forget()
+    state = "enabled: its links redirect again" if active else "disabled: its links answer 410"
+    flash(f"Campaign “{campaign.name}” {state}.", "success")
+    return redirect(url_for("campaigns.detail", campaign_id=campaign_id))

@@ -1,0 +1,93 @@
+"""Employees for marketers and admins: search, create, CSV import, deactivate."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
+
+from linktracker.employees.services import (
+    EmployeeImportResult,
+    create_employee,
+    import_employees,
+    list_employees,
+    set_employee_active,
+)
+from linktracker.errors import DomainError, InvalidInput
+from linktracker.web.context import db, require_roles
+from linktracker.web.forms import EmployeeForm, EmployeeImportForm, form_values, show_errors
+
+employees = Blueprint("employees", __name__, url_prefix="/app/employees")
+MANAGERS = ("admin", "marketer")
+
+
+@employees.get("/")
+@require_roles(*MANAGERS)
+def index() -> str:
+    search = request.args.get("q", "").strip()[:100]
+    rows = list(list_employees(db(), search))
+    return render_template("employees/index.html", rows=rows, search=search)
+
+
+@employees.route("/new", methods=["GET", "POST"])
+@require_roles(*MANAGERS)
+def new() -> str | BaseResponse:
+    form = EmployeeForm()
+    error = None
+    if form.validate_on_submit():
+        values = form_values(form, "name", "email", "handle", "team", "connections")
+        try:
+            employee = create_employee(
+                db(),
+                name=values["name"] or "",
+                email=values["email"] or "",
+                handle=values["handle"] or None,
+                team=values["team"] or None,
+                connections=_connections(values["connections"]),
+            )
+        except DomainError as exc:
+            error = show_errors(form, exc)
+        else:
+            flash(f"{employee.name} added with handle {employee.handle}.", "success")
+            return redirect(url_for("employees.index"))
+    status = 422 if error or form.errors else 200
+    return render_template("employees/form.html", form=form, error=error), status  # type: ignore[return-value]
+
+
+def _connections(raw: str | None) -> int | None:
+    if not raw:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise InvalidInput(
+            "The employee could not be saved.",
+            {"connections": "Connections must be a whole number of 0 or more."},
+        ) from None
+
+
+@employees.route("/import", methods=["GET", "POST"])
+@require_roles(*MANAGERS)
+def import_file() -> str | tuple[str, int]:
+    form = EmployeeImportForm()
+    result: EmployeeImportResult | None = None
+    error = None
+    if form.validate_on_submit():
+        raw = form.file.data.read()
+        try:
+            result = import_employees(db(), raw.decode("utf-8-sig"))
+        except UnicodeDecodeError:
+            error = "The file is not UTF-8 text. Save it as “CSV UTF-8” and upload again."
+        except DomainError as exc:
+            error = show_errors(form, exc)
+    status = 422 if error or form.errors else 200
+    return render_template("employees/import.html", form=form, result=result, error=error), status
+
+
+@employees.post("/<int:employee_id>/active")
+@require_roles(*MANAGERS)
+def set_active(employee_id: int) -> BaseResponse:
+    active = request.form.get("active") == "1"
+    employee = set_employee_active(db(), employee_id, active)
+    state = "reactivated" if active else "deactivated; their links keep working"
+    flash(f"{employee.name} {state}.", "success")
+    return redirect(url_for("employees.index", q=request.form.get("q") or None))

@@ -1,0 +1,191 @@
+"""Flask-WTF forms: they parse and keep what was typed; services do the validating."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    Field,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
+from wtforms.validators import DataRequired, EqualTo, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from linktracker.auth.models import ROLES
+from linktracker.campaigns.models import GOALS
+from linktracker.clicks.referrers import CHANNELS
+from linktracker.errors import DomainError
+
+ROLE_LABELS = {
+    "employee": "Employee — shares links",
+    "sales_ops": "Sales ops — imports CRM exports",
+    "marketer": "Marketer — campaigns and reports",
+    "admin": "Admin — users and settings",
+}
+CHANNEL_LABELS = {
+    "linkedin": "LinkedIn",
+    "x": "X",
+    "facebook": "Facebook",
+    "instagram": "Instagram",
+    "email": "Email",
+    "whatsapp": "WhatsApp",
+    "slack": "Slack",
+    "xing": "XING",
+    "other": "Other",
+}
+
+
+def choices(pairs: list[tuple[str, str]]) -> list[Any]:
+    """(value, label) pairs in the shape this WTForms version wants (3.3 deprecates tuples)."""
+    try:
+        from wtforms import SelectChoice  # type: ignore[attr-defined,unused-ignore]
+    except ImportError:  # WTForms < 3.3
+        return list(pairs)
+    return [SelectChoice(value=value, label=label) for value, label in pairs]
+
+
+class CheckboxListField(SelectMultipleField):  # type: ignore[misc]
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class CampaignForm(FlaskForm):  # type: ignore[misc]
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    slug = StringField(
+        "Slug",
+        validators=[Optional(), Length(max=100)],
+        description="Used in utm_campaign and URLs. Left empty, it is made from the name.",
+    )
+    destination_url = StringField(
+        "Destination URL",
+        validators=[DataRequired()],
+        description="Where the links lead. Its host must be on the allowed-domains list.",
+    )
+    goal = SelectField(
+        "Goal", choices=choices([(g, g.capitalize()) for g in GOALS]), default="leads"
+    )
+    channels = CheckboxListField(
+        "Channels",
+        choices=choices([(c, CHANNEL_LABELS.get(c, c)) for c in CHANNELS]),
+        default=["linkedin", "x", "facebook", "email"],
+    )
+    utm_medium = StringField(
+        "utm_medium", validators=[Optional()], description="Empty: the program default."
+    )
+    utm_id = StringField("utm_id", validators=[Optional()])
+    utm_term = StringField("utm_term", validators=[Optional()])
+    utm_lowercase = BooleanField("Lowercase UTM values (as GA4 expects)", default=True)
+    starts_on = DateField("Starts on", validators=[Optional()])
+    ends_on = DateField("Ends on", validators=[Optional()])
+
+
+class EmployeeForm(FlaskForm):  # type: ignore[misc]
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    email = EmailField("Email", validators=[DataRequired()])
+    handle = StringField(
+        "Handle",
+        validators=[Optional()],
+        description="Goes into utm_content. Left empty, an opaque one is generated.",
+    )
+    team = StringField("Team", validators=[Optional()])
+    connections = StringField(
+        "Social connections",
+        validators=[Optional()],
+        description="Followers and connections across networks; used for estimated reach.",
+    )
+
+
+class EmployeeImportForm(FlaskForm):  # type: ignore[misc]
+    file = FileField(
+        "CSV file",
+        validators=[FileRequired("Choose a CSV file.")],
+        description="Columns: name, email, handle, team, connections (name and email required).",
+    )
+
+
+class CrmUploadForm(FlaskForm):  # type: ignore[misc]
+    file = FileField(
+        "CRM export (CSV)",
+        validators=[FileRequired("Choose the exported CSV file.")],
+        description="Salesforce, HubSpot or Pipedrive exports, or any CSV with an id and a "
+        "created date. Comma, semicolon or tab; UTF-8, UTF-16 or Windows-1252.",
+    )
+    source = StringField(
+        "Source system",
+        validators=[Optional()],
+        description="Optional, e.g. salesforce. Detected from the columns when empty.",
+    )
+
+
+class UserForm(FlaskForm):  # type: ignore[misc]
+    email = EmailField("Email", validators=[DataRequired()])
+    role = SelectField(
+        "Role", choices=choices([(r, ROLE_LABELS[r]) for r in ROLES]), default="employee"
+    )
+    password = PasswordField(
+        "Initial password",
+        validators=[Optional()],
+        description="At least 10 characters. Share it privately; an admin can reset it later.",
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class PasswordResetForm(FlaskForm):  # type: ignore[misc]
+    password = PasswordField(
+        "New password",
+        validators=[DataRequired()],
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        "Repeat the new password",
+        validators=[DataRequired(), EqualTo("password", "The two passwords differ.")],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class SettingsForm(FlaskForm):  # type: ignore[misc]
+    allowed_domains = StringField(
+        "Allowed destination domains",
+        description="Comma-separated. *.example.com allows every subdomain.",
+    )
+    utm_medium = StringField("Default utm_medium")
+    click_id_param = StringField(
+        "Click-id parameter", description="Appended to every redirect, e.g. lt_cid."
+    )
+    attribution_window_days = StringField(
+        "Attribution window (days)", description="How long before a lead a click still counts."
+    )
+    cpm = StringField("CPM", description="Cost per 1,000 impressions, for earned media value.")
+    cost_per_lead = StringField("Cost per lead", description="For lead-cost savings.")
+    reporting_timezone = StringField(
+        "Reporting time zone", description="IANA name, e.g. Europe/Berlin."
+    )
+
+
+def show_errors(form: FlaskForm, exc: DomainError) -> str:
+    """Put a service's field messages beside the fields; return the general message."""
+    unplaced: list[str] = []
+    for name, message in exc.fields.items():
+        field: Field | None = getattr(form, name, None)
+        if isinstance(field, Field):
+            field.errors = [*list(field.errors or []), message]
+        else:
+            unplaced.append(message)
+    return " ".join([exc.message, *unplaced])
+
+
+def form_values(form: FlaskForm, *names: str) -> dict[str, Any]:
+    """The named fields' data, strings stripped."""
+    values: dict[str, Any] = {}
+    for name in names:
+        data = getattr(form, name).data
+        values[name] = data.strip() if isinstance(data, str) else data
+    return values

@@ -1,0 +1,169 @@
+"""My links: an employee's personal short links per campaign and channel, QR codes, figures."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import date, timedelta
+from urllib.parse import quote
+
+import segno
+from flask import Blueprint, render_template, send_file
+from werkzeug.wrappers import Response as BaseResponse
+
+from linktracker.auth.models import ROLES
+from linktracker.campaigns.models import Campaign
+from linktracker.campaigns.services import list_campaigns
+from linktracker.employees.models import Employee
+from linktracker.errors import DomainError, NotFound
+from linktracker.links.models import Link
+from linktracker.links.overview import LinkFigures, employee_link_for_code, link_figures
+from linktracker.links.services import get_or_create_link
+from linktracker.reports.services import Figures, ReportFilters, report_reps, today_in
+from linktracker.web.context import db, identity, require_roles, runtime, settings
+from linktracker.web.forms import CHANNEL_LABELS
+
+my_links = Blueprint("my_links", __name__, url_prefix="/app/links")
+MANAGERS = ("admin", "marketer")
+FIGURE_DAYS = 90
+
+SHARE_URLS = {
+    "linkedin": ("LinkedIn", "https://www.linkedin.com/sharing/share-offsite/?url={url}"),
+    "x": ("X", "https://x.com/intent/post?url={url}&text={text}"),
+    "facebook": ("Facebook", "https://www.facebook.com/sharer/sharer.php?u={url}"),
+    "email": ("email", "mailto:?subject={text}&body={text}%0A%0A{url}"),
+    "whatsapp": ("WhatsApp", "https://wa.me/?text={text}%20{url}"),
+    "xing": ("XING", "https://www.xing.com/spi/shares/new?url={url}"),
+}
+
+
+@dataclass(frozen=True)
+class LinkItem:
+    channel: str
+    label: str
+    short_url: str | None
+    code: str | None
+    figures: LinkFigures | None
+    share_name: str | None
+    share_url: str | None
+    problem: str | None
+
+
+@dataclass(frozen=True)
+class CampaignLinks:
+    campaign: Campaign
+    items: list[LinkItem]
+
+
+def short_url(code: str) -> str:
+    """The public address of a short code."""
+    return f"{runtime().config['BASE_URL']}/{code}"
+
+
+def share_url(channel: str, url: str, text: str) -> tuple[str | None, str | None]:
+    """The network's share dialog for this channel, with the personal link filled in."""
+    if channel not in SHARE_URLS:
+        return None, None
+    name, template = SHARE_URLS[channel]
+    return name, template.format(url=quote(url, safe=""), text=quote(text, safe=""))
+
+
+def _campaign_links(employee: Employee, campaign: Campaign) -> list[tuple[str, Link | str]]:
+    found: list[tuple[str, Link | str]] = []
+    for channel in campaign.channels:
+        try:
+            result = get_or_create_link(
+                db(),
+                campaign_slug=campaign.slug,
+                employee_handle=employee.handle,
+                channel=channel,
+                medium=settings().utm_medium,
+                allowed_domains=settings().allowed_domains,
+            )
+        except DomainError as exc:
+            found.append((channel, exc.message))
+        else:
+            found.append((channel, result.link))
+    return found
+
+
+def build_campaign_links(employee: Employee) -> list[CampaignLinks]:
+    """Every running campaign with this employee's link per channel, made on first view."""
+    today = date.today()
+    running = [
+        c
+        for c in list_campaigns(db(), active_only=True)
+        if (c.starts_on is None or c.starts_on <= today)
+        and (c.ends_on is None or c.ends_on >= today)
+    ]
+    raw = [(campaign, _campaign_links(employee, campaign)) for campaign in running]
+    ids = [link.id for _c, pairs in raw for _ch, link in pairs if isinstance(link, Link)]
+    figures = link_figures(db(), ids)
+    cards = []
+    for campaign, pairs in raw:
+        items = []
+        for channel, link in pairs:
+            label = CHANNEL_LABELS.get(channel, channel)
+            if isinstance(link, str):
+                items.append(LinkItem(channel, label, None, None, None, None, None, link))
+                continue
+            url = short_url(link.code)
+            name, share = share_url(channel, url, campaign.name)
+            items.append(
+                LinkItem(channel, label, url, link.code, figures[link.id], name, share, None)
+            )
+        cards.append(CampaignLinks(campaign, items))
+    return cards
+
+
+@my_links.get("/")
+@require_roles(*ROLES)
+def index() -> str:
+    who = identity()
+    assert who is not None
+    employee = db().get(Employee, who.employee_id) if who.employee_id else None
+    cards = build_campaign_links(employee) if employee else []
+    figures = own_figures(employee.handle) if employee else None
+    return render_template(
+        "links/index.html", employee=employee, cards=cards, figures=figures, days=FIGURE_DAYS
+    )
+
+
+def own_figures(handle: str) -> Figures | None:
+    """This employee's clicks, visitors, leads and won deals over the last FIGURE_DAYS days."""
+    timezone = settings().reporting_timezone
+    today = today_in(timezone)
+    filters = ReportFilters(today - timedelta(days=FIGURE_DAYS - 1), today, employee=handle)
+    report = report_reps(db(), filters, timezone=timezone)
+    return report.reps[0].figures if report.reps else None
+
+
+def _own_link(code: str) -> Link:
+    who = identity()
+    assert who is not None
+    link = employee_link_for_code(db(), code)
+    if link is None or (who.role not in MANAGERS and link.employee_id != who.employee_id):
+        # The same answer as an unknown code: others' codes cannot be probed.
+        raise NotFound("There is no such link among yours.")
+    return link
+
+
+@my_links.get("/<code>/qr.<any(png, svg):kind>")
+@require_roles(*ROLES)
+def qr_code(code: str, kind: str) -> BaseResponse:
+    link = _own_link(code)
+    campaign = db().get(Campaign, link.campaign_id)
+    qr = segno.make(short_url(link.code), error="m")
+    buffer = io.BytesIO()
+    if kind == "png":
+        qr.save(buffer, kind="png", scale=10, border=2)
+    else:
+        qr.save(buffer, kind="svg", scale=10, border=2, xmldecl=False)
+    buffer.seek(0)
+    slug = campaign.slug if campaign else "link"
+    return send_file(
+        buffer,
+        mimetype="image/png" if kind == "png" else "image/svg+xml",
+        as_attachment=True,
+        download_name=f"{slug}-{link.channel}-qr.{kind}",
+    )

@@ -1,0 +1,217 @@
+"""Attribution pages for marketers: program dashboard, leaderboard, per rep/campaign/channel."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Blueprint, render_template, request, url_for
+
+from linktracker.campaigns.services import list_campaigns
+from linktracker.clicks.referrers import CHANNELS
+from linktracker.employees.services import list_employees
+from linktracker.errors import InvalidInput
+from linktracker.reports.services import (
+    Bucket,
+    ReportFilters,
+    SeriesPoint,
+    parse_report_dates,
+    report_campaigns,
+    report_channels,
+    report_program,
+    report_rep,
+    report_reps,
+    today_in,
+)
+from linktracker.reports.trend import report_trend
+from linktracker.web.context import db, require_roles, settings
+from linktracker.web.forms import CHANNEL_LABELS
+
+reports = Blueprint("reports", __name__, url_prefix="/app/reports")
+MANAGERS = ("admin", "marketer")
+
+
+@dataclass(frozen=True)
+class FilterState:
+    filters: ReportFilters
+    errors: dict[str, str]
+    campaigns: list[tuple[str, str]]
+    channels: list[tuple[str, str]]
+    teams: list[str]
+    query: dict[str, str]
+
+    def export_url(self, endpoint: str, **extra: str) -> str:
+        """The API's CSV export of the same report, same filters."""
+        values: dict[str, Any] = {**self.query, **extra, "format": "csv"}
+        return url_for(endpoint, **values)
+
+
+def read_filters(default_days: int = 30) -> FilterState:
+    """Filters from the query string; a bad value falls back to the default and says why."""
+    args = request.args
+    timezone = settings().reporting_timezone
+    today = today_in(timezone)
+    errors: dict[str, str] = {}
+    try:
+        start, end = parse_report_dates(
+            args.get("from"), args.get("to"), today=today, default_days=default_days
+        )
+    except InvalidInput as exc:
+        errors.update(exc.fields)
+        start, end = today - timedelta(days=default_days - 1), today
+    campaigns = [(c.slug, c.name) for c in list_campaigns(db())]
+    slug = args.get("campaign") or None
+    if slug and slug not in {s for s, _n in campaigns}:
+        errors["campaign"] = "Unknown campaign."
+        slug = None
+    channel = args.get("channel") or None
+    if channel and channel not in CHANNELS:
+        errors["channel"] = "Unknown channel."
+        channel = None
+    teams = sorted({e.team for e in list_employees(db()) if e.team})
+    team = args.get("team") or None
+    filters = ReportFilters(start, end, campaign=slug, channel=channel, team=team)
+    query = {"from": start.isoformat(), "to": end.isoformat()}
+    query.update({k: v for k, v in (("campaign", slug), ("channel", channel), ("team", team)) if v})
+    return FilterState(
+        filters,
+        errors,
+        campaigns,
+        [(c, CHANNEL_LABELS.get(c, c)) for c in CHANNELS],
+        teams,
+        query,
+    )
+
+
+def chart_spec(points: tuple[SeriesPoint, ...], bucket: str) -> str:
+    """Chart.js data for clicks (left axis) and leads (right axis) per bucket."""
+    labels = [p.start.isoformat() if bucket == "day" else f"{bucket} of {p.start}" for p in points]
+    spec: dict[str, Any] = {
+        "type": "line",
+        "labels": labels,
+        "series": [
+            {"label": "Clicks", "data": [p.clicks for p in points]},
+            {"label": "Leads", "data": [p.leads for p in points], "axis": "y2"},
+            {"label": "Won", "data": [p.won for p in points], "axis": "y2"},
+        ],
+        "scales": {
+            "y": {
+                "beginAtZero": True,
+                "position": "left",
+                "title": {"display": True, "text": "Clicks"},
+                "ticks": {"precision": 0},
+            },
+            "y2": {
+                "beginAtZero": True,
+                "position": "right",
+                "grid": {"drawOnChartArea": False},
+                "title": {"display": True, "text": "Leads / won"},
+                "ticks": {"precision": 0},
+            },
+        },
+    }
+    return json.dumps(spec)
+
+
+def series_total(points: tuple[SeriesPoint, ...]) -> int:
+    return sum(p.clicks + p.leads for p in points)
+
+
+@reports.get("/")
+@require_roles(*MANAGERS)
+def dashboard() -> str:
+    state = read_filters()
+    program = settings()
+    report = report_program(
+        db(),
+        state.filters,
+        timezone=program.reporting_timezone,
+        cpm=program.cpm,
+        cost_per_lead=program.cost_per_lead,
+    )
+    bucket, points = report_trend(db(), state.filters, timezone=program.reporting_timezone)
+    return render_template(
+        "reports/dashboard.html",
+        state=state,
+        report=report,
+        chart=chart_spec(points, bucket),
+        has_series=series_total(points) > 0,
+    )
+
+
+@reports.get("/leaderboard")
+@require_roles(*MANAGERS)
+def leaderboard() -> str:
+    state = read_filters()
+    report = report_reps(db(), state.filters, timezone=settings().reporting_timezone)
+    return render_template("reports/leaderboard.html", state=state, report=report)
+
+
+@reports.get("/reps/<handle>")
+@require_roles(*MANAGERS)
+def rep(handle: str) -> str:
+    state = read_filters()
+    span = (state.filters.date_to - state.filters.date_from).days
+    bucket: Bucket = "day" if span < 92 else "week"
+    detail = report_rep(
+        db(), handle, state.filters, timezone=settings().reporting_timezone, bucket=bucket
+    )
+    return render_template(
+        "reports/rep.html",
+        state=state,
+        detail=detail,
+        chart=chart_spec(detail.series, bucket),
+        has_series=series_total(detail.series) > 0,
+        handle=handle,
+    )
+
+
+@reports.get("/campaigns")
+@require_roles(*MANAGERS)
+def campaigns() -> str:
+    state = read_filters()
+    report = report_campaigns(db(), state.filters, timezone=settings().reporting_timezone)
+    return render_template("reports/campaigns.html", state=state, report=report)
+
+
+@reports.get("/channels")
+@require_roles(*MANAGERS)
+def channels() -> str:
+    state = read_filters()
+    report = report_channels(db(), state.filters, timezone=settings().reporting_timezone)
+    return render_template(
+        "reports/channels.html", state=state, report=report, labels=CHANNEL_LABELS
+    )
+
+
+@reports.app_template_filter("pct")
+def pct(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+@reports.app_template_filter("days")
+def days(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}"
+
+
+@reports.app_template_filter("num")
+def num(value: float | int | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+
+
+@reports.app_template_filter("money")
+def money(revenue: Any) -> str:
+    if not revenue:
+        return "—"
+    return ", ".join(f"{amount:,.0f} {currency}" for currency, amount in sorted(revenue.items()))
+
+
+@reports.app_template_global("query_with")
+def query_with(base: dict[str, str], **changes: str) -> str:
+    merged = {**base, **changes}
+    return urlencode({k: v for k, v in merged.items() if v})

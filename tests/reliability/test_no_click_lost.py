@@ -1,0 +1,296 @@
+"""No click lost: database down or locked -> fast 302, durable spool, replayed exactly once."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+
+import psycopg
+import pytest
+from flask import Flask
+from sqlalchemy import Engine, func, make_url, select
+from sqlalchemy.orm import Session
+
+from bench.tcp_proxy import TcpProxy
+from linktracker import create_app
+from linktracker.clicks.models import Click
+from linktracker.clicks.recorder import BREAKER_SECONDS, ClickRecorder
+from linktracker.clicks.spool import replay_spool, spool_status
+from linktracker.clicks.visitor import Visitor
+from linktracker.db import make_engine, utcnow
+from linktracker.links.models import Link
+from linktracker.links.services import LinkTarget
+from tests.factories import CHROME, make_link
+
+FAST = 0.1  # seconds: the redirect's budget while the database is down (issue 6)
+
+
+@pytest.fixture
+def engine(config: dict[str, object]) -> Iterator[Engine]:
+    """Our own engine on the real test database, whatever the app is pointed at."""
+    engine = make_engine(str(config["DATABASE_URL"]))
+    yield engine
+    engine.dispose()
+
+
+def _count(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return int(connection.scalar(select(func.count(Click.id))) or 0)
+
+
+def _click_ids(engine: Engine) -> list[str]:
+    with engine.connect() as connection:
+        return list(connection.scalars(select(Click.click_id)))
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])  # nothing listens there once the probe is closed
+
+
+def _target(link: Link) -> LinkTarget:
+    return LinkTarget(
+        link.id, link.employee_id, link.campaign_id, link.channel, link.destination_url,
+        False, None,
+    )  # fmt: skip
+
+
+def _timed_get(app: Flask, path: str) -> float:
+    started = time.perf_counter()
+    response = app.test_client().get(path, headers={"User-Agent": CHROME})
+    elapsed = time.perf_counter() - started
+    assert response.status_code == 302
+    assert "lt_cid=" in response.headers["Location"]
+    return elapsed
+
+
+def _wait_for(condition: Callable[[], bool], seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.05)
+
+
+def _spooled(folder: object) -> int:
+    return sum(file.rows for file in spool_status(str(folder)))
+
+
+@contextmanager
+def _locked_clicks(url: str) -> Iterator[None]:
+    """Another connection holds the write lock: SQLite BEGIN EXCLUSIVE, PostgreSQL LOCK TABLE."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        holder = sqlite3.connect(str(parsed.database), isolation_level=None)
+        holder.execute("BEGIN EXCLUSIVE")
+        try:
+            yield
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+    else:
+        dsn = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+        with psycopg.connect(dsn) as holder:
+            holder.execute("LOCK TABLE clicks IN ACCESS EXCLUSIVE MODE")
+            yield
+            holder.rollback()
+
+
+# ------------------------------------------------------------------ database unreachable
+
+
+def test_unreachable_database_spools_every_click_and_replay_inserts_each_once(
+    session: Session, engine: Engine, tmp_path: Path
+) -> None:
+    target = _target(make_link(session))
+    dead = make_engine(f"postgresql+psycopg://postgres@127.0.0.1:{_closed_port()}/none")
+    recorder = ClickRecorder(dead, b"secret", tmp_path / "spool")
+    visitor = Visitor("203.0.113.9", CHROME, None, None, "GET", "")
+    ids = []
+    for _ in range(20):
+        started = time.perf_counter()
+        ids.append(recorder.record(target, visitor, utcnow()))
+        assert time.perf_counter() - started < FAST
+    assert _spooled(tmp_path / "spool") == 20
+    recorder.close()  # its replay against the dead database fails: the files stay
+    dead.dispose()
+    [spool_file] = list((tmp_path / "spool").iterdir())
+    shutil.copy(spool_file, tmp_path / "copy.jsonl")
+
+    first = replay_spool(engine, tmp_path / "spool")
+    assert (first.files, first.rows, first.inserted) == (1, 20, 20)
+    assert sorted(_click_ids(engine)) == sorted(ids)
+    assert not list((tmp_path / "spool").iterdir())
+
+    # A replay interrupted after its insert (file not yet deleted) simply runs again.
+    (tmp_path / "spool").joinpath(spool_file.name).write_bytes(
+        (tmp_path / "copy.jsonl").read_bytes()
+    )
+    again = replay_spool(engine, tmp_path / "spool")
+    assert (again.rows, again.inserted) == (20, 0)
+    assert _count(engine) == 20
+
+
+def test_redirect_answers_fast_while_postgresql_is_unreachable_then_replays(
+    config: dict[str, object], session: Session, engine: Engine
+) -> None:
+    url = make_url(str(config["DATABASE_URL"]))
+    if url.get_backend_name() != "postgresql":
+        pytest.skip("needs PostgreSQL (TEST_DATABASE_URL)")
+    link = make_link(session)
+    with TcpProxy(url.host or "127.0.0.1", url.port or 5432) as proxy:
+        proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+        app = create_app(config | {"DATABASE_URL": proxied})
+        try:
+            _timed_get(app, f"/{link.code}")  # up: caches the link and the settings
+            proxy.cut()
+            slowest = max(_timed_get(app, f"/{link.code}") for _ in range(10))
+            assert slowest < FAST
+            assert _count(engine) == 1
+            assert _spooled(config["SPOOL_FOLDER"]) == 10
+            proxy.restore()
+            time.sleep(BREAKER_SECONDS + 0.1)
+            _timed_get(app, f"/{link.code}")  # the database answers again: replay starts
+            _wait_for(lambda: _count(engine) == 12)
+        finally:
+            app.extensions["linktracker"].dispose()
+    assert _count(engine) == 12
+    assert len(set(_click_ids(engine))) == 12
+    assert _spooled(config["SPOOL_FOLDER"]) == 0
+
+
+# ------------------------------------------------------------------ database locked
+
+
+def test_redirect_answers_fast_while_the_clicks_table_is_locked_then_replays_once(
+    app: Flask, config: dict[str, object], session: Session, engine: Engine
+) -> None:
+    link = make_link(session)
+    _timed_get(app, f"/{link.code}")
+    with _locked_clicks(str(config["DATABASE_URL"])):
+        slowest = max(_timed_get(app, f"/{link.code}") for _ in range(5))
+        assert slowest < FAST
+        assert _spooled(config["SPOOL_FOLDER"]) == 5
+    time.sleep(BREAKER_SECONDS + 0.1)
+    _timed_get(app, f"/{link.code}")
+    _wait_for(lambda: _spooled(config["SPOOL_FOLDER"]) == 0)
+    # On PostgreSQL the blocked insert also went through once the lock was released: the
+    # replay skipped those click ids instead of storing them twice.
+    assert _count(engine) == 7
+    assert len(set(_click_ids(engine))) == 7
+
+
+# ------------------------------------------------------------------ concurrency
+
+
+def test_concurrent_redirects_through_a_lock_lose_no_click(
+    app: Flask, config: dict[str, object], session: Session, engine: Engine
+) -> None:
+    link = make_link(session)
+    per_thread, threads = 40, 8
+    answered: list[int] = []
+    errors: list[BaseException] = []
+
+    def visit() -> None:
+        client = app.test_client()
+        try:
+            for _ in range(per_thread):
+                assert client.get(f"/{link.code}").status_code == 302
+                answered.append(1)
+        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+            errors.append(exc)
+
+    workers = [threading.Thread(target=visit) for _ in range(threads)]
+    lock: AbstractContextManager[None] = _locked_clicks(str(config["DATABASE_URL"]))
+    for worker in workers:
+        worker.start()
+    time.sleep(0.05)
+    with lock:  # part of the traffic meets a locked table
+        time.sleep(0.3)
+    for worker in workers:
+        worker.join()
+    assert not errors
+    assert len(answered) == per_thread * threads
+    replay_spool(engine, str(config["SPOOL_FOLDER"]))  # whatever the app has not replayed yet
+    app.extensions["linktracker"].recorder.close()  # hands over its own spool file too
+    replay_spool(engine, str(config["SPOOL_FOLDER"]))
+    assert _count(engine) == per_thread * threads
+    assert len(set(_click_ids(engine))) == per_thread * threads
+
+
+# ------------------------------------------------------------------ the spool itself
+
+
+def _spool_line(link: Link, click_id: str) -> str:
+    row = {
+        "click_id": click_id, "created_at": utcnow().isoformat(), "link_id": link.id,
+        "employee_id": link.employee_id, "campaign_id": link.campaign_id,
+        "channel": link.channel, "method": "GET", "referrer": None, "referrer_host": None,
+        "referrer_channel": None, "browser": "Chrome", "os": "Windows",
+        "device_type": "desktop", "is_bot": False, "bot_name": None, "is_preview": False,
+        "visitor_hash": "0" * 32, "country": None,
+    }  # fmt: skip
+    return json.dumps(row) + "\n"
+
+
+def test_a_torn_last_spool_line_is_skipped_and_the_rest_replayed(
+    session: Session, engine: Engine, tmp_path: Path
+) -> None:
+    link = make_link(session)
+    good = "".join(_spool_line(link, f"spooled-{n}") for n in range(3))
+    torn = _spool_line(link, "torn")[:40]  # the process died mid-write, before answering
+    (tmp_path / "clicks-1-1.jsonl").write_text(good + torn)
+    [status] = spool_status(tmp_path)
+    assert (status.rows, status.unreadable, status.in_use) == (3, 1, False)
+    result = replay_spool(engine, tmp_path)
+    assert (result.rows, result.inserted, result.unreadable) == (3, 3, 1)
+    assert sorted(_click_ids(engine)) == ["spooled-0", "spooled-1", "spooled-2"]
+
+
+def test_replay_leaves_a_file_a_live_process_still_writes(
+    session: Session, engine: Engine, tmp_path: Path
+) -> None:
+    link = make_link(session)
+    dead = make_engine(f"postgresql+psycopg://postgres@127.0.0.1:{_closed_port()}/none")
+    recorder = ClickRecorder(dead, b"secret", tmp_path)
+    recorder.record(_target(link), Visitor("", "", None, None, "GET", ""), utcnow())
+    result = replay_spool(engine, tmp_path)
+    assert (result.files, result.in_use, _count(engine)) == (0, 1, 0)
+    recorder.close()
+    dead.dispose()
+    assert replay_spool(engine, tmp_path).inserted == 1
+
+
+def test_spool_cli_reports_and_replays(
+    app: Flask, config: dict[str, object], session: Session, engine: Engine, tmp_path: Path
+) -> None:
+    link = make_link(session)
+    spool = Path(str(config["SPOOL_FOLDER"]))
+    spool.mkdir(parents=True)
+    (spool / "clicks-1-1.jsonl").write_text(_spool_line(link, "a") + _spool_line(link, "b"))
+    runner = app.test_cli_runner()
+    status = runner.invoke(args=["spool", "status"])
+    assert status.exit_code == 0, status.output
+    assert "clicks-1-1.jsonl: 2 click(s), waiting for replay" in status.output
+
+    down = create_app(config | {
+        "DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:{_closed_port()}/none",
+    })  # fmt: skip
+    failed = down.test_cli_runner().invoke(args=["spool", "replay"])
+    down.extensions["linktracker"].dispose()
+    assert failed.exit_code == 1
+    assert "still unavailable" in failed.output and "spool files are kept" in failed.output
+    assert _count(engine) == 0 and (spool / "clicks-1-1.jsonl").exists()
+
+    replayed = runner.invoke(args=["spool", "replay"])
+    assert replayed.exit_code == 0, replayed.output
+    assert "2 click(s) read, 2 new, 0 already stored" in replayed.output
+    assert sorted(_click_ids(engine)) == ["a", "b"]
+    assert "0 spooled click(s) in 0 file(s)" in runner.invoke(args=["spool", "status"]).output

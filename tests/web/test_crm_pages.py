@@ -1,0 +1,121 @@
+"""CRM import pages: upload, mapping preview, import summary, downloads, history."""
+
+from __future__ import annotations
+
+import io
+import re
+
+from flask import Flask
+from sqlalchemy import func, select
+
+from linktracker.crm.models import CrmImport, CrmRecord
+from tests.conftest import SHARED_DATA
+from tests.web.test_pages import sign_in, text
+
+BAD_ROWS = SHARED_DATA / "crm" / "hubspot_with_bad_rows.csv"
+
+
+def _upload(client, data: bytes, name: str = "export.csv"):
+    return client.post(
+        "/app/crm/",
+        data={"file": (io.BytesIO(data), name)},
+        content_type="multipart/form-data",
+    )
+
+
+def test_an_upload_is_kept_and_previewed_before_anything_is_imported(app: Flask, session):
+    client = sign_in(app, session, "sales_ops")
+    uploaded = _upload(client, BAD_ROWS.read_bytes(), "hubspot_with_bad_rows.csv")
+    assert uploaded.status_code == 302
+    preview = client.get(uploaded.headers["Location"])
+    body = text(preview)
+    assert preview.status_code == 200
+    assert "hubspot" in body and "utf-8" in body
+    assert re.search(r'<label for="map-0" class="mono">Record ID</label>', body)
+    assert re.search(r'<option value="external_id" selected>', body)
+    assert "Rows that will be rejected" in body and "missing id" in body
+    assert session.scalar(select(func.count()).select_from(CrmRecord)) == 0
+
+
+def test_importing_shows_the_summary_with_row_errors_and_offers_the_downloads(app, session):
+    client = sign_in(app, session, "sales_ops")
+    raw = BAD_ROWS.read_bytes()
+    preview_url = _upload(client, raw, "hubspot_with_bad_rows.csv").headers["Location"]
+    run = client.post(preview_url.replace("/preview", "/run"))
+    detail_url = run.headers["Location"]
+    body = text(client.get(detail_url))
+    assert "Imported 7 rows: 2 new, 0 updated, 0 unchanged, 5 rejected." in body
+    assert re.search(r'Rejected</p>\s*<p class="stat-value">5<', body)
+    assert "unparseable date" in body
+    assert session.scalar(select(func.count()).select_from(CrmRecord)) == 2
+
+    rejected = client.get(f"{detail_url}/rejected.csv")
+    assert rejected.mimetype == "text/csv"
+    assert "attachment" in rejected.headers["Content-Disposition"]
+    lines = rejected.get_data(as_text=True).splitlines()
+    assert lines[0] == "Record ID,Create Date,Deal Stage,Amount,UTM Content,error"
+    assert len(lines) == 6
+    assert client.get(f"{detail_url}/raw").data == raw
+
+
+def test_uploading_the_same_file_again_changes_nothing(app, session):
+    client = sign_in(app, session, "sales_ops")
+    raw = BAD_ROWS.read_bytes()
+    for _ in range(2):
+        preview_url = _upload(client, raw).headers["Location"]
+        done = client.post(preview_url.replace("/preview", "/run"), follow_redirects=True)
+    assert "0 new, 0 updated, 2 unchanged, 5 rejected" in text(done)
+    assert session.scalar(select(func.count()).select_from(CrmRecord)) == 2
+    history = text(client.get("/app/crm/"))
+    assert history.count("Imported</span>") == 2
+
+
+def test_a_corrected_mapping_is_previewed_and_used(app, session):
+    client = sign_in(app, session, "sales_ops")
+    csv = b"Deal,Opened,Campaign Tag\nD-1,2026-10-01,adv-01\nD-2,2026-10-02,adv-02\n"
+    preview_url = _upload(client, csv).headers["Location"]
+    unknown = client.get(preview_url)
+    assert unknown.status_code == 422  # no id or date column recognised: map them by hand
+    assert '<select id="map-2" name="map-2">' in text(unknown)
+    mapping = {"map-0": "external_id", "map-1": "created_at", "map-2": "utm_content"}
+    corrected = client.post(preview_url, data=mapping)
+    body = text(corrected)
+    assert corrected.status_code == 200
+    assert re.search(
+        r'id="map-2" name="map-2">.*?<option value="utm_content" selected>', body, re.S
+    )
+    assert "adv-02" in body
+    client.post(preview_url.replace("/preview", "/run"), data=mapping)
+    contents = set(session.scalars(select(CrmRecord.utm_content)))
+    assert contents == {"adv-01", "adv-02"}
+
+
+def test_a_file_that_is_not_a_csv_is_refused_with_a_clear_message(app, session):
+    client = sign_in(app, session, "sales_ops")
+    broken = (SHARED_DATA / "crm" / "broken_not_a_csv.csv").read_bytes()
+    preview_url = _upload(client, broken).headers["Location"]
+    response = client.get(preview_url)
+    assert response.status_code == 422
+    assert "cannot be imported" in text(response)
+    run = client.post(preview_url.replace("/preview", "/run"), follow_redirects=True)
+    assert "Refused" in text(run)
+    assert session.scalar(select(CrmImport.state)) == "refused"
+
+
+def test_an_upload_without_a_file_is_refused_beside_the_field(app, session):
+    response = sign_in(app, session, "sales_ops").post("/app/crm/", data={})
+    assert response.status_code == 422
+    assert re.search(r'id="file-error">Choose the exported CSV file', text(response))
+
+
+def test_an_upload_over_the_size_limit_is_refused(config, session):
+    from linktracker import create_app
+
+    app = create_app({**config, "MAX_UPLOAD_MB": 1})
+    try:
+        client = sign_in(app, session, "sales_ops")
+        response = _upload(client, b"a" * (1024 * 1024 + 10))
+        assert response.status_code == 413
+        assert "larger than the limit" in text(response)
+    finally:
+        app.extensions["linktracker"].dispose()

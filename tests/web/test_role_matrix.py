@@ -1,0 +1,189 @@
+"""Every route × every role, generated from the URL map: a new route without a rule fails.
+
+The table says, per endpoint, the status each role gets. Pages send the anonymous to the
+sign-in page (302), the API answers them 401; a signed-in role without access gets 403.
+Object-level checks show up as 404: an employee asking for another employee's link or report
+gets the same answer as for a code that does not exist.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.routing import Rule
+
+from linktracker.auth.services import create_user
+from linktracker.crm.services import store_upload
+from tests.factories import make_campaign, make_employee, make_link
+
+ROLES = ("anonymous", "employee", "sales_ops", "marketer", "admin")
+SIGNED_IN = ROLES[1:]
+MANAGERS = ("marketer", "admin")
+IMPORTERS = ("sales_ops", "admin")
+LOGIN = "login"  # a 302 to the sign-in page
+
+
+def page(allowed: tuple[str, ...], ok: int = 200, **special: int | str) -> dict[str, int | str]:
+    """An app page: anonymous -> sign-in page, allowed roles -> ok, others -> 403."""
+    table: dict[str, int | str] = {"anonymous": LOGIN}
+    table.update({role: ok if role in allowed else 403 for role in SIGNED_IN})
+    table.update(special)
+    return table
+
+
+def api(allowed: tuple[str, ...], ok: int = 200, **special: int | str) -> dict[str, int | str]:
+    """An API route: anonymous -> 401, allowed roles -> ok, others -> 403."""
+    return page(allowed, ok, anonymous=401, **special)
+
+
+def everyone(status: int) -> dict[str, int | str]:
+    return dict.fromkeys(ROLES, status)
+
+
+# endpoint -> role -> status. Requests carry no body: POST routes answer their validation
+# status (400/422) or act on throw-away objects and redirect (302).
+EXPECTED: dict[str, dict[str, int | str]] = {
+    "static": everyone(200),
+    "public.healthz": everyone(200),
+    "public.short_link": everyone(302),
+    "auth.login": everyone(200),
+    "auth.logout": everyone(LOGIN),
+    "pages.home": page(SIGNED_IN, 302),
+    # My links: every signed-in person has a page; another employee's QR code is not found.
+    "my_links.index": page(SIGNED_IN),
+    "my_links.qr_code": page(SIGNED_IN, employee=404, sales_ops=404),
+    "campaigns.index": page(MANAGERS),
+    "campaigns.new": page(MANAGERS),
+    "campaigns.detail": page(MANAGERS),
+    "campaigns.edit": page(MANAGERS),
+    "campaigns.generate_links": page(MANAGERS, 302),
+    "campaigns.set_active": page(MANAGERS, 302),
+    "employees.index": page(MANAGERS),
+    "employees.new": page(MANAGERS),
+    "employees.import_file": page(MANAGERS),
+    "employees.set_active": page(MANAGERS, 302),
+    "crm.index": page(IMPORTERS),
+    "crm.preview": page(IMPORTERS),
+    "crm.run": page(IMPORTERS, 302),
+    "crm.detail": page(IMPORTERS),
+    "crm.download_raw": page(IMPORTERS),
+    "crm.download_rejected": page(IMPORTERS),
+    "reports.dashboard": page(MANAGERS),
+    "reports.leaderboard": page(MANAGERS),
+    "reports.rep": page(MANAGERS),
+    "reports.campaigns": page(MANAGERS),
+    "reports.channels": page(MANAGERS),
+    "settings_pages.index": page(("admin",)),
+    "users.index": page(("admin",)),
+    "users.reset_password": page(("admin",)),
+    "users.set_active": page(("admin",), 302),
+    "api.post_employee": api(MANAGERS, 400),
+    "api.post_campaign": api(MANAGERS, 400),
+    "api.post_link": api(("employee", *MANAGERS), 400),
+    "api.get_link_view": api(MANAGERS, employee=404),
+    "api.get_reps_report": api(MANAGERS),
+    "api.get_rep_report": api(MANAGERS, employee=404),
+    "api.get_campaigns_report": api(MANAGERS),
+    "api.get_channels_report": api(MANAGERS),
+    "api.get_program_report": api(MANAGERS),
+    "api.post_crm_import": api(IMPORTERS, 422),
+    "api.get_crm_imports": api((*IMPORTERS, "marketer")),
+    "api.get_crm_import": api((*IMPORTERS, "marketer")),
+    "api.get_crm_import_raw": api((*IMPORTERS, "marketer")),
+    "api.get_crm_import_rejected": api((*IMPORTERS, "marketer")),
+}
+
+
+@dataclass(frozen=True)
+class World:
+    users: dict[str, tuple[int, int]]  # role -> (user id, session version)
+    values: dict[str, Any]
+    # endpoint -> values of its own, where a route changes the object the others look at
+    overrides: dict[str, dict[str, Any]]
+
+
+@pytest.fixture
+def world(app: Flask, session: Any) -> World:
+    # The signed-in employee has links of their own; every object in a URL belongs to others.
+    me = make_employee(session, email="me@example.com")
+    victim = make_employee(session, email="victim@example.com")
+    campaign = make_campaign(session)  # the routes disable this one
+    shared = make_campaign(session)
+    make_link(session, shared, me)
+    link = make_link(session, shared, victim)
+    users = {}
+    for role in SIGNED_IN:
+        email = "me@example.com" if role == "employee" else f"{role}@example.com"
+        user = create_user(session, email, role, "correct horse battery")
+        users[role] = (user.id, user.session_version)
+    other = create_user(session, "someone@example.com", "marketer", "correct horse battery")
+    folder = app.config["UPLOAD_FOLDER"]
+    csv = b"Record ID,Create Date\n1,2026-10-01\n"
+    pending, to_run = (
+        store_upload(session, io.BytesIO(csv), filename="deals.csv", upload_folder=folder)
+        for _ in range(2)
+    )
+    values = {
+        "import_id": pending.id,
+        "campaign_id": campaign.id,
+        "employee_id": victim.id,
+        "user_id": other.id,
+        "code": link.code,
+        "handle": victim.handle,
+        "kind": "png",
+        "filename": "css/app.css",
+    }
+    return World(users, values, {"crm.run": {"import_id": to_run.id}})
+
+
+def _client(app: Flask, world: World, role: str) -> FlaskClient:
+    client = app.test_client()
+    if role != "anonymous":
+        user_id, version = world.users[role]
+        with client.session_transaction() as cookie:
+            cookie["user_id"] = user_id
+            cookie["version"] = version
+    return client
+
+
+def _url(app: Flask, rule: Rule, values: dict[str, Any]) -> str:
+    missing = [name for name in rule.arguments if name not in values]
+    assert not missing, f"{rule.endpoint}: add sample values for {missing} to the world fixture"
+    with app.test_request_context():
+        adapter = app.url_map.bind("localhost")
+        return adapter.build(rule.endpoint, {n: values[n] for n in rule.arguments})
+
+
+def _observed(response: Any) -> int | str:
+    location = response.headers.get("Location", "")
+    if response.status_code == 302 and "/app/login" in location:
+        return LOGIN
+    return int(response.status_code)
+
+
+def test_every_route_has_a_rule(app: Flask) -> None:
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert sorted(endpoints - EXPECTED.keys()) == [], "add the new routes to EXPECTED"
+    assert sorted(EXPECTED.keys() - endpoints) == [], "remove rules of routes that are gone"
+    for endpoint, table in EXPECTED.items():
+        assert set(table) == set(ROLES), endpoint
+
+
+def test_every_route_answers_every_role_as_the_table_says(app: Flask, world: World) -> None:
+    rules = sorted(app.url_map.iter_rules(), key=lambda r: r.endpoint)
+    wrong = []
+    for role in ROLES:
+        for rule in rules:
+            client = _client(app, world, role)
+            url = _url(app, rule, world.values | world.overrides.get(rule.endpoint, {}))
+            method = "GET" if "GET" in (rule.methods or ()) else "POST"
+            response = client.open(url, method=method)
+            got, want = _observed(response), EXPECTED[rule.endpoint][role]
+            if got != want:
+                wrong.append(f"{method} {url} as {role}: got {got}, expected {want}")
+    assert wrong == [], "\n".join(wrong)
