@@ -185,9 +185,16 @@ class Server:
 def serving(
     target: str, settings: ServerSettings, env: dict[str, str], log: Path, ready_path: str
 ) -> Iterator[Server]:
-    server = Server(target, settings, env, log)
+    for attempt in (1, 2):  # a port picked free can be taken before gunicorn binds it
+        server = Server(target, settings, env, log)
+        try:
+            server.wait_ready(ready_path)
+            break
+        except RuntimeError:
+            server.stop()
+            if attempt == 2:
+                raise
     try:
-        server.wait_ready(ready_path)
         yield server
     finally:
         server.stop()

@@ -11,7 +11,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, FlaskGroup, routes_command, shell_command, with_appcontext
 from sqlalchemy import func, select
 
-from linktracker.auth.services import create_token, create_user
+from linktracker.auth.services import create_token, create_user, list_tokens, revoke_token
 from linktracker.employees.models import Employee
 from linktracker.employees.services import import_employees
 from linktracker.errors import DomainError
@@ -87,6 +87,37 @@ def create_token_command(email: str, name: str, role: str | None) -> None:
             raise _fail(exc) from exc
     click.echo(f"Token for {email} (role {issued.record.role}); store it now:")
     click.echo(issued.token)
+
+
+@click.command("list-tokens", help="List a user's API tokens (never the tokens themselves).")
+@click.argument("email")
+@with_appcontext
+def list_tokens_command(email: str) -> None:
+    with _runtime().sessions() as session:
+        try:
+            tokens = list_tokens(session, email)
+        except DomainError as exc:
+            raise _fail(exc) from exc
+    click.echo(f"{'id':>5}  {'prefix':<12} {'role':<10} {'created':<20} {'last used':<20} status")
+    for token in tokens:
+        used = f"{token.last_used_at:%Y-%m-%d %H:%M:%S}" if token.last_used_at else "-"
+        status = "revoked" if token.revoked_at else "active"
+        click.echo(
+            f"{token.id:>5}  {token.prefix:<12} {token.role:<10} "
+            f"{token.created_at:%Y-%m-%d %H:%M:%S}  {used:<20} {status}"
+        )
+
+
+@click.command("revoke-token", help="Revoke an API token by its id (see list-tokens).")
+@click.argument("token_id", type=int)
+@with_appcontext
+def revoke_token_command(token_id: int) -> None:
+    with _runtime().sessions() as session:
+        try:
+            token = revoke_token(session, token_id)
+        except DomainError as exc:
+            raise _fail(exc) from exc
+    click.echo(f"Token {token.id} ({token.prefix}…) is revoked.")
 
 
 @click.command(
@@ -409,6 +440,8 @@ def register_cli(app: Flask) -> None:
         db_group,
         create_user_command,
         create_token_command,
+        list_tokens_command,
+        revoke_token_command,
         import_employees_command,
         import_crm_command,
         demo_data_command,

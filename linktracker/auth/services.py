@@ -195,6 +195,15 @@ def revoke_token(session: Session, token_id: int) -> ApiToken:
     return record
 
 
+def list_tokens(session: Session, email: str) -> list[ApiToken]:
+    """A user's tokens, newest first (hashes and prefixes only; tokens are never stored)."""
+    user = find_user_by_email(session, email)
+    if user is None:
+        raise NotFound(f"No user with email {email}.", {"email": "Unknown user."})
+    query = select(ApiToken).where(ApiToken.user_id == user.id)
+    return list(session.scalars(query.order_by(ApiToken.id.desc())))
+
+
 def list_users(session: Session) -> list[User]:
     """All users by email."""
     return list(session.scalars(select(User).order_by(User.email)))

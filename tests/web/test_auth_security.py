@@ -1,0 +1,98 @@
+"""Sign-in security: neutral messages, lockout, rate limit, fresh sessions, token lifecycle."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask.testing import FlaskCliRunner, FlaskClient
+from sqlalchemy.orm import Session
+
+from linktracker import create_app
+from linktracker.auth.models import ApiToken
+from linktracker.auth.services import LOCK_AFTER, create_user
+from tests.conftest import PASSWORD
+
+
+def _login(client: FlaskClient, email: str, password: str):  # type: ignore[no-untyped-def]
+    return client.post("/app/login", data={"email": email, "password": password})
+
+
+def test_wrong_password_and_unknown_account_read_the_same(
+    client: FlaskClient, session: Session
+) -> None:
+    create_user(session, "ops@example.com", "sales_ops", PASSWORD)
+    wrong = _login(client, "ops@example.com", "not the password")
+    unknown = _login(client, "nobody@example.com", "not the password")
+    assert wrong.status_code == unknown.status_code == 401
+    assert b"Wrong email or password." in wrong.data
+    assert b"Wrong email or password." in unknown.data
+
+
+def test_repeated_failures_lock_the_account_without_saying_so(
+    client: FlaskClient, session: Session
+) -> None:
+    create_user(session, "ops@example.com", "sales_ops", PASSWORD)
+    for _ in range(LOCK_AFTER):
+        _login(client, "ops@example.com", "not the password")
+    locked = _login(client, "ops@example.com", PASSWORD)
+    assert locked.status_code == 401
+    assert b"Wrong email or password." in locked.data
+    assert b"locked" not in locked.data.lower()
+
+
+def test_login_is_rate_limited(config: dict[str, object], session: Session) -> None:
+    app = create_app(config | {"RATELIMIT_ENABLED": True, "LOGIN_RATE_LIMIT": "3 per minute"})
+    client = app.test_client()
+    statuses = [_login(client, "x@example.com", "whatever").status_code for _ in range(5)]
+    assert statuses[:3] == [401, 401, 401]
+    assert statuses[3:] == [429, 429]
+    app.extensions["linktracker"].dispose()
+
+
+def test_sign_in_starts_a_fresh_session(client: FlaskClient, session: Session) -> None:
+    create_user(session, "ops@example.com", "sales_ops", PASSWORD)
+    with client.session_transaction() as before:
+        before["planted"] = "by an attacker"
+    response = _login(client, "ops@example.com", PASSWORD)
+    assert response.status_code == 302
+    with client.session_transaction() as after:
+        assert "planted" not in after
+        assert "user_id" in after
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_sign_in_never_redirects_off_site(client: FlaskClient, session: Session) -> None:
+    create_user(session, "ops@example.com", "sales_ops", PASSWORD)
+    response = client.post(
+        "/app/login?next=//evil.example.net/x",
+        data={"email": "ops@example.com", "password": PASSWORD},
+    )
+    assert response.status_code == 302
+    assert "evil" not in response.headers["Location"]
+
+
+def test_tokens_are_stored_hashed_listed_and_revocable(
+    app: Flask, runner: FlaskCliRunner, client: FlaskClient, session: Session
+) -> None:
+    create_user(session, "ops@example.com", "admin", PASSWORD)
+    token = runner.invoke(args=["create-token", "ops@example.com"]).output.strip().splitlines()[-1]
+    record = session.query(ApiToken).one()
+    assert token not in (record.token_hash, record.prefix) and len(record.token_hash) == 64
+    headers = {"Authorization": f"Bearer {token}"}
+    body = {"name": "A", "email": "a@example.com"}
+    assert client.post("/api/v1/employees", json=body, headers=headers).status_code == 201
+    listing = runner.invoke(args=["list-tokens", "ops@example.com"])
+    assert record.prefix in listing.output and "active" in listing.output
+    assert token not in listing.output
+    revoked = runner.invoke(args=["revoke-token", str(record.id)])
+    assert revoked.exit_code == 0 and "revoked" in revoked.output
+    response = client.post("/api/v1/employees", json=body | {"email": "b@example.com"},
+                           headers=headers)  # fmt: skip
+    assert response.status_code == 401
+    assert "revoked" in response.json["error"]
+
+
+def test_revoking_an_unknown_token_fails_clearly(runner: FlaskCliRunner) -> None:
+    result = runner.invoke(args=["revoke-token", "999"])
+    assert result.exit_code != 0
+    assert "No token with id 999" in result.output
