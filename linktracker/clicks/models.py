@@ -13,7 +13,6 @@ from linktracker.db import Base, BigId, UTCDateTime
 class Click(Base):
     __tablename__ = "clicks"
     __table_args__ = (
-        Index("ix_clicks_employee_created", "employee_id", "created_at"),
         Index("ix_clicks_campaign_created", "campaign_id", "created_at"),
         # Reports: covering, so per-rep aggregation reads the index only (SQLite skip-scans it).
         Index(

@@ -73,7 +73,6 @@ class CrmRecord(Base):
     __tablename__ = "crm_records"
     __table_args__ = (
         UniqueConstraint("source", "external_id"),
-        Index("ix_crm_records_employee_created", "employee_id", "created_at"),
         # Reports: leads and the baseline counted from the index alone.
         Index(
             "ix_crm_records_report",
@@ -102,9 +101,9 @@ class CrmRecord(Base):
     utm_source: Mapped[str | None] = mapped_column(String(200))
     utm_medium: Mapped[str | None] = mapped_column(String(200))
     utm_campaign: Mapped[str | None] = mapped_column(String(200))
-    utm_content: Mapped[str | None] = mapped_column(String(200), index=True)
+    utm_content: Mapped[str | None] = mapped_column(String(200))
     utm_term: Mapped[str | None] = mapped_column(String(200))
-    click_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    click_id: Mapped[str | None] = mapped_column(String(40))
     landing_url: Mapped[str | None] = mapped_column(Text)
     lead_source: Mapped[str | None] = mapped_column(String(200))
     # Change detection for idempotent re-imports: a digest of every imported field.
