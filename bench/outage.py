@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import shutil
 import signal
 import sqlite3
 import sys
@@ -46,6 +45,7 @@ from bench.redirect import (  # noqa: E402
     replay_spool_left,
     require_wrk,
     run_wrk,
+    scratch_run,
     serving,
 )
 from bench.tcp_proxy import TcpProxy  # noqa: E402
@@ -179,17 +179,10 @@ def main() -> None:
     settings = ServerSettings("gthread", args.workers, args.threads)
     base = Path(tempfile.mkdtemp(prefix="lt-outage-"))
     outcomes: list[Outcome] = []
-    try:
+    with scratch_run(base, keep=args.keep, kept="logs"):
         for scenario in args.scenarios.split(","):
             for kind in args.db.split(","):
                 outcomes.append(run_scenario(scenario.strip(), kind.strip(), args, settings, base))
-    except KeyboardInterrupt:
-        print("interrupted; servers stopped", file=sys.stderr)
-    finally:
-        if args.keep:
-            print(f"logs kept in {base}")
-        else:
-            shutil.rmtree(base, ignore_errors=True)
     print(
         f"\nwrk -t2 -c{args.connections} -d{args.seconds}s, {settings.label}; "
         "lost = answered requests with no click after replay"

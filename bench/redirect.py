@@ -418,6 +418,23 @@ def print_table(rows: list[Row], bare: dict[str, Row]) -> None:
             print(f"    note: {note}")
 
 
+@contextlib.contextmanager
+def scratch_run(workdir: Path, *, keep: bool, kept: str) -> Iterator[None]:
+    """Run in a scratch folder: Ctrl-C stops the run (servers stopped), then the folder goes.
+
+    With ``keep`` the folder stays and its place is printed ("<kept> kept in <folder>").
+    """
+    try:
+        yield
+    except KeyboardInterrupt:
+        print("interrupted; servers stopped", file=sys.stderr)
+    finally:
+        if keep:
+            print(f"{kept} kept in {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
 def parse_servers(value: str, workers: int, threads: int) -> list[ServerSettings]:
     return [ServerSettings(kind.strip(), workers, threads) for kind in value.split(",") if kind]
 
@@ -437,18 +454,11 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="lt-bench-"))
     rows: list[Row] = []
     bare: dict[str, Row] = {}
-    try:
+    with scratch_run(workdir, keep=args.keep, kept="logs and spool"):
         for settings in parse_servers(args.servers, args.workers, args.threads):
             settings_rows = bench_settings(settings, args, workdir)
             bare[settings.label] = settings_rows[0]
             rows += settings_rows
-    except KeyboardInterrupt:
-        print("interrupted; servers stopped", file=sys.stderr)
-    finally:
-        if args.keep:
-            print(f"logs and spool kept in {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
     print(
         f"\nwrk -t2 -c{args.connections} -d{args.seconds}s x {args.rounds} alternating rounds "
         f"on 127.0.0.1, {os.cpu_count()} CPUs; +N = finished after wrk stopped counting"

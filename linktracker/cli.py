@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO, cast
 
@@ -10,6 +12,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, FlaskGroup, routes_command, shell_command, with_appcontext
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from linktracker.auth.services import create_token, create_user, list_tokens, revoke_token
 from linktracker.employees.models import Employee
@@ -28,6 +31,16 @@ def _runtime() -> Runtime:
 def _fail(exc: DomainError) -> click.ClickException:
     details = "".join(f"\n  {field}: {message}" for field, message in exc.fields.items())
     return click.ClickException(exc.message + details)
+
+
+@contextmanager
+def _service_session() -> Iterator[Session]:
+    """A session whose service errors end the command with their message (exit code 1)."""
+    with _runtime().sessions() as session:
+        try:
+            yield session
+        except DomainError as exc:
+            raise _fail(exc) from exc
 
 
 db_group = AppGroup("db", help="Database schema commands.")
@@ -61,11 +74,8 @@ def create_user_command(email: str, role: str, password: str | None) -> None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     if generated:
         password = secrets.token_urlsafe(12)
-    with _runtime().sessions() as session:
-        try:
-            user = create_user(session, email, role, password)
-        except DomainError as exc:
-            raise _fail(exc) from exc
+    with _service_session() as session:
+        user = create_user(session, email, role, password)
     click.echo(f"Created {user.role} {user.email}.")
     if generated:
         click.echo(f"Password: {password}")
@@ -80,11 +90,8 @@ def create_user_command(email: str, role: str, password: str | None) -> None:
 @click.option("--role", default=None, help="Scope the token to a lesser role than the user's.")
 @with_appcontext
 def create_token_command(email: str, name: str, role: str | None) -> None:
-    with _runtime().sessions() as session:
-        try:
-            issued = create_token(session, email, name, role)
-        except DomainError as exc:
-            raise _fail(exc) from exc
+    with _service_session() as session:
+        issued = create_token(session, email, name, role)
     click.echo(f"Token for {email} (role {issued.record.role}); store it now:")
     click.echo(issued.token)
 
@@ -93,11 +100,8 @@ def create_token_command(email: str, name: str, role: str | None) -> None:
 @click.argument("email")
 @with_appcontext
 def list_tokens_command(email: str) -> None:
-    with _runtime().sessions() as session:
-        try:
-            tokens = list_tokens(session, email)
-        except DomainError as exc:
-            raise _fail(exc) from exc
+    with _service_session() as session:
+        tokens = list_tokens(session, email)
     click.echo(f"{'id':>5}  {'prefix':<12} {'role':<10} {'created':<20} {'last used':<20} status")
     for token in tokens:
         used = f"{token.last_used_at:%Y-%m-%d %H:%M:%S}" if token.last_used_at else "-"
@@ -112,11 +116,8 @@ def list_tokens_command(email: str) -> None:
 @click.argument("token_id", type=int)
 @with_appcontext
 def revoke_token_command(token_id: int) -> None:
-    with _runtime().sessions() as session:
-        try:
-            token = revoke_token(session, token_id)
-        except DomainError as exc:
-            raise _fail(exc) from exc
+    with _service_session() as session:
+        token = revoke_token(session, token_id)
     click.echo(f"Token {token.id} ({token.prefix}…) is revoked.")
 
 
@@ -128,11 +129,8 @@ def revoke_token_command(token_id: int) -> None:
 @click.argument("file", type=click.File("r", encoding="utf-8-sig"))
 @with_appcontext
 def import_employees_command(file: TextIO) -> None:
-    with _runtime().sessions() as session:
-        try:
-            result = import_employees(session, file.read())
-        except DomainError as exc:
-            raise _fail(exc) from exc
+    with _service_session() as session:
+        result = import_employees(session, file.read())
     click.echo(
         f"created {result.created}, updated {result.updated}, unchanged {result.unchanged}, "
         f"rejected {len(result.errors)}"

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, create_engine, event
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+from linktracker.errors import NotFound
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -92,3 +94,14 @@ def _apply_pragmas(dbapi_connection: Any, busy_timeout_ms: int) -> None:
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions that keep loaded objects usable after commit."""
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+_Row = TypeVar("_Row")
+
+
+def get_or_not_found(session: Session, model: type[_Row], ident: int, what: str) -> _Row:
+    """The row of ``model`` with this id, or NotFound ("No <what> with id <ident>.")."""
+    row = session.get(model, ident)
+    if row is None:
+        raise NotFound(f"No {what} with id {ident}.")
+    return row

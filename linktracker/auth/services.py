@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from linktracker.auth.models import ROLES, ApiToken, User
-from linktracker.db import utcnow
+from linktracker.db import get_or_not_found, utcnow
 from linktracker.employees.models import Employee
 from linktracker.errors import Conflict, InvalidInput, NotFound
 
@@ -86,10 +86,7 @@ def set_user_active(session: Session, user_id: int, active: bool) -> User:
 
 def get_user(session: Session, user_id: int) -> User:
     """The user with this id, or NotFound."""
-    user = session.get(User, user_id)
-    if user is None:
-        raise NotFound(f"No user with id {user_id}.")
-    return user
+    return get_or_not_found(session, User, user_id, "user")
 
 
 def find_user_by_email(session: Session, email: str) -> User | None:
@@ -187,9 +184,7 @@ def identify_token(session: Session, token: str) -> TokenIdentity | None:
 
 def revoke_token(session: Session, token_id: int) -> ApiToken:
     """Revoke a token; it stops working at once."""
-    record = session.get(ApiToken, token_id)
-    if record is None:
-        raise NotFound(f"No token with id {token_id}.")
+    record = get_or_not_found(session, ApiToken, token_id, "token")
     record.revoked_at = record.revoked_at or utcnow()
     session.commit()
     return record

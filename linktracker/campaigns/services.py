@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from linktracker.campaigns.models import GOALS, Campaign
 from linktracker.clicks.referrers import CHANNELS
+from linktracker.db import get_or_not_found
 from linktracker.errors import Conflict, InvalidInput, NotFound
 from linktracker.links.destinations import check_destination
 from linktracker.links.utm import normalise_utm_value
@@ -163,10 +164,7 @@ def get_campaign(session: Session, slug: str) -> Campaign:
 
 def get_campaign_by_id(session: Session, campaign_id: int) -> Campaign:
     """The campaign with this id, or NotFound."""
-    campaign = session.get(Campaign, campaign_id)
-    if campaign is None:
-        raise NotFound(f"No campaign with id {campaign_id}.")
-    return campaign
+    return get_or_not_found(session, Campaign, campaign_id, "campaign")
 
 
 def set_campaign_active(session: Session, campaign_id: int, active: bool) -> Campaign:

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from linktracker.db import get_or_not_found
 from linktracker.employees.models import Employee
 from linktracker.errors import Conflict, InvalidInput, NotFound
 
@@ -113,9 +114,7 @@ def get_employee(session: Session, handle: str) -> Employee:
 
 def set_employee_active(session: Session, employee_id: int, active: bool) -> Employee:
     """Activate or deactivate an employee (their links keep working; reports keep history)."""
-    employee = session.get(Employee, employee_id)
-    if employee is None:
-        raise NotFound(f"No employee with id {employee_id}.")
+    employee = get_or_not_found(session, Employee, employee_id, "employee")
     employee.active = active
     session.commit()
     return employee

@@ -145,8 +145,11 @@ def _grouped(statement: Query, key: ColumnElement[Any], dimension: Dimension) ->
     return statement if dimension == "all" else statement.group_by(key)
 
 
-def traffic_query(scope: Scope, dimension: Dimension) -> Query:
-    """key, clicks, unique_visitors, bot_clicks, preview_clicks, links_shared per group."""
+def traffic_query(scope: Scope, dimension: Dimension, *, shares: bool = False) -> Query:
+    """key, clicks, unique_visitors, bot_clicks, preview_clicks, links_shared per group.
+
+    shares: also campaigns_shared (distinct campaigns with a human click), for the program
+    report's impressions; each count(DISTINCT) costs a de-duplication per group."""
     key = _click_key(dimension).label("key")
     statement = select(
         key,
@@ -156,7 +159,7 @@ def traffic_query(scope: Scope, dimension: Dimension) -> Query:
         func.count(case((PREVIEW, 1))).label("preview_clicks"),
         func.count(distinct(case((HUMAN, Click.link_id)))).label("links_shared"),
     ).where(*click_conditions(scope))
-    if dimension == "employee":
+    if shares:
         statement = statement.add_columns(
             func.count(distinct(case((HUMAN, Click.campaign_id)))).label("campaigns_shared")
         )

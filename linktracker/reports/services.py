@@ -422,10 +422,18 @@ class _Grouped:
 
 
 def _gather(
-    session: Session, scope: Scope, dimension: Dimension, *, advocacy: bool = True
+    session: Session,
+    scope: Scope,
+    dimension: Dimension,
+    *,
+    advocacy: bool = True,
+    shares: bool = False,
 ) -> _Grouped:
     traffic = (
-        {row.key: row for row in session.execute(queries.traffic_query(scope, dimension))}
+        {
+            row.key: row
+            for row in session.execute(queries.traffic_query(scope, dimension, shares=shares))
+        }
         if advocacy
         else {}
     )
@@ -684,7 +692,7 @@ def report_program(
     """Program results: participation, reach, value, top contributors (SPEC §3.6)."""
     scope = resolve_scope(session, filters, timezone)
     _prepare(session)
-    per_rep = _gather(session, scope, "employee")
+    per_rep = _gather(session, scope, "employee", shares=True)
     people = _employees(session, per_rep.groups())
     reps = _rep_rows(per_rep, people)
     totals = _combined(session, scope, per_rep).figures(0)

@@ -21,6 +21,7 @@ from linktracker.crm.services import (
 from linktracker.errors import InvalidInput
 from linktracker.web.api import api
 from linktracker.web.context import db, identity, require_roles, runtime, settings
+from linktracker.web.downloads import attachment
 
 IMPORTERS = ("sales_ops", "admin")
 READERS = ("sales_ops", "admin", "marketer")
@@ -167,14 +168,10 @@ def get_crm_import_rejected(import_id: int) -> Response:
     # A BOM so spreadsheet programs read the UTF-8 correctly; the importer skips it.
     body = stream_with_context(_with_bom(chunks))
     response = Response(body, mimetype="text/csv")
-    response.headers["Content-Disposition"] = f'attachment; filename="{_ascii(stem)}-rejected.csv"'
+    response.headers["Content-Disposition"] = attachment(f"{stem}-rejected.csv")
     return response
 
 
 def _with_bom(chunks: Any) -> Any:
     yield "\ufeff"
     yield from chunks
-
-
-def _ascii(name: str) -> str:
-    return "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in name)

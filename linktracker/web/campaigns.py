@@ -23,7 +23,13 @@ from linktracker.links.destinations import check_destination
 from linktracker.links.overview import CampaignLinkCount, campaign_link_counts, campaign_links
 from linktracker.links.services import create_campaign_links, destination_for
 from linktracker.web.context import db, require_roles, runtime, settings
-from linktracker.web.forms import CHANNEL_LABELS, CampaignForm, form_values, show_errors
+from linktracker.web.forms import (
+    CHANNEL_LABELS,
+    CampaignForm,
+    form_values,
+    render_form,
+    show_errors,
+)
 
 campaigns = Blueprint("campaigns", __name__, url_prefix="/app/campaigns")
 MANAGERS = ("admin", "marketer")
@@ -106,10 +112,9 @@ def new() -> str | BaseResponse:
             else:
                 flash(f"Campaign “{campaign.name}” created. Generate links when ready.", "success")
                 return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
-    status = 422 if error or form.errors else 200
-    return render_template(
+    return render_form(
         "campaigns/form.html", form=form, campaign=None, preview=preview, error=error
-    ), status  # type: ignore[return-value]
+    )
 
 
 @campaigns.get("/<int:campaign_id>")
@@ -150,10 +155,9 @@ def edit(campaign_id: int) -> str | BaseResponse:
             else:
                 flash("Campaign saved. Links made earlier keep their destination.", "success")
                 return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
-    status = 422 if error or form.errors else 200
-    return render_template(
+    return render_form(
         "campaigns/form.html", form=form, campaign=campaign, preview=preview, error=error
-    ), status  # type: ignore[return-value]
+    )
 
 
 @campaigns.post("/<int:campaign_id>/links")

@@ -34,7 +34,8 @@ from linktracker.crm.services import (
 )
 from linktracker.errors import DomainError, InvalidInput
 from linktracker.web.context import db, identity, require_roles, runtime, settings
-from linktracker.web.forms import CrmUploadForm, show_errors
+from linktracker.web.downloads import attachment
+from linktracker.web.forms import CrmUploadForm, render_form, show_errors
 
 crm = Blueprint("crm", __name__, url_prefix="/app/crm")
 IMPORTERS = ("sales_ops", "admin")
@@ -91,10 +92,9 @@ def index() -> str | BaseResponse:
             error = show_errors(form, exc)
         else:
             return redirect(url_for("crm.preview", import_id=stored.id))
-    status = 422 if error or form.errors else 200
-    return render_template(
+    return render_form(
         "crm/index.html", form=form, error=error, imports=list_imports(db(), limit=100)
-    ), status  # type: ignore[return-value]
+    )
 
 
 def _header_cells(import_id: int) -> tuple[str, ...]:
@@ -235,5 +235,5 @@ def download_rejected(import_id: int) -> BaseResponse:
     return Response(
         stream_with_context(rows),
         mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{name}-rejected.csv"'},
+        headers={"Content-Disposition": attachment(f"{name}-rejected.csv")},
     )

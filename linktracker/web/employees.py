@@ -14,7 +14,13 @@ from linktracker.employees.services import (
 )
 from linktracker.errors import DomainError, InvalidInput
 from linktracker.web.context import db, require_roles
-from linktracker.web.forms import EmployeeForm, EmployeeImportForm, form_values, show_errors
+from linktracker.web.forms import (
+    EmployeeForm,
+    EmployeeImportForm,
+    form_values,
+    render_form,
+    show_errors,
+)
 
 employees = Blueprint("employees", __name__, url_prefix="/app/employees")
 MANAGERS = ("admin", "marketer")
@@ -49,8 +55,7 @@ def new() -> str | BaseResponse:
         else:
             flash(f"{employee.name} added with handle {employee.handle}.", "success")
             return redirect(url_for("employees.index"))
-    status = 422 if error or form.errors else 200
-    return render_template("employees/form.html", form=form, error=error), status  # type: ignore[return-value]
+    return render_form("employees/form.html", form=form, error=error)
 
 
 def _connections(raw: str | None) -> int | None:
@@ -67,7 +72,7 @@ def _connections(raw: str | None) -> int | None:
 
 @employees.route("/import", methods=["GET", "POST"])
 @require_roles(*MANAGERS)
-def import_file() -> str | tuple[str, int]:
+def import_file() -> BaseResponse:
     form = EmployeeImportForm()
     result: EmployeeImportResult | None = None
     error = None
@@ -79,8 +84,7 @@ def import_file() -> str | tuple[str, int]:
             error = "The file is not UTF-8 text. Save it as “CSV UTF-8” and upload again."
         except DomainError as exc:
             error = show_errors(form, exc)
-    status = 422 if error or form.errors else 200
-    return render_template("employees/import.html", form=form, result=result, error=error), status
+    return render_form("employees/import.html", form=form, result=result, error=error)
 
 
 @employees.post("/<int:employee_id>/active")

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import make_response, render_template
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
+from werkzeug.wrappers import Response as BaseResponse
 from wtforms import (
     BooleanField,
     DateField,
@@ -180,6 +182,14 @@ def show_errors(form: FlaskForm, exc: DomainError) -> str:
         else:
             unplaced.append(message)
     return " ".join([exc.message, *unplaced])
+
+
+def render_form(
+    template: str, *, form: FlaskForm, error: str | None, **context: Any
+) -> BaseResponse:
+    """The form's page: 422 when the form or the service found a problem, else 200."""
+    page = render_template(template, form=form, error=error, **context)
+    return make_response(page, 422 if error or form.errors else 200)
 
 
 def form_values(form: FlaskForm, *names: str) -> dict[str, Any]:

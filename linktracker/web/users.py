@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from linktracker.auth.services import (
@@ -14,7 +14,7 @@ from linktracker.auth.services import (
 )
 from linktracker.errors import DomainError, Forbidden
 from linktracker.web.context import db, identity, require_roles
-from linktracker.web.forms import PasswordResetForm, UserForm, show_errors
+from linktracker.web.forms import PasswordResetForm, UserForm, render_form, show_errors
 
 users = Blueprint("users", __name__, url_prefix="/app/users")
 
@@ -35,10 +35,7 @@ def index() -> str | BaseResponse:
             linked = " and linked to their employee profile" if user.employee_id else ""
             flash(f"User {user.email} created as {user.role}{linked}.", "success")
             return redirect(url_for("users.index"))
-    status = 422 if error or form.errors else 200
-    return render_template(
-        "users/index.html", form=form, rows=list_users(db()), error=error
-    ), status  # type: ignore[return-value]
+    return render_form("users/index.html", form=form, rows=list_users(db()), error=error)
 
 
 @users.route("/<int:user_id>/password", methods=["GET", "POST"])
@@ -55,8 +52,7 @@ def reset_password(user_id: int) -> str | BaseResponse:
         else:
             flash(f"New password set for {user.email}; their other sessions have ended.", "success")
             return redirect(url_for("users.index"))
-    status = 422 if error or form.errors else 200
-    return render_template("users/password.html", form=form, user=user, error=error), status  # type: ignore[return-value]
+    return render_form("users/password.html", form=form, user=user, error=error)
 
 
 @users.post("/<int:user_id>/active")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask
-from flask.testing import FlaskCliRunner, FlaskClient
+from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy.orm import Session
 
 from linktracker import create_app

@@ -119,3 +119,24 @@ def test_an_upload_over_the_size_limit_is_refused(config, session):
         assert "larger than the limit" in text(response)
     finally:
         app.extensions["linktracker"].dispose()
+
+
+def test_rejected_rows_download_survives_an_awkward_filename(app, session):
+    client = sign_in(app, session, "sales_ops")
+    name = "Q3 Übersicht.csv"
+    preview_url = _upload(client, BAD_ROWS.read_bytes(), name).headers["Location"]
+    detail_url = client.post(preview_url.replace("/preview", "/run")).headers["Location"]
+    for url in (f"{detail_url}/rejected.csv", detail_url.replace("/app/crm", "/api/v1/crm/imports")
+                + "/rejected.csv"):  # fmt: skip
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert "missing id" in response.get_data(as_text=True)
+        response.close()
+        header = response.headers["Content-Disposition"]
+        assert header == 'attachment; filename="Q3 _bersicht-rejected.csv"'
+
+
+def test_download_names_cannot_break_the_header() -> None:
+    from linktracker.web.downloads import attachment
+
+    assert attachment('a"b\\c\r\nd€.csv') == 'attachment; filename="a_b_c__d_.csv"'
