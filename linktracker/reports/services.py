@@ -19,7 +19,7 @@ from __future__ import annotations
 import statistics
 import zoneinfo
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -310,6 +310,28 @@ def today_in(timezone: str) -> date:
 
 def _utc_midnight(day: date, zone: zoneinfo.ZoneInfo) -> datetime:
     return datetime.combine(day, time(), zone).astimezone(UTC)
+
+
+def series_points(
+    session: Session, scope: Scope, starts: Sequence[date], timezone: str
+) -> tuple[SeriesPoint, ...]:
+    """Clicks, unique visitors, leads and won per bucket starting on each of `starts`."""
+    zone = zoneinfo.ZoneInfo(timezone)
+    bounds = [max(_utc_midnight(day, zone), scope.start) for day in starts]
+    traffic = {r.bucket: r for r in session.execute(queries.series_query(scope, bounds))}
+    leads = {
+        r.bucket: r for r in session.execute(queries.series_query(scope, bounds, records=True))
+    }
+    return tuple(
+        SeriesPoint(
+            start=day,
+            clicks=traffic[i].clicks if i in traffic else 0,
+            unique_visitors=traffic[i].unique_visitors if i in traffic else 0,
+            leads=leads[i].leads if i in leads else 0,
+            won=leads[i].won if i in leads else 0,
+        )
+        for i, day in enumerate(starts)
+    )
 
 
 def resolve_scope(session: Session, filters: ReportFilters, timezone: str) -> Scope:
@@ -603,22 +625,7 @@ def report_rep(
     _prepare(session)
     figures = _gather(session, scope, "all").figures(0)
     baseline = _baseline(session, scope)
-    zone = zoneinfo.ZoneInfo(timezone)
-    bounds = [max(_utc_midnight(day, zone), scope.start) for day in starts]
-    traffic = {r.bucket: r for r in session.execute(queries.series_query(scope, bounds))}
-    leads = {
-        r.bucket: r for r in session.execute(queries.series_query(scope, bounds, records=True))
-    }
-    series = tuple(
-        SeriesPoint(
-            start=day,
-            clicks=traffic[i].clicks if i in traffic else 0,
-            unique_visitors=traffic[i].unique_visitors if i in traffic else 0,
-            leads=leads[i].leads if i in leads else 0,
-            won=leads[i].won if i in leads else 0,
-        )
-        for i, day in enumerate(starts)
-    )
+    series = series_points(session, scope, starts, timezone)
     by_link = _gather(session, scope, "link")
     links = tuple(
         LinkFigures(

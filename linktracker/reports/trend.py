@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import zoneinfo
-from datetime import UTC, datetime, time
-
 from sqlalchemy.orm import Session
 
-from linktracker.reports import queries
 from linktracker.reports.services import (
     MAX_DAY_BUCKETS,
     Bucket,
@@ -15,6 +11,7 @@ from linktracker.reports.services import (
     SeriesPoint,
     bucket_starts,
     resolve_scope,
+    series_points,
 )
 
 
@@ -33,23 +30,5 @@ def report_trend(
     bucket = bucket or pick_bucket(filters)
     starts = bucket_starts(filters.date_from, filters.date_to, bucket)[:MAX_DAY_BUCKETS]
     scope = resolve_scope(session, filters, timezone)
-    zone = zoneinfo.ZoneInfo(timezone)
-    bounds = [
-        max(datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC), scope.start)
-        for day in starts
-    ]
-    traffic = {r.bucket: r for r in session.execute(queries.series_query(scope, bounds))}
-    leads = {
-        r.bucket: r for r in session.execute(queries.series_query(scope, bounds, records=True))
-    }
-    points = tuple(
-        SeriesPoint(
-            start=day,
-            clicks=traffic[i].clicks if i in traffic else 0,
-            unique_visitors=traffic[i].unique_visitors if i in traffic else 0,
-            leads=leads[i].leads if i in leads else 0,
-            won=leads[i].won if i in leads else 0,
-        )
-        for i, day in enumerate(starts)
-    )
+    points = series_points(session, scope, starts, timezone)
     return bucket, points
