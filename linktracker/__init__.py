@@ -46,7 +46,6 @@ def register_runtime(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
-    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["RATELIMIT_STORAGE_URI"])
     limiter.init_app(app)
 
 

@@ -32,9 +32,5 @@ class Forbidden(DomainError):
     status = 403
 
 
-class Gone(DomainError):
-    status = 410
-
-
 class TooLarge(DomainError):
     status = 413

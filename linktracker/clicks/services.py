@@ -14,7 +14,7 @@ from sqlalchemy.sql.dml import Insert
 from linktracker.clicks.bots import classify_user_agent
 from linktracker.clicks.models import Click
 from linktracker.clicks.referrers import referrer_channel, referrer_host
-from linktracker.clicks.visitor import Visitor, new_click_id, visitor_hash
+from linktracker.clicks.visitor import Visitor, visitor_hash
 from linktracker.links.services import LinkTarget
 
 _INSERT = insert(Click)
@@ -51,23 +51,8 @@ def click_row(
     }
 
 
-def record_click(
-    connection: Connection,
-    target: LinkTarget,
-    visitor: Visitor,
-    *,
-    secret: bytes,
-    now: datetime,
-    click_id: str | None = None,
-) -> dict[str, Any]:
-    """Insert one Click row and return it (the caller owns the transaction)."""
-    row = click_row(target, visitor, secret=secret, now=now, click_id=click_id or new_click_id())
-    connection.execute(_INSERT, row)
-    return row
-
-
 def insert_click_rows(connection: Connection, rows: list[dict[str, Any]]) -> None:
-    """Insert already-built click rows (the spool replays through this)."""
+    """Insert already-built click rows in the caller's transaction (demo data, tests)."""
     if rows:
         connection.execute(_INSERT, rows)
 

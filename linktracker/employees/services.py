@@ -128,9 +128,6 @@ class EmployeeImportResult:
     errors: list[tuple[int, str]] = field(default_factory=list)
 
 
-EMPLOYEE_COLUMNS = ("name", "email", "handle", "team", "connections")
-
-
 def import_employees(session: Session, text: str) -> EmployeeImportResult:
     """Create or update employees from CSV text (name,email,handle,team,connections).
 

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from linktracker.campaigns.models import Campaign
 from linktracker.clicks.models import Click
 from linktracker.employees.models import Employee
 from linktracker.links.models import Link
@@ -68,13 +67,6 @@ def campaign_link_counts(session: Session) -> dict[int, CampaignLinkCount]:
 def employee_link_for_code(session: Session, code: str) -> Link | None:
     """The link with this short code, if any."""
     return session.scalar(select(Link).where(Link.code == code))
-
-
-def campaigns_by_id(session: Session, ids: Sequence[int]) -> dict[int, Campaign]:
-    """Campaigns keyed by id."""
-    if not ids:
-        return {}
-    return {c.id: c for c in session.scalars(select(Campaign).where(Campaign.id.in_(ids)))}
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """The hot path: GET/HEAD /<code> answered in plain WSGI, in front of Flask.
 
-resolve (cached) -> Visitor from the environ -> record_click -> 302. Anything it does not
+resolve (cached) -> Visitor from the environ -> ClickRecorder.record -> 302. Anything it does not
 answer itself (unknown, disabled or expired codes, every other route) goes on to Flask.
 """
 
