@@ -44,7 +44,7 @@ from linktracker.db import make_engine, make_session_factory  # noqa: E402
 from linktracker.employees.models import Employee  # noqa: E402
 from linktracker.links.models import Link  # noqa: E402
 from linktracker.migrate import upgrade_database  # noqa: E402
-from linktracker.reports import queries, rollup  # noqa: E402
+from linktracker.reports import rollup  # noqa: E402
 from linktracker.reports.models import (  # noqa: E402
     ClickDay,
     ClickMonth,
@@ -338,10 +338,9 @@ def main() -> None:
         split = rollup.split_scope(scope, datetime.now(UTC).date())
         whole_days = (ClickDay.day >= split.first_day, ClickDay.day < split.end_day)
         plans = {
-            "per-rep sums of the whole UTC months": rollup.rep_sums_queries(split)[0],
-            "per-rep sums of the loose UTC days": rollup.rep_sums_queries(split)[1],
-            "links shared (months + loose days + live edges)": rollup.shared_query(split),
-            "per-rep live edge (partial UTC day)": queries.traffic_query(split.live[0], "employee"),
+            "per-rep traffic (UTC months + loose UTC days + live edges)": (
+                rollup.rep_traffic_query(split)
+            ),
             "rollup check (stored counts of the whole days)": select(
                 func.sum(ClickDay.clicks_seen)
             ).where(*whole_days),

@@ -1,4 +1,4 @@
-"""report rollups per UTC day and month: clicks, reps, links
+"""report rollups per UTC day and month (clicks, reps, links); won records by creation time
 
 Revision ID: 0005
 Revises: 0004
@@ -113,9 +113,18 @@ def upgrade() -> None:
         ),
         sqlite_with_rowid=False,
     )
+    op.create_index(
+        "ix_crm_records_won_created",
+        "crm_records",
+        ["created_at"],
+        unique=False,
+        sqlite_where=sa.text("won IS 1"),
+        postgresql_where=sa.text("won IS true"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_crm_records_won_created", table_name="crm_records")
     op.drop_table("report_link_months")
     op.drop_table("report_rep_months")
     op.drop_table("report_click_months")

@@ -58,9 +58,7 @@ def _click(link: Link, at: datetime, rng: random.Random) -> dict[str, Any]:
     return click_row(target, visitor, secret=b"test-secret", now=at, click_id=new_click_id())
 
 
-def _program(
-    session: Session, links: list[Link], seed: int, now: datetime, days: int = 20
-) -> None:
+def _program(session: Session, links: list[Link], seed: int, now: datetime, days: int = 20) -> None:
     rng = random.Random(seed)
     rows = [
         _click(rng.choice(links[:-1]), now - timedelta(seconds=rng.randrange(days * 86400)), rng)
