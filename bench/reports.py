@@ -339,7 +339,7 @@ def main() -> None:
         whole_days = (ClickDay.day >= split.first_day, ClickDay.day < split.end_day)
         plans = {
             "per-rep traffic (UTC months + loose UTC days + live edges)": (
-                rollup.rep_traffic_query(split)
+                rollup.rep_traffic_query(split, union_first=backend == "postgresql")
             ),
             "rollup check (stored counts of the whole days)": select(
                 func.sum(ClickDay.clicks_seen)

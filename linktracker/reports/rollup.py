@@ -333,9 +333,13 @@ def prepare(session: Session, scope: Scope, today: date) -> Split | None:
 # ---------------------------------------------------------------- reading
 
 
-def shared_query(split: Split, *, campaigns: bool = False) -> Query:
+def shared_query(split: Split, *, campaigns: bool = False, union_first: bool = True) -> Query:
     """Per rep: distinct links (and campaigns) with a human click, from the whole months, the
-    loose days and the live pieces together: a link counts once however often it recurs."""
+    loose days and the live pieces together: a link counts once however often it recurs.
+
+    union_first: de-duplicate the triples with UNION before counting per rep. PostgreSQL
+    hashes ~70,000 triples down to ~12,000 (twice as fast); SQLite's count(DISTINCT) over
+    UNION ALL is ~20 % faster than its UNION b-tree. Same counts either way."""
     parts: list[Query] = []
     if split.has_days:
         parts.append(
@@ -354,9 +358,10 @@ def shared_query(split: Split, *, campaigns: bool = False) -> Query:
         )
         for piece in split.live
     ]
-    # UNION, not UNION ALL: de-duplicating the triples once (PostgreSQL: a hash) leaves the
-    # distinct counts per rep ~12,000 rows instead of ~70,000 for a 90-day range.
-    triples = (union(*parts) if len(parts) > 1 else parts[0].distinct()).subquery()
+    if len(parts) == 1:
+        triples = parts[0].subquery()
+    else:
+        triples = (union(*parts) if union_first else union_all(*parts)).subquery()
     statement: Query = select(
         triples.c.employee_id.label("key"),
         func.count(distinct(triples.c.link_id)).label("links_shared"),
@@ -368,7 +373,7 @@ def shared_query(split: Split, *, campaigns: bool = False) -> Query:
     return statement
 
 
-def rep_traffic_query(split: Split, *, shares: bool = False) -> Query:
+def rep_traffic_query(split: Split, *, shares: bool = False, union_first: bool = True) -> Query:
     """key, clicks, unique_visitors, bot_clicks, preview_clicks, links_shared (and with
     `shares` campaigns_shared) per rep, as the live traffic_query gives them: the sums of the
     whole months, the loose whole days and the live pieces (one statement, so the database
@@ -393,7 +398,7 @@ def rep_traffic_query(split: Split, *, shares: bool = False) -> Query:
         .group_by(rows.c.key)
         .subquery()
     )
-    shared = shared_query(split, campaigns=shares).subquery()
+    shared = shared_query(split, campaigns=shares, union_first=union_first).subquery()
     columns = [sums.c.key, *(sums.c[c] for c in SUMMED)]
     columns.append(func.coalesce(shared.c.links_shared, 0).label("links_shared"))
     if shares:
@@ -406,7 +411,9 @@ def rep_traffic_query(split: Split, *, shares: bool = False) -> Query:
 
 def rep_traffic(session: Session, split: Split, *, shares: bool = False) -> dict[int, Any]:
     """Per-rep traffic rows of the split's scope, equal to the live traffic_query's rows."""
-    return {row.key: row for row in session.execute(rep_traffic_query(split, shares=shares))}
+    union_first = session.get_bind().dialect.name == "postgresql"
+    statement = rep_traffic_query(split, shares=shares, union_first=union_first)
+    return {row.key: row for row in session.execute(statement)}
 
 
 def unique_visitors(session: Session, split: Split) -> int:
