@@ -7,7 +7,9 @@
 Generates 2,000 employees, 40 campaigns, ~12,000 links, 1,000,000 clicks over 365 days (5 % bots,
 1 % link previews) and 100,000 CRM records (click id, UTM and unattributed ones), then prints
 the median of 5 warm runs of the 90-day leaderboard, one rep's detail and the program report,
-the median of 3 full re-attributions, and the EXPLAIN of the leaderboard's click queries.
+the median of 3 full re-attributions, the time of a first rollup of every UTC day
+(reports/rollup.py: what `linktracker report refresh` or the first report does once), and the
+EXPLAIN of the leaderboard's traffic query (rollup months + loose days + live edges).
 Targets: each report <= 300 ms, re-attribution <= 10 s.
 
 The machine may be busy: every figure is also given as a multiple of a reference query timed

@@ -34,9 +34,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Date,
     and_,
     case,
+    cast,
     delete,
     distinct,
     func,
@@ -373,6 +375,25 @@ def shared_query(split: Split, *, campaigns: bool = False, union_first: bool = T
     return statement
 
 
+def _live_sums(piece: Scope) -> Query:
+    """Per-rep sums of a live piece, as traffic_query counts them. Grouped by employee_id + 0:
+    for a few hours of clicks SQLite then reads the created_at index instead of skip-scanning
+    the per-rep index (2,000 seeks, ~6 ms)."""
+    key = (Click.employee_id + 0).label("key")
+    statement: Query = (
+        select(
+            key,
+            func.count(case((HUMAN, 1))).label("clicks"),
+            func.count(distinct(case((HUMAN, Click.visitor_hash)))).label("unique_visitors"),
+            func.count(case((BOT, 1))).label("bot_clicks"),
+            func.count(case((PREVIEW, 1))).label("preview_clicks"),
+        )
+        .where(*queries.click_conditions(piece))
+        .group_by(key)
+    )
+    return statement
+
+
 def rep_traffic_query(split: Split, *, shares: bool = False, union_first: bool = True) -> Query:
     """key, clicks, unique_visitors, bot_clicks, preview_clicks, links_shared (and with
     `shares` campaigns_shared) per rep, as the live traffic_query gives them: the sums of the
@@ -389,12 +410,11 @@ def rep_traffic_query(split: Split, *, shares: bool = False, union_first: bool =
                 (RepDay, split.loose_days(RepDay.day)),
             )
         ]  # fmt: skip
-    for piece in split.live:
-        live = queries.traffic_query(piece, "employee").subquery()
-        parts.append(select(live.c.key, *(live.c[c] for c in SUMMED)))
+    parts += [_live_sums(piece) for piece in split.live]
     rows = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
     sums = (
-        select(rows.c.key, *(func.sum(rows.c[c]).label(c) for c in SUMMED))
+        # PostgreSQL sums bigint counts as numeric: back to integers, as the live counts are.
+        select(rows.c.key, *(cast(func.sum(rows.c[c]), BigInteger).label(c) for c in SUMMED))
         .group_by(rows.c.key)
         .subquery()
     )

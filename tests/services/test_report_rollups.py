@@ -87,6 +87,9 @@ def _same_as_live(session: Session, filters: ReportFilters, timezone: str) -> No
     everyone = replace(filters, team=TEAM)  # a filter: the live query, same clicks
     rolled, live = (report_reps(session, f, timezone=timezone) for f in (filters, everyone))
     assert rolled.reps == live.reps
+    # Integers as the live counts are (a numeric sum would serialise differently).
+    assert {type(r.figures.clicks) for r in rolled.reps} <= {int}
+    assert {type(r.figures.links_shared) for r in rolled.reps} <= {int}
     assert rolled.totals == live.totals
     assert rolled.baseline == live.baseline
     rolled_p, live_p = (
