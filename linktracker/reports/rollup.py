@@ -49,6 +49,7 @@ from sqlalchemy import (
     union,
     union_all,
 )
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from linktracker.clicks.models import Click
@@ -429,11 +430,11 @@ def rep_traffic_query(split: Split, *, shares: bool = False, union_first: bool =
     return statement
 
 
-def rep_traffic(session: Session, split: Split, *, shares: bool = False) -> dict[int, Any]:
+def rep_traffic(connection: Connection, split: Split, *, shares: bool = False) -> dict[int, Any]:
     """Per-rep traffic rows of the split's scope, equal to the live traffic_query's rows."""
-    union_first = session.get_bind().dialect.name == "postgresql"
+    union_first = connection.dialect.name == "postgresql"
     statement = rep_traffic_query(split, shares=shares, union_first=union_first)
-    return {row.key: row for row in session.execute(statement)}
+    return {row.key: row for row in connection.execute(statement)}
 
 
 def unique_visitors(session: Session, split: Split) -> int:

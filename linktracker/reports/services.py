@@ -457,26 +457,32 @@ def _gather(
     shares: bool = False,
     split: Split | None = None,
 ) -> _Grouped:
+    # Core execution on the session's connection: these are plain column rows, and the ORM's
+    # per-row loading costs more than the queries on a 2,000-rep leaderboard.
+    connection = session.connection()
     traffic: dict[Any, Any] = {}
     if advocacy and split is not None and dimension == "employee":
-        traffic = dict(rollup.rep_traffic(session, split, shares=shares))
+        traffic = rollup.rep_traffic(connection, split, shares=shares)
     elif advocacy:
         traffic = {
             row.key: row
-            for row in session.execute(queries.traffic_query(scope, dimension, shares=shares))
+            for row in connection.execute(queries.traffic_query(scope, dimension, shares=shares))
         }
     leads = {
-        row.key: (int(row.leads), int(row.won))
-        for row in session.execute(queries.leads_query(scope, dimension, advocacy=advocacy))
-        if row.leads
+        key: (int(n), int(won))
+        for key, n, won in connection.execute(
+            queries.leads_query(scope, dimension, advocacy=advocacy)
+        )
+        if n
     }
     # Won records are few: one pass gives time to close (medians need the values) and revenue.
     revenue: dict[Any, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     durations: dict[Any, _Durations] = defaultdict(_Durations)
-    for row in session.execute(queries.won_records_query(scope, dimension, advocacy=advocacy)):
-        durations[row.key].add(row.created_at, row.closed_at, row.seconds_from_click)
-        if row.amount is not None:
-            revenue[row.key][row.currency] += Decimal(row.amount).quantize(CENTS)
+    won_rows = connection.execute(queries.won_records_query(scope, dimension, advocacy=advocacy))
+    for key, created_at, closed_at, seconds_from_click, currency, amount in won_rows:
+        durations[key].add(created_at, closed_at, seconds_from_click)
+        if amount is not None:
+            revenue[key][currency] += Decimal(amount).quantize(CENTS)
     return _Grouped(traffic, leads, {k: dict(v) for k, v in revenue.items()}, dict(durations))
 
 
