@@ -34,11 +34,6 @@ def upgrade() -> None:
         sa.Column("unique_visitors", sa.Integer(), nullable=False),
         sa.Column("bot_clicks", sa.Integer(), nullable=False),
         sa.Column("preview_clicks", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["employee_id"],
-            ["employees.id"],
-            name=op.f("fk_report_rep_days_employee_id_employees"),
-        ),
         sa.PrimaryKeyConstraint("day", "employee_id", name=op.f("pk_report_rep_days")),
         sqlite_with_rowid=False,
     )
@@ -48,19 +43,6 @@ def upgrade() -> None:
         sa.Column("employee_id", sa.Integer(), nullable=False),
         sa.Column("campaign_id", sa.Integer(), nullable=False),
         sa.Column("link_id", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["campaign_id"],
-            ["campaigns.id"],
-            name=op.f("fk_report_link_days_campaign_id_campaigns"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["employee_id"],
-            ["employees.id"],
-            name=op.f("fk_report_link_days_employee_id_employees"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["link_id"], ["links.id"], name=op.f("fk_report_link_days_link_id_links")
-        ),
         sa.PrimaryKeyConstraint(
             "day", "employee_id", "campaign_id", "link_id", name=op.f("pk_report_link_days")
         ),
@@ -81,11 +63,6 @@ def upgrade() -> None:
         sa.Column("unique_visitors", sa.Integer(), nullable=False),
         sa.Column("bot_clicks", sa.Integer(), nullable=False),
         sa.Column("preview_clicks", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["employee_id"],
-            ["employees.id"],
-            name=op.f("fk_report_rep_months_employee_id_employees"),
-        ),
         sa.PrimaryKeyConstraint("month", "employee_id", name=op.f("pk_report_rep_months")),
         sqlite_with_rowid=False,
     )
@@ -95,19 +72,6 @@ def upgrade() -> None:
         sa.Column("employee_id", sa.Integer(), nullable=False),
         sa.Column("campaign_id", sa.Integer(), nullable=False),
         sa.Column("link_id", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["campaign_id"],
-            ["campaigns.id"],
-            name=op.f("fk_report_link_months_campaign_id_campaigns"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["employee_id"],
-            ["employees.id"],
-            name=op.f("fk_report_link_months_employee_id_employees"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["link_id"], ["links.id"], name=op.f("fk_report_link_months_link_id_links")
-        ),
         sa.PrimaryKeyConstraint(
             "month", "employee_id", "campaign_id", "link_id", name=op.f("pk_report_link_months")
         ),
