@@ -1,4 +1,4 @@
-"""Per-UTC-day rollups that let the unfiltered leaderboard and program report sum days.
+"""Per-UTC-day (and -month) rollups: the unfiltered leaderboard and program report sum days.
 
 Why per UTC day: a visitor hash is keyed on the click's UTC day (clicks/visitor.py), so the
 hashes of two different UTC days never coincide and distinct visitors over any set of whole
@@ -19,6 +19,10 @@ stored counts with the live counts of those days (one range count; per day only 
 differs): equal counts mean the rows are the very ones the aggregates were built from. Any
 late row — spool replay of hours-old clicks, a writer whose sequence value committed out of
 order, demo data — changes a count and gets its day rebuilt wholesale. Ids play no part.
+
+Whole UTC months inside the range are read from month rows built from the (fresh) day rows,
+with the same trick one level up: a month stores the sum of its days' counts first, and is
+rebuilt when that sum no longer matches the days' stored counts.
 
 Each day is refreshed in its own short transaction (PostgreSQL: under an advisory lock per
 day, so two refreshers cannot both insert), so a first refresh over a year never holds
