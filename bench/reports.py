@@ -7,7 +7,9 @@
 Generates 2,000 employees, 40 campaigns, ~12,000 links, 1,000,000 clicks over 365 days (5 % bots,
 1 % link previews) and 100,000 CRM records (click id, UTM and unattributed ones), then prints
 the median of 5 warm runs of the 90-day leaderboard, one rep's detail and the program report,
-the median of 3 full re-attributions, and the EXPLAIN of the leaderboard's click queries.
+the median of 3 full re-attributions, the time of a first rollup of every UTC day
+(reports/rollup.py: what `linktracker report refresh` or the first report does once), and the
+EXPLAIN of the leaderboard's traffic query (rollup months + loose days + live edges).
 Targets: each report <= 300 ms, re-attribution <= 10 s.
 
 The machine may be busy: every figure is also given as a multiple of a reference query timed
@@ -29,7 +31,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ClauseElement, Executable
@@ -44,7 +46,15 @@ from linktracker.db import make_engine, make_session_factory  # noqa: E402
 from linktracker.employees.models import Employee  # noqa: E402
 from linktracker.links.models import Link  # noqa: E402
 from linktracker.migrate import upgrade_database  # noqa: E402
-from linktracker.reports import queries  # noqa: E402
+from linktracker.reports import rollup  # noqa: E402
+from linktracker.reports.models import (  # noqa: E402
+    ClickDay,
+    ClickMonth,
+    LinkDay,
+    LinkMonth,
+    RepDay,
+    RepMonth,
+)
 from linktracker.reports.services import (  # noqa: E402
     ReportFilters,
     report_program,
@@ -264,6 +274,8 @@ def main() -> None:
     engine = make_engine(args.database_url)
     sessions = make_session_factory(engine)
     backend = engine.dialect.name
+    if args.reuse:
+        upgrade_database(engine)  # data generated before a schema change keeps its clicks
     with sessions() as session:
         have = session.scalar(select(func.count()).select_from(Click)) if args.reuse else 0
     if have != CLICKS:
@@ -292,6 +304,14 @@ def main() -> None:
         results.append(("re-attribution of 100,000 records (unchanged)", reattribute, 10_000))
         session.commit()
         _vacuum(engine)
+        for model in (LinkMonth, RepMonth, ClickMonth, LinkDay, RepDay, ClickDay):
+            session.execute(delete(model))
+        session.commit()
+        started = time.perf_counter()
+        refreshed = rollup.refresh_rollups(session, datetime.now(UTC).date())
+        results.append((f"first rollup of {refreshed.rebuilt} UTC days (CLI or 1st report)",
+                        (time.perf_counter() - started) * 1000, 60_000))  # fmt: skip
+        _vacuum(engine)
         scope = resolve_scope(session, ninety, TIMEZONE)
         in_range = (Click.created_at >= scope.start, Click.created_at < scope.end)
         reference = median_ms(
@@ -317,9 +337,15 @@ def main() -> None:
         year = ReportFilters(last - timedelta(days=364), last)
         results.append(("leaderboard, 365 days", median_ms(
             lambda: report_reps(session, year, timezone=TIMEZONE)), 1000))  # fmt: skip
+        split = rollup.split_scope(scope, datetime.now(UTC).date())
+        whole_days = (ClickDay.day >= split.first_day, ClickDay.day < split.end_day)
         plans = {
-            "per-rep click aggregation": queries.traffic_query(scope, "employee"),
-            "distinct visitors across reps": queries.unique_visitors_query(scope),
+            "per-rep traffic (UTC months + loose UTC days + live edges)": (
+                rollup.rep_traffic_query(split, union_first=backend == "postgresql")
+            ),
+            "rollup check (stored counts of the whole days)": select(
+                func.sum(ClickDay.clicks_seen)
+            ).where(*whole_days),
         }
         explained = {name: session.execute(Explain(q)).all() for name, q in plans.items()}
     print(f"\n{backend}: {CLICKS:,} clicks, {RECORDS:,} CRM records, {EMPLOYEES:,} employees")

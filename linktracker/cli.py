@@ -293,6 +293,20 @@ for _kind in ("reps", "campaigns", "channels", "program"):
     report_group.add_command(_make(_kind))
 
 
+@report_group.command(
+    "refresh",
+    help="Roll up clicks per closed UTC day for the reports (they also do it as needed); "
+    "only days that are missing or got new clicks are rebuilt.",
+)
+def report_refresh_command() -> None:
+    from linktracker.db import utcnow
+    from linktracker.reports.rollup import refresh_rollups
+
+    with _runtime().sessions() as session:
+        summary = refresh_rollups(session, utcnow().date())
+    click.echo(f"Rolled up {summary.rebuilt} of {summary.days} closed UTC days.")
+
+
 spool_group = AppGroup("spool", help="Clicks spooled while the database was unavailable.")
 
 

@@ -7,6 +7,14 @@ from linktracker.crm.models import CrmImport, CrmImportError, CrmRecord
 from linktracker.db import Base
 from linktracker.employees.models import Employee
 from linktracker.links.models import Link
+from linktracker.reports.models import (
+    ClickDay,
+    ClickMonth,
+    LinkDay,
+    LinkMonth,
+    RepDay,
+    RepMonth,
+)
 from linktracker.settings.models import Setting
 
 __all__ = [
@@ -14,11 +22,17 @@ __all__ = [
     "Base",
     "Campaign",
     "Click",
+    "ClickDay",
+    "ClickMonth",
     "CrmImport",
     "CrmImportError",
     "CrmRecord",
     "Employee",
     "Link",
+    "LinkDay",
+    "LinkMonth",
+    "RepDay",
+    "RepMonth",
     "Setting",
     "User",
 ]

@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from sqlalchemy import (
     ColumnElement,
+    DateTime,
     Select,
     String,
     and_,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     func,
     literal,
     select,
+    type_coerce,
 )
 from sqlalchemy.orm import aliased
 
@@ -191,12 +193,16 @@ def leads_query(scope: Scope, dimension: Dimension, *, advocacy: bool = True) ->
 
 def won_records_query(scope: Scope, dimension: Dimension, *, advocacy: bool = True) -> Query:
     """Every won record (few): key, dates and seconds from click for time to close, amount and
-    currency for revenue."""
+    currency for revenue.
+
+    The dates are only subtracted from each other, so they are read as the stored UTC values
+    without the UTCDateTime conversion to aware datetimes (SQLite: ~6,000 fewer datetime
+    copies per leaderboard)."""
     key = _record_key(dimension if advocacy else "all").label("key")
     statement = select(
         key,
-        CrmRecord.created_at,
-        CrmRecord.closed_at,
+        type_coerce(CrmRecord.created_at, DateTime()).label("created_at"),
+        type_coerce(CrmRecord.closed_at, DateTime()).label("closed_at"),
         CrmRecord.seconds_from_click,
         func.coalesce(CrmRecord.currency, NO_CURRENCY).label("currency"),
         CrmRecord.amount,

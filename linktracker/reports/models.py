@@ -1,0 +1,95 @@
+"""Per-UTC-day rollups of the click log, kept by reports/rollup.py (see its docstring).
+
+Rows are derived data: reports/rollup.py deletes and rewrites a day wholesale, nothing else
+writes them. No foreign keys: the ids are copied from click rows that already have them, and
+PostgreSQL's per-row key checks were half the time of a first rollup. Tables without rowid on
+SQLite: each is read as a range of its primary key.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import Date
+from sqlalchemy.orm import Mapped, mapped_column
+
+from linktracker.db import Base
+
+WITHOUT_ROWID = {"sqlite_with_rowid": False}
+
+
+class ClickDay(Base):
+    """One closed UTC day: its signature and the program-wide unique visitors."""
+
+    __tablename__ = "report_click_days"
+    __table_args__ = WITHOUT_ROWID
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    # Every click row of the day (human, bot, preview) when the day was rolled up: the rows of
+    # a day only ever grow, so an unchanged count means an unchanged day.
+    clicks_seen: Mapped[int]
+    unique_visitors: Mapped[int]  # distinct human visitor hashes of the day, across reps
+
+
+class RepDay(Base):
+    """One rep's traffic on one UTC day (a row for every rep with any click that day)."""
+
+    __tablename__ = "report_rep_days"
+    __table_args__ = WITHOUT_ROWID
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    employee_id: Mapped[int] = mapped_column(primary_key=True)
+    clicks: Mapped[int]
+    unique_visitors: Mapped[int]
+    bot_clicks: Mapped[int]
+    preview_clicks: Mapped[int]
+
+
+class LinkDay(Base):
+    """A link with >= 1 human click on a UTC day, keyed like its clicks: links shared and
+    campaigns shared are distinct counts over a range, so they need the pairs, not a sum."""
+
+    __tablename__ = "report_link_days"
+    __table_args__ = WITHOUT_ROWID
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    employee_id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(primary_key=True)
+    link_id: Mapped[int] = mapped_column(primary_key=True)
+
+
+class ClickMonth(Base):
+    """One whole UTC month rolled up from its days; valid while its days' counts still sum
+    to clicks_seen. A 90-day report reads two or three months instead of ~60 days of rows."""
+
+    __tablename__ = "report_click_months"
+    __table_args__ = WITHOUT_ROWID
+
+    month: Mapped[date] = mapped_column(Date, primary_key=True)  # its first day
+    clicks_seen: Mapped[int]
+
+
+class RepMonth(Base):
+    """RepDay summed over a whole UTC month."""
+
+    __tablename__ = "report_rep_months"
+    __table_args__ = WITHOUT_ROWID
+
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    employee_id: Mapped[int] = mapped_column(primary_key=True)
+    clicks: Mapped[int]
+    unique_visitors: Mapped[int]
+    bot_clicks: Mapped[int]
+    preview_clicks: Mapped[int]
+
+
+class LinkMonth(Base):
+    """The distinct LinkDay triples of a whole UTC month."""
+
+    __tablename__ = "report_link_months"
+    __table_args__ = WITHOUT_ROWID
+
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    employee_id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(primary_key=True)
+    link_id: Mapped[int] = mapped_column(primary_key=True)
