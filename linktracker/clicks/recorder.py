@@ -176,7 +176,9 @@ class ClickRecorder:
     def _insert_rows(self, rows: list[dict[str, Any]]) -> None:
         # The writer keeps one connection of its own: no pool round trip per batch.
         if self._connection is None:
-            self._connection = self.engine.raw_connection()
+            connection = self.engine.raw_connection()
+            self._insert.autocommit(connection)
+            self._connection = connection
         try:
             self._insert.execute(self._connection, rows)
         except BaseException:
