@@ -342,11 +342,11 @@ def start_targets(
     stack: contextlib.ExitStack, settings: ServerSettings, args: argparse.Namespace, base: Path
 ) -> list[Target]:
     databases = [kind.strip() for kind in args.db.split(",") if kind.strip()]
-    bare_log = base / f"bare-{settings.worker_class}.log"
+    bare_log = base / f"bare-{settings.worker_class}{settings.cpus or ''}.log"
     bare = stack.enter_context(serving("bench.bare_app:app", settings, {}, bare_log, "/"))
     targets = [Target("bare 302", bare, "/anything")]
     for kind in databases:
-        workdir = base / f"{kind}-{settings.worker_class}"
+        workdir = base / f"{kind}-{settings.worker_class}{settings.cpus or ''}"
         workdir.mkdir()
         url = fresh_database(kind, workdir, args.pg_database)
         code = create_bench_link(url)
