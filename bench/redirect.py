@@ -415,7 +415,7 @@ def combine(loads: list[LoadResult]) -> LoadResult:
 
 def print_table(rows: list[Row], bare: dict[str, Row]) -> None:
     header = (
-        f"{'server':<24} {'database':<11} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} "
+        f"{'server':<26} {'database':<11} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} "
         f"{'vs bare':>7} {'clicks/answered':>22} {'4xx/5xx':>7} {'sock err':>8}"
     )
     print(header)
@@ -433,7 +433,7 @@ def print_table(rows: list[Row], bare: dict[str, Row]) -> None:
             if extra > 0:
                 recorded += f" +{extra}"
         print(
-            f"{row.server:<24} {row.database:<11} {load.rps:>8.0f} {load.p50_ms:>7.2f} "
+            f"{row.server:<26} {row.database:<11} {load.rps:>8.0f} {load.p50_ms:>7.2f} "
             f"{load.p99_ms:>7.2f} {ratio:>7} {recorded:>22} {load.error_statuses:>7} "
             f"{load.socket_errors:>8}"
         )
