@@ -1,6 +1,7 @@
 """No click lost under load: 64 connections, database outages and SIGKILLed workers.
 
     .venv/bin/python bench/outage.py [--seconds 12] [--connections 64] [--db sqlite,postgresql]
+        [--pg-database lt_bench]
 
 Scenarios, each a fixed-time wrk run against a fresh database and gunicorn (gthread, 2
 workers x 8 threads):
@@ -99,7 +100,7 @@ def run_scenario(
     scenario: str, kind: str, args: argparse.Namespace, settings: ServerSettings, base: Path
 ) -> Outcome:
     workdir = Path(tempfile.mkdtemp(prefix=f"{kind}-{scenario.replace('+', '-')}-", dir=base))
-    url = fresh_database(kind, workdir)
+    url = fresh_database(kind, workdir, args.pg_database)
     code = create_bench_link(url)
     with contextlib.ExitStack() as stack:
         proxy = None
@@ -173,6 +174,11 @@ def main() -> None:
     parser.add_argument("--scenarios", default=",".join(SCENARIOS))
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument(
+        "--pg-database",
+        default="lt_bench",
+        help="PostgreSQL database to drop, re-create and use (on 127.0.0.1:5432)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (logs, spool)")
     args = parser.parse_args()
     require_wrk()

@@ -3,15 +3,16 @@
     .venv/bin/python bench/redirect.py [--seconds 10] [--connections 32] [--db sqlite,postgresql]
 
 For each database it creates a fresh database (a temp SQLite file; PostgreSQL database
-`lt_bench` on 127.0.0.1:5432, dropped and re-created), migrates it, creates one campaign,
-employee and link through the services, serves the app with gunicorn on a free 127.0.0.1
-port and loads `GET /<code>` with wrk for a fixed time; the bare app runs under the same
-gunicorn settings. Targets are loaded in alternating rounds, so a noisy neighbour on the
-machine hits them all alike. "answered" is wrk's count of complete responses. After a
-graceful stop (in-flight requests finish) the clicks created since the load started are
-counted by their timestamp, so warm-up clicks do not count. clicks - answered ("+N") are
-requests the server finished after wrk stopped counting: at most one per connection per
-round. They are reported, not hidden. Any click still spooled is replayed and said so.
+`lt_bench`, or `--pg-database`, on 127.0.0.1:5432, dropped and re-created), migrates it,
+creates one campaign, employee and link through the services, serves the app with gunicorn on a
+free 127.0.0.1 port and loads `GET /<code>` with wrk for a fixed time; the bare app runs under
+the same gunicorn settings (with --pin, on the same CPU). Targets are loaded in alternating
+rounds, so a noisy neighbour on the machine hits them all alike. "answered" is wrk's count of
+complete responses. After a graceful stop (in-flight requests finish) the clicks created since
+the load started are counted by their timestamp, so warm-up clicks do not count. clicks -
+answered ("+N") are requests the server finished after wrk stopped counting: at most one per
+connection per round. They are reported, not hidden. Any click still spooled is replayed and
+said so.
 """
 
 from __future__ import annotations
@@ -47,6 +48,11 @@ from linktracker.employees.services import create_employee  # noqa: E402
 from linktracker.links.services import get_or_create_link  # noqa: E402
 from linktracker.migrate import upgrade_database  # noqa: E402
 
+# --pin: wrk on one core, every gunicorn (the bare app and ours alike) on the other, so the
+# load generator and the server under test never take each other's core. PostgreSQL is not
+# pinned (its backends are forked by the shared server).
+WRK_CPU = "0"
+SERVER_CPU = "1"
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
 SECRET = "bench-secret-bench-secret"
 
@@ -70,12 +76,19 @@ class ServerSettings:
     worker_class: str  # sync or gthread
     workers: int
     threads: int
+    # CPUs gunicorn (bare and app alike) may run on, e.g. "1"; None: wherever the OS likes.
+    cpus: str | None = None
 
     @property
     def label(self) -> str:
+        pinned = f" cpu{self.cpus}" if self.cpus else ""
         if self.worker_class == "sync":
-            return f"gunicorn sync x{self.workers}"
-        return f"gunicorn gthread {self.workers}x{self.threads}"
+            return f"gunicorn sync x{self.workers}{pinned}"
+        return f"gunicorn gthread {self.workers}x{self.threads}{pinned}"
+
+    def pinning(self) -> list[str]:
+        """The command prefix that keeps gunicorn and its workers on `cpus`."""
+        return ["taskset", "-c", self.cpus] if self.cpus else []
 
     def arguments(self) -> list[str]:
         args = ["--workers", str(self.workers), "--worker-class", self.worker_class]
@@ -124,7 +137,8 @@ class Server:
         self.port = free_port()
         self.log = log
         command = [
-            sys.executable, "-m", "gunicorn", target, "--bind", f"127.0.0.1:{self.port}",
+            *settings.pinning(), sys.executable, "-m", "gunicorn", target,
+            "--bind", f"127.0.0.1:{self.port}",
             *settings.arguments(),
         ]  # fmt: skip
         self._log_handle = open(log, "ab")  # noqa: SIM115 - closed in stop()
@@ -208,12 +222,18 @@ def require_wrk() -> str:
 
 
 def run_wrk(
-    url: str, seconds: float, connections: int, workdir: Path, threads: int = 2
+    url: str,
+    seconds: float,
+    connections: int,
+    workdir: Path,
+    threads: int = 2,
+    cpus: str | None = None,
 ) -> LoadResult:
-    """Load `url` for a fixed time; wrk reports every response it received."""
+    """Load `url` for a fixed time (on `cpus` if given); wrk reports every response it received."""
     script = workdir / "count.lua"
     script.write_text(WRK_SCRIPT)
     command = [
+        *(["taskset", "-c", cpus] if cpus else []),
         require_wrk(), f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s",
         "-s", str(script), url,
     ]  # fmt: skip
@@ -236,17 +256,18 @@ def run_wrk(
 # ----------------------------------------------------------------------------- databases
 
 
-def fresh_database(kind: str, workdir: Path) -> str:
+def fresh_database(kind: str, workdir: Path, pg_database: str = "lt_bench") -> str:
     """A new, migrated database with one live link; returns its URL."""
     if kind == "sqlite":
         url = f"sqlite:///{workdir / 'bench.db'}"
     elif kind == "postgresql":
         admin = make_engine(f"{PG_SERVER}/postgres").execution_options(isolation_level="AUTOCOMMIT")
         with admin.connect() as connection:
-            connection.execute(text("DROP DATABASE IF EXISTS lt_bench WITH (FORCE)"))
-            connection.execute(text("CREATE DATABASE lt_bench"))
+            quoted = admin.dialect.identifier_preparer.quote(pg_database)
+            connection.execute(text(f"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)"))
+            connection.execute(text(f"CREATE DATABASE {quoted}"))
         admin.dispose()
-        url = f"{PG_SERVER}/lt_bench"
+        url = f"{PG_SERVER}/{pg_database}"
     else:
         raise SystemExit(f"unknown database {kind!r} (sqlite or postgresql)")
     engine = make_engine(url)
@@ -318,15 +339,16 @@ class Target:
 
 
 def start_targets(
-    stack: contextlib.ExitStack, settings: ServerSettings, databases: list[str], base: Path
+    stack: contextlib.ExitStack, settings: ServerSettings, args: argparse.Namespace, base: Path
 ) -> list[Target]:
-    bare_log = base / f"bare-{settings.worker_class}.log"
+    databases = [kind.strip() for kind in args.db.split(",") if kind.strip()]
+    bare_log = base / f"bare-{settings.worker_class}{settings.cpus or ''}.log"
     bare = stack.enter_context(serving("bench.bare_app:app", settings, {}, bare_log, "/"))
     targets = [Target("bare 302", bare, "/anything")]
     for kind in databases:
-        workdir = base / f"{kind}-{settings.worker_class}"
+        workdir = base / f"{kind}-{settings.worker_class}{settings.cpus or ''}"
         workdir.mkdir()
-        url = fresh_database(kind, workdir)
+        url = fresh_database(kind, workdir, args.pg_database)
         code = create_bench_link(url)
         log = workdir / "gunicorn.log"
         server = stack.enter_context(
@@ -338,13 +360,13 @@ def start_targets(
 
 def bench_settings(settings: ServerSettings, args: argparse.Namespace, base: Path) -> list[Row]:
     """Alternate the targets round by round, so a noisy neighbour hits them all alike."""
-    databases = [kind.strip() for kind in args.db.split(",") if kind.strip()]
+    wrk_cpus = WRK_CPU if settings.cpus else None
     with contextlib.ExitStack() as stack:
-        targets = start_targets(stack, settings, databases, base)
+        targets = start_targets(stack, settings, args, base)
         for _ in range(2):  # warm caches, imports and pools; a second pass after the
             time.sleep(1.2)  # recorder's breaker lets any warm-up spool replay
             for target in targets:
-                run_wrk(target.server.url + target.path, 1, args.connections, base)
+                run_wrk(target.server.url + target.path, 1, args.connections, base, cpus=wrk_cpus)
         time.sleep(0.5)  # the warm-up's last in-flight requests finish
         started = utcnow()  # clicks are counted by their time: warm-up ones come before
         for target in targets:
@@ -352,7 +374,8 @@ def bench_settings(settings: ServerSettings, args: argparse.Namespace, base: Pat
         for _ in range(args.rounds):
             for target in targets:
                 url = target.server.url + target.path
-                target.loads.append(run_wrk(url, args.seconds, args.connections, base))
+                load = run_wrk(url, args.seconds, args.connections, base, cpus=wrk_cpus)
+                target.loads.append(load)
     # Every server has stopped gracefully: every request it took is finished and stored.
     return [finish(target, settings) for target in targets]
 
@@ -392,7 +415,7 @@ def combine(loads: list[LoadResult]) -> LoadResult:
 
 def print_table(rows: list[Row], bare: dict[str, Row]) -> None:
     header = (
-        f"{'server':<24} {'database':<11} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} "
+        f"{'server':<26} {'database':<11} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} "
         f"{'vs bare':>7} {'clicks/answered':>22} {'4xx/5xx':>7} {'sock err':>8}"
     )
     print(header)
@@ -410,7 +433,7 @@ def print_table(rows: list[Row], bare: dict[str, Row]) -> None:
             if extra > 0:
                 recorded += f" +{extra}"
         print(
-            f"{row.server:<24} {row.database:<11} {load.rps:>8.0f} {load.p50_ms:>7.2f} "
+            f"{row.server:<26} {row.database:<11} {load.rps:>8.0f} {load.p50_ms:>7.2f} "
             f"{load.p99_ms:>7.2f} {ratio:>7} {recorded:>22} {load.error_statuses:>7} "
             f"{load.socket_errors:>8}"
         )
@@ -435,8 +458,14 @@ def scratch_run(workdir: Path, *, keep: bool, kept: str) -> Iterator[None]:
             shutil.rmtree(workdir, ignore_errors=True)
 
 
-def parse_servers(value: str, workers: int, threads: int) -> list[ServerSettings]:
-    return [ServerSettings(kind.strip(), workers, threads) for kind in value.split(",") if kind]
+def parse_servers(args: argparse.Namespace) -> list[ServerSettings]:
+    kinds = [kind.strip() for kind in args.servers.split(",") if kind.strip()]
+    placements = {"no": [None], "yes": [SERVER_CPU], "both": [None, SERVER_CPU]}[args.pin]
+    return [
+        ServerSettings(kind, args.workers, args.threads, cpus)
+        for cpus in placements
+        for kind in kinds
+    ]
 
 
 def main() -> None:
@@ -448,6 +477,18 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=8, help="threads per gthread worker")
     parser.add_argument("--rounds", type=int, default=2, help="alternating runs per target")
+    parser.add_argument(
+        "--pg-database",
+        default="lt_bench",
+        help="PostgreSQL database to drop, re-create and use (on 127.0.0.1:5432)",
+    )
+    parser.add_argument(
+        "--pin",
+        choices=["no", "yes", "both"],
+        default="no",
+        help=f"yes: wrk on CPU {WRK_CPU}, gunicorn (bare and app alike) on CPU {SERVER_CPU}; "
+        "both: unpinned and pinned runs",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (logs, spool)")
     args = parser.parse_args()
     require_wrk()
@@ -455,7 +496,7 @@ def main() -> None:
     rows: list[Row] = []
     bare: dict[str, Row] = {}
     with scratch_run(workdir, keep=args.keep, kept="logs and spool"):
-        for settings in parse_servers(args.servers, args.workers, args.threads):
+        for settings in parse_servers(args):
             settings_rows = bench_settings(settings, args, workdir)
             bare[settings.label] = settings_rows[0]
             rows += settings_rows
@@ -463,6 +504,8 @@ def main() -> None:
         f"\nwrk -t2 -c{args.connections} -d{args.seconds}s x {args.rounds} alternating rounds "
         f"on 127.0.0.1, {os.cpu_count()} CPUs; +N = finished after wrk stopped counting"
     )
+    if args.pin != "no":
+        print(f"cpu{SERVER_CPU}: gunicorn pinned to CPU {SERVER_CPU}, wrk to CPU {WRK_CPU}")
     print_table(rows, bare)
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Dialect, case, func, insert, select
+from sqlalchemy import Connection, Dialect, bindparam, case, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert
@@ -64,47 +64,105 @@ def insert_ignoring_stored_clicks(dialect: Dialect) -> Insert:
 
 
 class ClickInsert:
-    """insert(Click) compiled once for a dialect, run as one executemany on a DBAPI connection.
+    """A batch of click rows stored as ONE INSERT statement on an autocommit DBAPI connection.
 
-    The click writer stores every batch through this: SQLAlchemy still renders the statement
-    and converts each value with the column's own type (so rows read back exactly as if
-    inserted through the ORM), but per batch there is no pool checkout, compile-cache lookup
-    or event dispatch, only the driver's executemany and a commit.
+    The click writer stores every batch through this. One statement in autocommit is one
+    atomic transaction: on PostgreSQL a single round trip (no BEGIN, no separate COMMIT), on
+    SQLite one implicit transaction. Each value goes through its column type's bind processor,
+    so rows read back exactly as if inserted through the ORM; per batch there is no pool
+    checkout, compile-cache lookup or event dispatch. A click id already stored (the spool's
+    replay got there first) is skipped, not an error.
     """
 
-    def __init__(self, dialect: Dialect) -> None:
-        columns = [column for column in Click.__table__.columns if column.key != "id"]
-        # A click id already stored (the spool's replay got there first) is skipped, not an
-        # error; inline(): no RETURNING of the new ids, which nobody reads.
-        statement = insert_ignoring_stored_clicks(dialect).inline()
-        compiled = statement.compile(dialect=dialect, column_keys=[c.key for c in columns])
-        self.sql = str(compiled)
-        self.positional = bool(compiled.positional)
-        names = list(compiled.positiontup or []) if self.positional else [c.key for c in columns]
-        types = {column.key: column.type for column in columns}
-        self._converters = [
-            (name, types[name].dialect_impl(dialect).bind_processor(dialect)) for name in names
-        ]
+    # Rows per statement: far below SQLite's 32,766 bound parameters.
+    MAX_ROWS = 500
 
-    def parameters(self, row: dict[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
-        """One row's parameters in the driver's format, converted by the column types."""
-        values = [
-            convert(row[name]) if convert else row[name] for name, convert in self._converters
-        ]
-        if self.positional:
-            return tuple(values)
-        return {name: value for (name, _), value in zip(self._converters, values, strict=True)}
+    def __init__(self, dialect: Dialect) -> None:
+        self.dialect = dialect
+        self._columns = [column for column in Click.__table__.columns if column.key != "id"]
+        self._convert = {
+            column.key: column.type.dialect_impl(dialect).bind_processor(dialect)
+            for column in self._columns
+        }
+        self._statements: dict[int, tuple[str, list[tuple[int, str]]]] = {}
+        self._unnest_sql = self._unnest_statement() if dialect.name == "postgresql" else ""
+
+    def autocommit(self, dbapi_connection: Any) -> None:
+        """Put the writer's connection in autocommit: each batch commits with its statement."""
+        driver = getattr(dbapi_connection, "driver_connection", dbapi_connection)
+        if self.dialect.name == "sqlite":
+            driver.isolation_level = None  # sqlite3: no implicit BEGIN
+        else:
+            driver.autocommit = True
 
     def execute(self, dbapi_connection: Any, rows: list[dict[str, Any]]) -> None:
-        """Insert the rows and commit (the caller handles the driver's errors)."""
+        """Insert the rows, committed (autocommit; the caller handles the driver's errors)."""
         # In click id order, so two writers never wait on each other's rows in a cycle.
         ordered = sorted(rows, key=lambda row: str(row["click_id"]))
         cursor = dbapi_connection.cursor()
         try:
-            cursor.executemany(self.sql, [self.parameters(row) for row in ordered])
+            for start in range(0, len(ordered), self.MAX_ROWS):
+                cursor.execute(*self.statement(ordered[start : start + self.MAX_ROWS]))
         finally:
             cursor.close()
-        dbapi_connection.commit()
+
+    def statement(self, rows: list[dict[str, Any]]) -> tuple[str, Any]:
+        """SQL and driver parameters inserting `rows` (converted by the column types)."""
+        convert = self._convert
+        converted = [
+            {
+                key: processor(value) if (processor := convert[key]) else value
+                for key, value in row.items()
+                if key in convert
+            }
+            for row in rows
+        ]
+        if self._unnest_sql:
+            # One array per column: the statement text is the same for every batch size, so
+            # PostgreSQL prepares it once and psycopg converts it once.
+            return self._unnest_sql, {key: [row[key] for row in converted] for key in convert}
+        sql, order = self._values_statement(len(rows))
+        return sql, tuple(converted[i][key] for i, key in order)
+
+    def _unnest_statement(self) -> str:
+        # INSERT ... SELECT * FROM unnest(%(click_id)s::VARCHAR(40)[], ...), from the model.
+        preparer = self.dialect.identifier_preparer
+        names = ", ".join(preparer.quote(column.name) for column in self._columns)
+        arrays = ", ".join(
+            f"%({column.key})s::{column.type.compile(dialect=self.dialect)}[]"
+            for column in self._columns
+        )
+        table = preparer.format_table(Click.__table__)
+        return (
+            f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}) "
+            "ON CONFLICT (click_id) DO NOTHING"
+        )
+
+    def _values_statement(self, size: int) -> tuple[str, list[tuple[int, str]]]:
+        # SQLite: INSERT ... VALUES (?, ...), (?, ...) rendered by SQLAlchemy, cached per size;
+        # `order` maps each positional parameter to (row index, column key).
+        cached = self._statements.get(size)
+        if cached is None:
+            where = {
+                f"{column.key}_{i}": (i, column.key)
+                for i in range(size)
+                for column in self._columns
+            }
+            values = [
+                {
+                    column.key: bindparam(f"{column.key}_{i}", type_=column.type)
+                    for column in self._columns
+                }
+                for i in range(size)
+            ]
+            compiled = (
+                insert_ignoring_stored_clicks(self.dialect)
+                .values(values)
+                .compile(dialect=self.dialect)
+            )
+            order = [where[name] for name in compiled.positiontup or []]
+            cached = self._statements[size] = (str(compiled), order)
+        return cached
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from bench.tcp_proxy import TcpProxy
 from linktracker import create_app
 from linktracker.clicks.models import Click
 from linktracker.clicks.recorder import BREAKER_SECONDS, ClickRecorder
+from linktracker.clicks.services import ClickInsert, click_row
 from linktracker.clicks.spool import replay_spool, spool_status
 from linktracker.clicks.visitor import Visitor
 from linktracker.db import make_engine, utcnow
@@ -294,3 +295,39 @@ def test_spool_cli_reports_and_replays(
     assert "2 click(s) read, 2 new, 0 already stored" in replayed.output
     assert sorted(_click_ids(engine)) == ["a", "b"]
     assert "0 spooled click(s) in 0 file(s)" in runner.invoke(args=["spool", "status"]).output
+
+
+# ------------------------------------------------------------------ the writer's batch insert
+
+
+def test_a_batch_is_one_insert_storing_every_value_and_skipping_stored_click_ids(
+    session: Session, engine: Engine
+) -> None:
+    link = make_link(session)
+    target = _target(link)
+    now = utcnow()
+    visitors = [
+        Visitor("203.0.113.7", CHROME, "https://www.linkedin.com/feed/", "DE", "GET", "a=1"),
+        Visitor("198.51.100.2", "LinkedInBot/1.0", None, None, "HEAD", ""),
+    ]
+    rows = [
+        click_row(target, visitors[i % 2], secret=b"k", now=now, click_id=f"batch-{i:04d}")
+        for i in range(ClickInsert.MAX_ROWS + 3)  # more than one statement's worth
+    ]
+    insert = ClickInsert(engine.dialect)
+    connection = engine.raw_connection()
+    try:
+        insert.autocommit(connection)
+        insert.execute(connection, rows[:2])  # already stored: the batch below skips them
+        insert.execute(connection, rows)
+    finally:
+        connection.close()
+    assert sorted(_click_ids(engine)) == sorted(row["click_id"] for row in rows)
+    with engine.connect() as reading:
+        stored = reading.execute(
+            select(Click).where(Click.click_id.in_(["batch-0000", "batch-0001"]))
+        ).all()
+    by_id = {row.click_id: row for row in stored}
+    for row in rows[:2]:
+        click = by_id[row["click_id"]]
+        assert {key: getattr(click, key) for key in row} == row
