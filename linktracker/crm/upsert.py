@@ -11,8 +11,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import itertools
-import queue
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -64,11 +62,11 @@ class _Batch:
 class ImportRun:
     """One pass over the rows of an import.
 
-    On SQLite parsing and writing take turns in one thread. A writer thread overlapping
-    them was slower: SQLite's executemany drops and takes back the GIL for every row, so
-    the two threads handed the GIL back and forth 100,000 times per 100,000 rows (fresh
-    import 8.0 s threaded, 6.3 s in turn; re-import 4.9 s and 2.9 s). On PostgreSQL a
-    writer thread waits for the server while the next batch is parsed.
+    Parsing and writing take turns in one thread. A writer thread overlapping them was
+    slower on SQLite: its executemany drops and takes back the GIL for every row, so the
+    two threads handed the GIL back and forth 100,000 times per 100,000 rows (fresh import
+    8.0 s threaded, 6.3 s in turn; re-import 4.9 s and 2.9 s). On PostgreSQL no gain
+    showed on a loaded two-core machine.
     """
 
     def __init__(
@@ -94,11 +92,7 @@ class ImportRun:
 
     def consume(self, items: Iterator[ParsedRecord | RowError], batch_size: int) -> None:
         """Read every item after the committed progress line and write it in batches."""
-        if self.writer.overlaps:
-            with _WriterThread(self._write) as write:
-                self._read(items, batch_size, write)
-        else:
-            self._read(items, batch_size, self._write)
+        self._read(items, batch_size, self._write)
         self.writer.finish(self.session.connection())
         self.session.commit()
 
@@ -212,43 +206,6 @@ class ImportRun:
             self.session.rollback()
 
 
-class _WriterThread:
-    """Writes batches on a thread of its own while the caller parses the next one.
-
-    For PostgreSQL only: its writer waits for the server with the GIL released, so the
-    server's work overlaps the parsing. The caller never touches the session meanwhile.
-    """
-
-    def __init__(self, write: Callable[[_Batch], None]) -> None:
-        self.write = write
-        self.pending: queue.Queue[_Batch | None] = queue.Queue(maxsize=1)
-        self.failure: BaseException | None = None
-        self.thread = threading.Thread(target=self._run, name="crm-import-writer", daemon=True)
-
-    def __enter__(self) -> Callable[[_Batch], None]:
-        self.thread.start()
-        return self.put
-
-    def put(self, batch: _Batch) -> None:
-        if self.failure is not None:
-            raise self.failure
-        self.pending.put(batch)
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.pending.put(None)
-        self.thread.join()
-        if self.failure is not None and exc_info[1] is None:
-            raise self.failure
-
-    def _run(self) -> None:
-        while (batch := self.pending.get()) is not None:
-            if self.failure is None:
-                try:
-                    self.write(batch)
-                except BaseException as exc:  # raised in the parsing thread
-                    self.failure = exc
-
-
 def _superseded(previous: tuple[_Values, ParsedRecord], later: int) -> RowError:
     record = previous[1]
     message = f"duplicate id {record.external_id}, superseded by line {later}"
@@ -289,9 +246,6 @@ class _SqliteWriter:
     flags, REAL money): its per-value bind processing would cost more than SQLite's work.
     """
 
-    # SQLite's executemany drops and takes back the GIL for every statement step: a
-    # writer thread beside the parser spent more on handing the GIL over than it saved.
-    overlaps = False
     _IN_CHUNK = 900  # below the 999 bound parameters of old SQLite builds
     _PER_STATEMENT = 999 // len(_INSERTED)  # rows per grouped INSERT, same bound
 
@@ -375,7 +329,6 @@ class _PostgresWriter:
     temporary table empties itself at every commit.
     """
 
-    overlaps = True
     _STAGE = "crm_import_stage"
     _FIRST_ANALYZE = 10_000
 
