@@ -259,7 +259,7 @@ def test_records_another_import_inserted_after_the_lookup_are_updated_not_lost(
     first = [header] + [[str(n), "2026-09-01 10:00", "Qualified to buy", "10"] for n in (1, 2)]
     run_import(session, tmp_path, csv_bytes(first))
     # As if another import inserted the records between this batch's lookup and its write:
-    # PostgreSQL's COPY of "new" records then fails on the unique key and falls back.
+    # the upsert's conflict clause turns them into updates.
     for writer in (upsert._SqliteWriter, upsert._PostgresWriter):
         monkeypatch.setattr(writer, "existing_hashes", lambda self, connection, ids: {})
     second = [header] + [[str(n), "2026-09-01 10:00", "Closed won", "20"] for n in (1, 2, 3)]
