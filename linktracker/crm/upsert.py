@@ -322,8 +322,7 @@ class _PostgresWriter:
     """Batches for PostgreSQL: COPY into a temporary table, then one INSERT … SELECT.
 
     One statement per batch instead of one per row; the temporary table empties itself
-    at every commit. (Copying new records straight into the table, in a savepoint, went
-    with a hang of the full PostgreSQL test suite that the staging path never showed.)
+    at every commit.
     """
 
     _STAGE = "crm_import_stage"
