@@ -8,7 +8,7 @@ Each export is generated into a temporary folder (streamed, never held in memory
 imported twice through `linktracker.crm.services.upload_and_import` into an empty database:
 a fresh import (every row inserted) and a full re-import of the same file (every row
 unchanged). Every import runs in its own process, so its peak RSS is its own. Rows/s are
-wall-clock over `import_crm_file` (parse, upsert in 2,000-row transactions, row errors,
+wall-clock over `import_crm_file` (parse, upsert in 5,000-row transactions, row errors,
 attribution); the attribution step is also shown on its own.
 Targets: >= 20,000 rows/s for both runs on both databases; peak RSS < 300 MB at 1,000,000 rows.
 """

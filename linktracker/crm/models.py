@@ -122,10 +122,9 @@ class CrmRecord(Base):
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Attribution result (SPEC §3.5), rewritten by every attribution run.
-    attribution_method: Mapped[str] = mapped_column(String(10), default="none", index=True)
+    attribution_method: Mapped[str] = mapped_column(String(10), default="none")
     employee_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"))
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"), index=True)
-    attributed_click_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("clicks.id"), index=True
-    )
+    # No index: joins go from the record to its click, and clicks are never deleted.
+    attributed_click_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("clicks.id"))
     seconds_from_click: Mapped[int | None] = mapped_column(Integer)

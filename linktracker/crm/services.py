@@ -73,7 +73,7 @@ __all__ = [
     "upload_and_import",
 ]
 
-BATCH_SIZE: Final = 2000
+BATCH_SIZE: Final = 5000
 PROGRESS_BAR_BYTES: Final = 5 * 1024 * 1024  # the CLI shows a progress bar from this size
 # Above this many changed records one pass over every record is cheaper than id lists.
 ATTRIBUTE_ALL_ABOVE: Final = 20_000

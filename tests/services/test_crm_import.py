@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hmac
 import io
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from linktracker.crm import upsert
 from linktracker.crm.models import CrmImport, CrmImportError, CrmRecord
 from linktracker.crm.services import (
     ImportOptions,
@@ -250,6 +252,27 @@ def test_a_newer_export_updates_stage_close_date_and_amount_and_keeps_omitted_re
     assert deals["2"].last_import_id == first.id
 
 
+def test_records_another_import_inserted_after_the_lookup_are_updated_not_lost(
+    session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    header = ["Record ID", "Create Date", "Deal Stage", "Amount"]
+    first = [header] + [[str(n), "2026-09-01 10:00", "Qualified to buy", "10"] for n in (1, 2)]
+    run_import(session, tmp_path, csv_bytes(first))
+    # As if another import inserted the records between this batch's lookup and its write:
+    # the upsert's conflict clause turns them into updates.
+    for writer in (upsert._SqliteWriter, upsert._PostgresWriter):
+        monkeypatch.setattr(writer, "existing_hashes", lambda self, connection, ids: {})
+    second = [header] + [[str(n), "2026-09-01 10:00", "Closed won", "20"] for n in (1, 2, 3)]
+    summary = run_import(session, tmp_path, csv_bytes(second))
+    assert (summary.state, summary.rows, summary.rejected) == ("done", 3, 0)
+    deals = records(session)
+    assert sorted(deals) == ["1", "2", "3"]
+    assert {(d.stage, d.won, d.amount) for d in deals.values()} == {
+        ("Closed won", True, Decimal("20.00"))
+    }
+    assert {d.last_import_id for d in deals.values()} == {summary.id}
+
+
 def test_duplicate_ids_across_batches_keep_the_later_row(session: Session, tmp_path: Path) -> None:
     rows = [
         ["id", "created_at", "stage"],
@@ -369,6 +392,10 @@ def test_emails_are_hashed_with_the_secret_unless_kept(session: Session, tmp_pat
     run_import(session, tmp_path, csv_bytes(rows), source="clear", keep_emails=True)
     hashed = records(session, "hashed")["L1"].email
     assert hashed is not None and len(hashed) == 64 and "ana" not in hashed
+    # HMAC-SHA256 under a key derived from the secret: the value stored since the first
+    # release, so records imported before and after an upgrade still compare equal.
+    key = hmac.digest(SECRET, b"linktracker crm email", "sha256")
+    assert hashed == hmac.digest(key, b"ana@example.com", "sha256").hex()
     assert records(session, "clear")["L1"].email == "ana@example.com"
     other = upload_and_import(
         session,
