@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any, BinaryIO, cast
 
-from flask import Response, jsonify, request, send_file, stream_with_context
+from flask import Response, jsonify, request, send_file
 from werkzeug.datastructures import FileStorage
 
 from linktracker.crm.services import (
@@ -21,7 +21,7 @@ from linktracker.crm.services import (
 from linktracker.errors import InvalidInput
 from linktracker.web.api import api
 from linktracker.web.context import db, identity, require_roles, runtime, settings
-from linktracker.web.downloads import attachment
+from linktracker.web.downloads import streamed_csv
 
 IMPORTERS = ("sales_ops", "admin")
 READERS = ("sales_ops", "admin", "marketer")
@@ -163,15 +163,9 @@ def get_crm_import_raw(import_id: int) -> Response:
 @require_roles(*READERS)
 def get_crm_import_rejected(import_id: int) -> Response:
     summary = get_import(db(), import_id, error_limit=0)
-    chunks = iter_rejected_rows_csv(db(), import_id)
     stem = summary.filename.rsplit(".", 1)[0] or "import"
-    # A BOM so spreadsheet programs read the UTF-8 correctly; the importer skips it.
-    body = stream_with_context(_with_bom(chunks))
-    response = Response(body, mimetype="text/csv")
-    response.headers["Content-Disposition"] = attachment(f"{stem}-rejected.csv")
-    return response
-
-
-def _with_bom(chunks: Any) -> Any:
-    yield "\ufeff"
-    yield from chunks
+    return streamed_csv(
+        lambda session: iter_rejected_rows_csv(session, import_id),
+        f"{stem}-rejected.csv",
+        bom=True,
+    )

@@ -8,13 +8,11 @@ from typing import Any
 
 from flask import (
     Blueprint,
-    Response,
     flash,
     redirect,
     render_template,
     request,
     send_file,
-    stream_with_context,
     url_for,
 )
 from werkzeug.wrappers import Response as BaseResponse
@@ -34,7 +32,7 @@ from linktracker.crm.services import (
 )
 from linktracker.errors import DomainError, InvalidInput
 from linktracker.web.context import db, identity, require_roles, runtime, settings
-from linktracker.web.downloads import attachment
+from linktracker.web.downloads import streamed_csv
 from linktracker.web.forms import CrmUploadForm, render_form, show_errors
 
 crm = Blueprint("crm", __name__, url_prefix="/app/crm")
@@ -230,10 +228,7 @@ def download_raw(import_id: int) -> BaseResponse:
 @require_roles(*IMPORTERS)
 def download_rejected(import_id: int) -> BaseResponse:
     summary = get_import(db(), import_id, error_limit=0)
-    rows = iter_rejected_rows_csv(db(), import_id)
     name = summary.filename.rsplit(".", 1)[0] or "import"
-    return Response(
-        stream_with_context(rows),
-        mimetype="text/csv",
-        headers={"Content-Disposition": attachment(f"{name}-rejected.csv")},
+    return streamed_csv(
+        lambda session: iter_rejected_rows_csv(session, import_id), f"{name}-rejected.csv"
     )

@@ -7,7 +7,7 @@ range that ix_crm_records_report serves) or by attributed_click_id (joins go fro
 record to its click, through the clicks primary key), and nothing deletes clicks.
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-11-23 12:20:00.000000
 """
 

@@ -136,6 +136,24 @@ def test_rejected_rows_download_survives_an_awkward_filename(app, session):
         assert header == 'attachment; filename="Q3 _bersicht-rejected.csv"'
 
 
+def test_rejected_rows_downloads_give_back_their_connection_read_or_not(app, session):
+    client = sign_in(app, session, "sales_ops")
+    preview_url = _upload(client, BAD_ROWS.read_bytes()).headers["Location"]
+    detail_url = client.post(preview_url.replace("/preview", "/run")).headers["Location"]
+    api_url = detail_url.replace("/app/crm", "/api/v1/crm/imports") + "/rejected.csv"
+    pool = app.extensions["linktracker"].engine.pool
+    for url in (f"{detail_url}/rejected.csv", api_url):
+        for read_body in (True, False):
+            before = pool.checkedout()
+            response = client.get(url, buffered=False)
+            if read_body:
+                assert "missing id" in response.get_data(as_text=True)
+            response.close()
+            # A body's session left open would hold its transaction (and on PostgreSQL
+            # block the next TRUNCATE or migration) until garbage collection.
+            assert pool.checkedout() == before, (url, read_body)
+
+
 def test_download_names_cannot_break_the_header() -> None:
     from linktracker.web.downloads import attachment
 
