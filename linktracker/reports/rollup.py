@@ -55,6 +55,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import Delete
 
 from linktracker.clicks.models import Click
 from linktracker.reports import queries
@@ -178,13 +179,20 @@ def stale_days(session: Session, first_day: date, end_day: date) -> list[date]:
     return [day for day in days if stored.get(day) != live[day]]
 
 
+def _begin_rebuild(session: Session, locks: int, key: date, old_rows: Sequence[Delete]) -> None:
+    """Start rebuilding one day or month in a transaction of its own: rebuilds of the same
+    key wait for each other (PostgreSQL), then its old rows go."""
+    session.commit()
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(locks, key.toordinal())))
+    for statement in old_rows:
+        session.execute(statement)
+
+
 def refresh_day(session: Session, day: date) -> None:
     """Rebuild one UTC day's rollup rows in a transaction of its own, and commit."""
-    session.commit()  # the day's statements are a transaction of their own
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(select(func.pg_advisory_xact_lock(DAY_LOCKS, day.toordinal())))
-    for model in (LinkDay, RepDay, ClickDay):
-        session.execute(delete(model).where(model.day == day))
+    old_rows = [delete(m).where(m.day == day) for m in (LinkDay, RepDay, ClickDay)]
+    _begin_rebuild(session, DAY_LOCKS, day, old_rows)
     on_day = literal(day, Date)
     in_day = _in_day(day)
     # First: the row count the aggregates below are at least as new as (module docstring).
@@ -252,11 +260,8 @@ def refresh_month(session: Session, month: date) -> None:
 
     Same order as a day: the day counts first, the aggregates after, so a day rebuilt in
     between makes the stored sum differ and the month is rebuilt on the next check."""
-    session.commit()
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(select(func.pg_advisory_xact_lock(MONTH_LOCKS, month.toordinal())))
-    for model in (LinkMonth, RepMonth, ClickMonth):
-        session.execute(delete(model).where(model.month == month))
+    old_rows = [delete(m).where(m.month == month) for m in (LinkMonth, RepMonth, ClickMonth)]
+    _begin_rebuild(session, MONTH_LOCKS, month, old_rows)
     on_month = literal(month, Date)
     end = _next_month(month)
     session.execute(
