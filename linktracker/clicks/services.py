@@ -109,20 +109,20 @@ class ClickInsert:
     def statement(self, rows: list[dict[str, Any]]) -> tuple[str, Any]:
         """SQL and driver parameters inserting `rows` (converted by the column types)."""
         convert = self._convert
-        converted = [
-            {
-                key: processor(value) if (processor := convert[key]) else value
-                for key, value in row.items()
-                if key in convert
-            }
-            for row in rows
-        ]
         if self._unnest_sql:
             # One array per column: the statement text is the same for every batch size, so
             # PostgreSQL prepares it once and psycopg converts it once.
-            return self._unnest_sql, {key: [row[key] for row in converted] for key in convert}
+            arrays = {}
+            for key, processor in convert.items():
+                values = [row[key] for row in rows]
+                arrays[key] = [processor(value) for value in values] if processor else values
+            return self._unnest_sql, arrays
         sql, order = self._values_statement(len(rows))
-        return sql, tuple(converted[i][key] for i, key in order)
+        parameters = []
+        for i, key in order:
+            value, processor = rows[i][key], convert[key]
+            parameters.append(processor(value) if processor else value)
+        return sql, tuple(parameters)
 
     def _unnest_statement(self) -> str:
         # INSERT ... SELECT * FROM unnest(%(click_id)s::VARCHAR(40)[], ...), from the model.
