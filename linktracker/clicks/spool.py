@@ -31,6 +31,10 @@ log = logging.getLogger(__name__)
 
 REPLAY_BATCH = 1000
 PATTERN = "clicks-*.jsonl"
+# A replay waits this long for a file another process only looks at (`spool status`, another
+# replay); a live writer holds its file's lock for its whole life and is skipped after it.
+LOCK_PATIENCE_SECONDS = 0.5
+LOCK_RETRY_SECONDS = 0.01
 
 
 class ClickSpool:
@@ -121,7 +125,8 @@ def spool_status(folder: str | Path) -> list[SpoolFile]:
     """What waits in the spool: rows per file and whether a live process holds it."""
     files = []
     for path in ClickSpool(folder).pending_files():
-        with _try_lock(path) as locked:
+        # A shared lock: status checks never hold each other up, and a replay waits out one.
+        with _try_lock(path, shared=True) as locked:
             rows, unreadable = _count_lines(path)
             files.append(SpoolFile(path, rows, unreadable, in_use=not locked))
     return files
@@ -131,7 +136,7 @@ def replay_spool(engine: Engine, folder: str | Path) -> ReplayResult:
     """Insert every spooled click nobody is still writing, exactly once; delete the files."""
     files = rows = inserted = unreadable = in_use = 0
     for path in ClickSpool(folder).pending_files():
-        with _try_lock(path) as locked:
+        with _try_lock(path, patience=LOCK_PATIENCE_SECONDS) as locked:
             if not locked:
                 in_use += 1
                 continue
@@ -145,19 +150,25 @@ def replay_spool(engine: Engine, folder: str | Path) -> ReplayResult:
 
 
 @contextlib.contextmanager
-def _try_lock(path: Path) -> Iterator[bool]:
-    """Take a spool file's flock without waiting; yields whether we got it."""
+def _try_lock(path: Path, *, shared: bool = False, patience: float = 0.0) -> Iterator[bool]:
+    """Take a spool file's flock, trying for `patience` seconds; yields whether we got it."""
     try:
         handle = open(path, "rb")  # noqa: SIM115 - closed below, which releases the lock
     except FileNotFoundError:
         yield False  # replayed and deleted by another process meanwhile
         return
-    try:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.close()
-        yield False
-        return
+    mode = (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB
+    give_up = time.monotonic() + patience
+    while True:
+        try:
+            fcntl.flock(handle.fileno(), mode)
+            break
+        except BlockingIOError:
+            if time.monotonic() >= give_up:
+                handle.close()
+                yield False
+                return
+            time.sleep(LOCK_RETRY_SECONDS)
     try:
         yield True
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import shutil
 import socket
@@ -267,6 +268,30 @@ def test_replay_leaves_a_file_a_live_process_still_writes(
     recorder.close()
     dead.dispose()
     assert replay_spool(engine, tmp_path).inserted == 1
+
+
+def test_replay_waits_out_a_status_check_looking_at_the_file(
+    session: Session, engine: Engine, tmp_path: Path
+) -> None:
+    link = make_link(session)
+    path = tmp_path / "clicks-1-1.jsonl"
+    path.write_text(_spool_line(link, "looked-at"))
+    with open(path, "rb") as looker:  # what `spool status` holds while it counts lines
+        fcntl.flock(looker.fileno(), fcntl.LOCK_SH)
+        threading.Timer(0.1, looker.close).start()
+        result = replay_spool(engine, tmp_path)
+    assert (result.files, result.in_use, result.inserted) == (1, 0, 1)
+    assert _click_ids(engine) == ["looked-at"]
+
+
+def test_status_checks_do_not_hold_each_other_up(session: Session, tmp_path: Path) -> None:
+    link = make_link(session)
+    path = tmp_path / "clicks-1-1.jsonl"
+    path.write_text(_spool_line(link, "counted"))
+    with open(path, "rb") as looker:
+        fcntl.flock(looker.fileno(), fcntl.LOCK_SH)
+        [status] = spool_status(tmp_path)
+    assert (status.rows, status.in_use) == (1, False)
 
 
 def test_spool_cli_reports_and_replays(
