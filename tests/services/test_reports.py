@@ -263,6 +263,22 @@ def test_program_report(session: Session, scenario: Scenario) -> None:
     assert "impressions / 1000 * CPM" in report.formulas["earned_media_value"]
 
 
+def test_top_contributors_are_the_ten_best_with_ties_by_handle(session: Session) -> None:
+    campaign = make_campaign(session)
+    for n in range(12):  # rep-00 .. rep-11; rep-11 clicks twice, the rest once each
+        link = make_link(session, campaign, make_employee(session, handle=f"rep-{n:02}"))
+        for _ in range(2 if n == 11 else 1):
+            make_click(session, link, at=at(3, 5, 10))
+    report = report_program(session, MARCH, timezone=TZ, cpm=10, cost_per_lead=50)
+    by_clicks = report.top_contributors[0]
+    assert by_clicks.metric == "clicks"
+    assert [(c.employee.handle, c.value) for c in by_clicks.contributors] == [
+        ("rep-11", 2.0),
+        *((f"rep-{n:02}", 1.0) for n in range(9)),
+    ]
+    assert by_clicks.contributors[0].employee.name.startswith("Employee")
+
+
 def test_rep_detail_weekly_series_links_records_and_funnel(
     session: Session, scenario: Scenario
 ) -> None:
