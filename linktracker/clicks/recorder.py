@@ -39,6 +39,11 @@ BREAKER_SECONDS = 1.0
 WAIT_SECONDS = 0.075
 # How often a healthy process looks for spool files left behind by dead processes.
 ORPHAN_CHECK_SECONDS = 30.0
+# Under load (the last batch had company), the writer lets this much time pass between the
+# first waiting row and taking the batch: more rows per commit, so fewer commits, writer
+# wake-ups and GIL hand-offs per click (bench/redirect.py on SQLite: about 3 -> 5.5 rows per
+# batch, a few per cent more redirects per second). A lone click never waits for it.
+GATHER_SECONDS = 0.0005
 
 
 class _Pending:
@@ -63,6 +68,7 @@ class ClickRecorder:
         spool_folder: str | Path,
         *,
         wait_seconds: float = WAIT_SECONDS,
+        gather_seconds: float = GATHER_SECONDS,
     ) -> None:
         self.engine = engine
         self.secret = secret
@@ -71,6 +77,8 @@ class ClickRecorder:
         self._driver_error: type[Exception] = engine.dialect.loaded_dbapi.Error
         self._connection: PoolProxiedConnection | None = None
         self.wait_seconds = wait_seconds
+        self.gather_seconds = gather_seconds
+        self._last_batch_size = 0
         self._spool_lock = threading.Lock()
         self._late_lock = threading.Lock()
         self._late: list[dict[str, Any]] = []
@@ -136,9 +144,12 @@ class ClickRecorder:
     def _write_batches(self) -> None:
         while True:
             batch = [self._queue.get()]
+            if self._last_batch_size > 1 and batch[0] is not None:
+                time.sleep(self.gather_seconds)  # under load: let the other clicks join
             while not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             pending = [item for item in batch if item is not None]
+            self._last_batch_size = len(pending)
             if pending:
                 self._store_and_release(pending)
             if None in batch:  # closing: what was queued before it is stored
