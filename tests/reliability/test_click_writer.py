@@ -1,17 +1,20 @@
-"""The click writer under load: batches gathered."""
+"""The click writer under load: batches gathered, SQLite's WAL checkpointed off its path."""
 
 from __future__ import annotations
 
+import shutil
+import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, make_url
 from sqlalchemy.orm import Session
 
+from linktracker.clicks import recorder as recorder_module
 from linktracker.clicks.recorder import ClickRecorder
 from linktracker.clicks.visitor import Visitor
 from linktracker.db import make_engine, utcnow
@@ -37,6 +40,19 @@ def target(session: Session) -> LinkTarget:
     )  # fmt: skip
 
 
+@pytest.fixture
+def sqlite_only(config: dict[str, object]) -> None:
+    if make_url(str(config["DATABASE_URL"])).get_backend_name() != "sqlite":
+        pytest.skip("WAL checkpoints are SQLite's")
+
+
+def _wait_for(condition: Callable[[], bool], seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.02)
+
+
 def _batch_sizes(recorder: ClickRecorder) -> list[int]:
     sizes: list[int] = []
     execute = recorder._insert.execute
@@ -47,6 +63,16 @@ def _batch_sizes(recorder: ClickRecorder) -> list[int]:
 
     recorder._insert.execute = spy  # type: ignore[method-assign]
     return sizes
+
+
+def _autocheckpoint(recorder: ClickRecorder) -> int:
+    assert recorder._connection is not None
+    cursor = recorder._connection.cursor()
+    try:
+        cursor.execute("PRAGMA wal_autocheckpoint")
+        return int(cursor.fetchone()[0])
+    finally:
+        cursor.close()
 
 
 def test_a_lone_click_does_not_wait_to_gather_company(
@@ -83,3 +109,59 @@ def test_under_load_the_writer_gathers_waiting_clicks_into_one_batch(
         thread.join()
     recorder.close()
     assert sizes == [3]
+
+
+def test_sqlite_wal_is_checkpointed_by_its_own_thread_not_the_writer(
+    sqlite_only: None,
+    engine: Engine,
+    target: LinkTarget,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(recorder_module, "CHECKPOINT_BATCHES", 1)
+    recorder = ClickRecorder(engine, b"secret", tmp_path / "spool")
+    click_ids = {recorder.record(target, VISITOR, utcnow()) for _ in range(3)}
+    assert _autocheckpoint(recorder) == 0  # the writer's commits never checkpoint
+
+    database = str(make_url(str(engine.url)).database)
+
+    def in_database_file() -> bool:
+        # The database file alone, without its WAL: what checkpoints have copied into it.
+        copy = tmp_path / "copy.db"
+        shutil.copyfile(database, copy)
+        with sqlite3.connect(copy) as connection:
+            stored = {row[0] for row in connection.execute("SELECT click_id FROM clicks")}
+        copy.unlink()
+        return click_ids <= stored
+
+    _wait_for(in_database_file)
+    recorder.close()
+    _wait_for(lambda: not _checkpointers())
+
+
+def test_past_the_wal_limit_the_writer_checkpoints_inline_again(
+    sqlite_only: None,
+    engine: Engine,
+    target: LinkTarget,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(recorder_module, "CHECKPOINT_BATCHES", 1)
+    monkeypatch.setattr(recorder_module, "WAL_LIMIT_FRAMES", -1)  # any WAL is too long
+    recorder = ClickRecorder(engine, b"secret", tmp_path)
+    try:
+        recorder.record(target, VISITOR, utcnow())
+        _wait_for(lambda: recorder._inline_checkpoints)
+        recorder.record(target, VISITOR, utcnow())
+        assert _autocheckpoint(recorder) == recorder_module.INLINE_CHECKPOINT_FRAMES
+    finally:
+        recorder.close()
+
+
+def test_no_checkpoint_thread_on_postgresql(engine: Engine, tmp_path: Path) -> None:
+    recorder = ClickRecorder(engine, b"secret", tmp_path)
+    assert recorder._checkpoints == (engine.dialect.name == "sqlite")
+
+
+def _checkpointers() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "click-checkpoint"]
