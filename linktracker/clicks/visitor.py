@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import datetime
 import hashlib
-import secrets
+import os
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -79,6 +81,26 @@ def _key(secret: bytes) -> bytes:
     return hashlib.blake2b(secret).digest()
 
 
+# Click ids are cut from one os.urandom() call per batch, kept per thread: a read of the OS
+# random source releases the GIL, and on a busy redirect worker every release wakes a thread
+# waiting for it only to send it back to sleep (about 1 context switch per redirect saved).
+_IDS_PER_FILL = 256
+_ids = threading.local()
+
+
+def _forget_ids_after_fork() -> None:
+    # A forked child must not hand out the ids its parent may still hand out.
+    global _ids
+    _ids = threading.local()
+
+
+os.register_at_fork(after_in_child=_forget_ids_after_fork)
+
+
 def new_click_id() -> str:
-    """A fresh, unguessable, URL-safe click id of 16 characters."""
-    return secrets.token_urlsafe(12)
+    """A fresh, unguessable, URL-safe click id of 16 characters (12 random bytes)."""
+    ids: list[str] | None = getattr(_ids, "ids", None)
+    if not ids:
+        raw = base64.urlsafe_b64encode(os.urandom(12 * _IDS_PER_FILL)).decode("ascii")
+        ids = _ids.ids = [raw[i : i + 16] for i in range(0, len(raw), 16)]
+    return ids.pop()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime
+import os
 import re
+import threading
 from typing import Any
 
 import pytest
@@ -154,3 +156,35 @@ def test_click_ids_are_unique_and_url_safe() -> None:
     ids = {new_click_id() for _ in range(10_000)}
     assert len(ids) == 10_000
     assert all(re.fullmatch(r"[A-Za-z0-9_-]{16}", click_id) for click_id in ids)
+
+
+def test_click_ids_are_unique_across_threads() -> None:
+    found: list[list[str]] = [[] for _ in range(4)]
+
+    def take(into: list[str]) -> None:
+        into.extend(new_click_id() for _ in range(1_000))
+
+    threads = [threading.Thread(target=take, args=(into,)) for into in found]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len({click_id for ids in found for click_id in ids}) == 4_000
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_does_not_repeat_its_parents_click_ids() -> None:
+    new_click_id()  # the parent holds ids it has not handed out yet
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.close(read_end)
+        os.write(write_end, " ".join(new_click_id() for _ in range(300)).encode())
+        os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        child = set(pipe.read().decode().split())
+    os.waitpid(pid, 0)
+    parent = {new_click_id() for _ in range(300)}
+    assert len(child) == 300
+    assert not child & parent

@@ -1,0 +1,167 @@
+"""The click writer under load: batches gathered, SQLite's WAL checkpointed off its path."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, make_url
+from sqlalchemy.orm import Session
+
+from linktracker.clicks import recorder as recorder_module
+from linktracker.clicks.recorder import ClickRecorder
+from linktracker.clicks.visitor import Visitor
+from linktracker.db import make_engine, utcnow
+from linktracker.links.services import LinkTarget
+from tests.factories import CHROME, make_link
+
+VISITOR = Visitor("203.0.113.9", CHROME, None, None, "GET", "")
+
+
+@pytest.fixture
+def engine(config: dict[str, object]) -> Iterator[Engine]:
+    engine = make_engine(str(config["DATABASE_URL"]), busy_timeout_ms=40)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def target(session: Session) -> LinkTarget:
+    link = make_link(session)
+    return LinkTarget(
+        link.id, link.employee_id, link.campaign_id, link.channel, link.destination_url,
+        False, None,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def sqlite_only(config: dict[str, object]) -> None:
+    if make_url(str(config["DATABASE_URL"])).get_backend_name() != "sqlite":
+        pytest.skip("WAL checkpoints are SQLite's")
+
+
+def _wait_for(condition: Callable[[], bool], seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.02)
+
+
+def _batch_sizes(recorder: ClickRecorder) -> list[int]:
+    sizes: list[int] = []
+    execute = recorder._insert.execute
+
+    def spy(connection: Any, rows: list[dict[str, Any]]) -> None:
+        sizes.append(len(rows))
+        execute(connection, rows)
+
+    recorder._insert.execute = spy  # type: ignore[method-assign]
+    return sizes
+
+
+def _autocheckpoint(recorder: ClickRecorder) -> int:
+    assert recorder._connection is not None
+    cursor = recorder._connection.cursor()
+    try:
+        cursor.execute("PRAGMA wal_autocheckpoint")
+        return int(cursor.fetchone()[0])
+    finally:
+        cursor.close()
+
+
+def test_a_lone_click_does_not_wait_to_gather_company(
+    engine: Engine, target: LinkTarget, tmp_path: Path
+) -> None:
+    recorder = ClickRecorder(engine, b"secret", tmp_path, gather_seconds=1.0)
+    try:
+        for _ in range(3):
+            started = time.perf_counter()
+            recorder.record(target, VISITOR, utcnow())
+            assert time.perf_counter() - started < 0.5
+    finally:
+        recorder.close()
+
+
+def test_under_load_the_writer_gathers_waiting_clicks_into_one_batch(
+    engine: Engine, target: LinkTarget, tmp_path: Path
+) -> None:
+    recorder = ClickRecorder(engine, b"secret", tmp_path, gather_seconds=0.3, wait_seconds=5)
+    recorder.record(target, VISITOR, utcnow())  # the writer is up and connected
+    sizes = _batch_sizes(recorder)
+    recorder._last_batch_size = 2  # the last batch had company: under load
+
+    def click() -> None:
+        recorder.record(target, VISITOR, utcnow())
+
+    first = threading.Thread(target=click)
+    first.start()
+    time.sleep(0.05)  # the writer has taken the first row and is gathering
+    others = [threading.Thread(target=click) for _ in range(2)]
+    for thread in others:
+        thread.start()
+    for thread in [first, *others]:
+        thread.join()
+    recorder.close()
+    assert sizes == [3]
+
+
+def test_sqlite_wal_is_checkpointed_by_its_own_thread_not_the_writer(
+    sqlite_only: None,
+    engine: Engine,
+    target: LinkTarget,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(recorder_module, "CHECKPOINT_BATCHES", 1)
+    recorder = ClickRecorder(engine, b"secret", tmp_path / "spool")
+    click_ids = {recorder.record(target, VISITOR, utcnow()) for _ in range(3)}
+    assert _autocheckpoint(recorder) == 0  # the writer's commits never checkpoint
+
+    database = str(make_url(str(engine.url)).database)
+
+    def in_database_file() -> bool:
+        # The database file alone, without its WAL: what checkpoints have copied into it.
+        copy = tmp_path / "copy.db"
+        shutil.copyfile(database, copy)
+        with sqlite3.connect(copy) as connection:
+            stored = {row[0] for row in connection.execute("SELECT click_id FROM clicks")}
+        copy.unlink()
+        return click_ids <= stored
+
+    _wait_for(in_database_file)
+    recorder.close()
+    _wait_for(lambda: not _checkpointers())
+
+
+def test_past_the_wal_limit_the_writer_checkpoints_inline_again(
+    sqlite_only: None,
+    engine: Engine,
+    target: LinkTarget,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(recorder_module, "CHECKPOINT_BATCHES", 1)
+    monkeypatch.setattr(recorder_module, "WAL_LIMIT_FRAMES", -1)  # any WAL is too long
+    recorder = ClickRecorder(engine, b"secret", tmp_path)
+    try:
+        recorder.record(target, VISITOR, utcnow())
+        _wait_for(lambda: recorder._inline_checkpoints)
+        recorder.record(target, VISITOR, utcnow())
+        assert _autocheckpoint(recorder) == recorder_module.INLINE_CHECKPOINT_FRAMES
+    finally:
+        recorder.close()
+
+
+def test_no_checkpoint_thread_on_postgresql(engine: Engine, tmp_path: Path) -> None:
+    recorder = ClickRecorder(engine, b"secret", tmp_path)
+    assert recorder._checkpoints == (engine.dialect.name == "sqlite")
+
+
+def _checkpointers() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "click-checkpoint"]
