@@ -37,6 +37,7 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    text,
     true,
     update,
 )
@@ -85,6 +86,10 @@ def attribute_records(
     if window_days < 0:
         raise ValueError("window_days must be 0 or more")
     ids = None if record_ids is None else sorted(set(record_ids))
+    if session.get_bind().dialect.name == "postgresql":
+        # The UPDATE's estimated cost (a subquery per record) switches PostgreSQL's JIT on,
+        # and compiling took 0.8 s of its 1.1 s over 100,000 records.
+        session.execute(text("SET LOCAL jit = off"))
     if ids is None or len(ids) > _FULL_RUN_ABOVE:
         # A big import is cheaper to settle with one full (idempotent) run than chunk by chunk.
         _attribute(session, None, window_days, click_id_param)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import hmac
 import io
+import sys
+import time
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -259,7 +261,8 @@ def test_records_another_import_inserted_after_the_lookup_are_updated_not_lost(
     first = [header] + [[str(n), "2026-09-01 10:00", "Qualified to buy", "10"] for n in (1, 2)]
     run_import(session, tmp_path, csv_bytes(first))
     # As if another import inserted the records between this batch's lookup and its write:
-    # the upsert's conflict clause turns them into updates.
+    # the upsert's conflict clause turns them into updates (PostgreSQL: after the direct
+    # COPY of the "new" records failed on the unique key).
     for writer in (upsert._SqliteWriter, upsert._PostgresWriter):
         monkeypatch.setattr(writer, "existing_hashes", lambda self, connection, ids: {})
     second = [header] + [[str(n), "2026-09-01 10:00", "Closed won", "20"] for n in (1, 2, 3)]
@@ -547,6 +550,104 @@ def test_an_import_stopped_after_a_batch_resumes_without_double_counting(
     assert count(session, CrmRecord) == 48 and count(session, CrmImportError) == 7
     again = import_crm_file(session, stored.id, upload_folder=tmp_path, email_secret=SECRET)
     assert (again.rows, again.inserted) == (55, 48)  # a finished import is not re-run
+
+
+def _count_parsed(monkeypatch: pytest.MonkeyPatch, fail_after: int | None = None) -> list[int]:
+    """Count the rows the parser yields (and raise after ``fail_after`` of them)."""
+    from linktracker.crm import services
+
+    parsed: list[int] = []
+    open_real = services.open_with_options
+
+    def counting(*args: Any) -> Any:
+        info, items = open_real(*args)
+
+        def counted() -> Any:
+            for item in items:
+                if len(parsed) == fail_after:
+                    raise ValueError("parser broke")
+                parsed.append(item.line)
+                yield item
+
+        return info, counted()
+
+    monkeypatch.setattr(services, "open_with_options", counting)
+    return parsed
+
+
+def _resume_completes(session: Session, import_id: int, tmp_path: Path) -> None:
+    done = import_crm_file(
+        session, import_id, upload_folder=tmp_path, email_secret=SECRET, batch_size=10
+    )
+    assert (done.state, done.rows, done.inserted, done.rejected) == ("done", 200, 172, 28)
+    assert count(session, CrmRecord) == 172 and count(session, CrmImportError) == 28
+
+
+def test_a_writer_failure_stops_the_parser_and_the_import_resumes_after_the_last_batch(
+    session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stored = store_upload(
+        session, io.BytesIO(_numbered_rows(200)), filename="x.csv", upload_folder=tmp_path
+    )
+    parsed = _count_parsed(monkeypatch)
+    written: list[int] = []
+    write_real = upsert.ImportRun._write
+
+    def failing_second(run: upsert.ImportRun, batch: Any) -> None:
+        written.append(batch.last_line)
+        if len(written) == 2:
+            raise OSError("disk full")
+        write_real(run, batch)
+
+    monkeypatch.setattr(upsert.ImportRun, "_write", failing_second)
+    interval = sys.getswitchinterval()
+    with pytest.raises(OSError, match="disk full"):
+        import_crm_file(
+            session, stored.id, upload_folder=tmp_path, email_secret=SECRET, batch_size=10
+        )
+    assert sys.getswitchinterval() == interval
+    # The batches queued meanwhile are dropped and the parser stops at the next hand-over.
+    assert written == [11, 21] and len(parsed) < 200
+    session.expire_all()
+    halfway = get_import(session, stored.id)
+    assert (halfway.state, halfway.rows, halfway.progress_line) == ("failed", 10, 11)
+    assert "OSError: disk full" in (halfway.message or "")
+    assert count(session, CrmRecord) + count(session, CrmImportError) == 10
+    monkeypatch.undo()
+    _resume_completes(session, stored.id, tmp_path)
+
+
+def test_a_parser_failure_lets_the_writer_write_the_batches_handed_over_first(
+    session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stored = store_upload(
+        session, io.BytesIO(_numbered_rows(200)), filename="x.csv", upload_folder=tmp_path
+    )
+    _count_parsed(monkeypatch, fail_after=25)
+    write_real = upsert.ImportRun._write
+
+    def slow_write(run: upsert.ImportRun, batch: Any) -> None:
+        time.sleep(0.05)  # the parser fails while batches still wait for the writer
+        write_real(run, batch)
+
+    monkeypatch.setattr(upsert.ImportRun, "_write", slow_write)
+    seen: list[ImportProgress] = []
+    with pytest.raises(ValueError, match="parser broke"):
+        import_crm_file(
+            session,
+            stored.id,
+            upload_folder=tmp_path,
+            email_secret=SECRET,
+            batch_size=10,
+            progress=seen.append,
+        )
+    assert [(p.rows, p.line) for p in seen] == [(10, 11), (20, 21)]
+    session.expire_all()
+    halfway = get_import(session, stored.id)
+    assert (halfway.state, halfway.rows, halfway.progress_line) == ("failed", 20, 21)
+    assert count(session, CrmRecord) + count(session, CrmImportError) == 20
+    monkeypatch.undo()
+    _resume_completes(session, stored.id, tmp_path)
 
 
 def test_a_failing_batch_leaves_nothing_half_written(session: Session, tmp_path: Path) -> None:
