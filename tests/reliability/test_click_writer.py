@@ -111,14 +111,14 @@ def test_under_load_the_writer_gathers_waiting_clicks_into_one_batch(
     assert sizes == [3]
 
 
-def test_sqlite_wal_is_checkpointed_by_its_own_thread_not_the_writer(
-    sqlite_only: None,
-    engine: Engine,
-    target: LinkTarget,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+@pytest.fixture
+def checkpoint_every_batch(sqlite_only: None, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(recorder_module, "CHECKPOINT_BATCHES", 1)
+
+
+def test_sqlite_wal_is_checkpointed_by_its_own_thread_not_the_writer(
+    checkpoint_every_batch: None, engine: Engine, target: LinkTarget, tmp_path: Path
+) -> None:
     recorder = ClickRecorder(engine, b"secret", tmp_path / "spool")
     click_ids = {recorder.record(target, VISITOR, utcnow()) for _ in range(3)}
     assert _autocheckpoint(recorder) == 0  # the writer's commits never checkpoint
@@ -140,13 +140,12 @@ def test_sqlite_wal_is_checkpointed_by_its_own_thread_not_the_writer(
 
 
 def test_past_the_wal_limit_the_writer_checkpoints_inline_again(
-    sqlite_only: None,
+    checkpoint_every_batch: None,
     engine: Engine,
     target: LinkTarget,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(recorder_module, "CHECKPOINT_BATCHES", 1)
     monkeypatch.setattr(recorder_module, "WAL_LIMIT_FRAMES", -1)  # any WAL is too long
     recorder = ClickRecorder(engine, b"secret", tmp_path)
     try:

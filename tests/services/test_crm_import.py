@@ -509,6 +509,19 @@ def _numbered_rows(total: int) -> bytes:
     return csv_bytes(rows)
 
 
+def _import_in_batches_of_ten(
+    session: Session, import_id: int, tmp_path: Path, progress: Any = None
+) -> Any:
+    return import_crm_file(
+        session,
+        import_id,
+        upload_folder=tmp_path,
+        email_secret=SECRET,
+        batch_size=10,
+        progress=progress,
+    )
+
+
 def test_an_import_stopped_after_a_batch_resumes_without_double_counting(
     session: Session, tmp_path: Path
 ) -> None:
@@ -522,14 +535,7 @@ def test_an_import_stopped_after_a_batch_resumes_without_double_counting(
         raise KeyboardInterrupt("killed")
 
     with pytest.raises(KeyboardInterrupt):
-        import_crm_file(
-            session,
-            stored.id,
-            upload_folder=tmp_path,
-            email_secret=SECRET,
-            batch_size=10,
-            progress=stop_after_first_batch,
-        )
+        _import_in_batches_of_ten(session, stored.id, tmp_path, stop_after_first_batch)
     assert len(seen) == 1 and seen[0].rows == 10
     session.expire_all()
     halfway = get_import(session, stored.id)
@@ -543,9 +549,7 @@ def test_an_import_stopped_after_a_batch_resumes_without_double_counting(
         import_crm_file(
             session, stored.id, upload_folder=tmp_path, email_secret=SECRET, dry_run=True
         )
-    done = import_crm_file(
-        session, stored.id, upload_folder=tmp_path, email_secret=SECRET, batch_size=10
-    )
+    done = _import_in_batches_of_ten(session, stored.id, tmp_path)
     assert (done.state, done.rows, done.inserted, done.rejected) == ("done", 55, 48, 7)
     assert count(session, CrmRecord) == 48 and count(session, CrmImportError) == 7
     again = import_crm_file(session, stored.id, upload_folder=tmp_path, email_secret=SECRET)
@@ -576,9 +580,7 @@ def _count_parsed(monkeypatch: pytest.MonkeyPatch, fail_after: int | None = None
 
 
 def _resume_completes(session: Session, import_id: int, tmp_path: Path) -> None:
-    done = import_crm_file(
-        session, import_id, upload_folder=tmp_path, email_secret=SECRET, batch_size=10
-    )
+    done = _import_in_batches_of_ten(session, import_id, tmp_path)
     assert (done.state, done.rows, done.inserted, done.rejected) == ("done", 200, 172, 28)
     assert count(session, CrmRecord) == 172 and count(session, CrmImportError) == 28
 
@@ -602,9 +604,7 @@ def test_a_writer_failure_stops_the_parser_and_the_import_resumes_after_the_last
     monkeypatch.setattr(upsert.ImportRun, "_write", failing_second)
     interval = sys.getswitchinterval()
     with pytest.raises(OSError, match="disk full"):
-        import_crm_file(
-            session, stored.id, upload_folder=tmp_path, email_secret=SECRET, batch_size=10
-        )
+        _import_in_batches_of_ten(session, stored.id, tmp_path)
     assert sys.getswitchinterval() == interval
     # The batches queued meanwhile are dropped and the parser stops at the next hand-over.
     assert written == [11, 21] and len(parsed) < 200
@@ -633,14 +633,7 @@ def test_a_parser_failure_lets_the_writer_write_the_batches_handed_over_first(
     monkeypatch.setattr(upsert.ImportRun, "_write", slow_write)
     seen: list[ImportProgress] = []
     with pytest.raises(ValueError, match="parser broke"):
-        import_crm_file(
-            session,
-            stored.id,
-            upload_folder=tmp_path,
-            email_secret=SECRET,
-            batch_size=10,
-            progress=seen.append,
-        )
+        _import_in_batches_of_ten(session, stored.id, tmp_path, seen.append)
     assert [(p.rows, p.line) for p in seen] == [(10, 11), (20, 21)]
     session.expire_all()
     halfway = get_import(session, stored.id)
