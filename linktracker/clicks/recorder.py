@@ -103,6 +103,7 @@ class ClickRecorder:
         self._draining = False
         self._checkpoints = engine.dialect.name == "sqlite"
         self._checkpoint_due = threading.Event()
+        self._checkpointer: threading.Thread | None = None
         self._batches = 0
         self._inline_checkpoints = False  # wanted by the checkpointer thread
         self._connection_inline = True  # what the writer's connection does (SQLite's default)
@@ -157,12 +158,13 @@ class ClickRecorder:
             )
             self._writer.start()
             if self._checkpoints:
-                threading.Thread(
+                self._checkpointer = threading.Thread(
                     target=self._checkpoint_wal,
                     args=(self._writer, self._checkpoint_due),
                     name="click-checkpoint",
                     daemon=True,
-                ).start()
+                )
+                self._checkpointer.start()
         atexit.register(self.close)  # a gracefully stopped worker stores its queue first
 
     def _write_batches(self) -> None:

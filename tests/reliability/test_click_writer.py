@@ -135,8 +135,10 @@ def test_sqlite_wal_is_checkpointed_by_its_own_thread_not_the_writer(
         return click_ids <= stored
 
     _wait_for(in_database_file)
+    checkpointer = recorder._checkpointer
+    assert checkpointer is not None and checkpointer.name == "click-checkpoint"
     recorder.close()
-    _wait_for(lambda: not _checkpointers())
+    _wait_for(lambda: not checkpointer.is_alive())  # it ends with its writer
 
 
 def test_past_the_wal_limit_the_writer_checkpoints_inline_again(
@@ -157,10 +159,12 @@ def test_past_the_wal_limit_the_writer_checkpoints_inline_again(
         recorder.close()
 
 
-def test_no_checkpoint_thread_on_postgresql(engine: Engine, tmp_path: Path) -> None:
+def test_no_checkpoint_thread_on_postgresql(
+    engine: Engine, target: LinkTarget, tmp_path: Path
+) -> None:
     recorder = ClickRecorder(engine, b"secret", tmp_path)
-    assert recorder._checkpoints == (engine.dialect.name == "sqlite")
-
-
-def _checkpointers() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name == "click-checkpoint"]
+    try:
+        recorder.record(target, VISITOR, utcnow())
+        assert (recorder._checkpointer is not None) == (engine.dialect.name == "sqlite")
+    finally:
+        recorder.close()
