@@ -139,7 +139,7 @@ class DateParser:
                     # A date without a time drops the suffix; replace() handles those.
                     parsed = datetime.fromisoformat(value + "+00:00")
             except ValueError:
-                parsed = None
+                pass  # not ISO: still None; only the re-read failed: the first reading stands
         if parsed is None:
             if _is_null(value):
                 return None
