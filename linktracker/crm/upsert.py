@@ -1,8 +1,9 @@
 """Writing an import's rows: batches, content hashes and one upsert per batch and dialect.
 
-Rows are parsed into batches and each batch (records, row errors, progress) is written in
-one transaction, with a writer per dialect: SQLite executemany with ON CONFLICT,
-PostgreSQL COPY into a staging table then INSERT … SELECT … ON CONFLICT.
+Rows are parsed into batches in the calling thread while a writer thread writes each batch
+(records, row errors, progress) in one transaction, in order, with a writer per dialect:
+SQLite multi-row INSERT … ON CONFLICT, PostgreSQL COPY of the new records straight into the
+table and of the changed ones into a staging table, then INSERT … SELECT … ON CONFLICT.
 """
 
 from __future__ import annotations
