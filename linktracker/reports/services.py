@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any, Final, Literal
+from typing import Any, Literal
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
@@ -399,9 +399,6 @@ class _Durations:
             self.click_to_close.append((seconds + from_click) / SECONDS_PER_DAY)
 
 
-_NO_DURATIONS: Final = _Durations()
-
-
 def _median(values: list[float]) -> float | None:
     return statistics.median(values) if values else None
 
@@ -425,7 +422,7 @@ class _Grouped:
     def figures(self, key: Any, *, traffic: bool = True) -> Figures:
         row = self.traffic.get(key)
         leads, won = self.leads.get(key, (0, 0))
-        durations = self.durations.get(key, _NO_DURATIONS)
+        durations = self.durations.get(key, _Durations())
         clicks = unique = bots = previews = shared = None
         if traffic:
             clicks, unique, bots, previews, shared = (
