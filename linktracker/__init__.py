@@ -3,95 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
-from werkzeug.middleware.proxy_fix import ProxyFix
-
-from linktracker.config import load_config
-from linktracker.extensions import csrf, limiter
-from linktracker.runtime import Runtime
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    """Build the app: configuration, database, extensions, blueprints, errors, commands."""
-    app = Flask(__name__, instance_relative_config=True)
-    app.config.update(load_config(app.instance_path, config))
-    configure_sessions(app)
-    register_runtime(app)
-    register_extensions(app)
-    register_blueprints(app)
-    register_errorhandlers(app)
-    register_commands(app)
-    register_redirect_fast_path(app)
-    return app
+    """Build the app (``linktracker.app``).
 
+    Flask and the app's modules are imported on the first call, not with the package: a
+    process that needs one domain module, such as an import's parsing process, starts
+    without them (importing the package eagerly cost it 1.2 s).
+    """
+    from linktracker.app import create_app as build
 
-def configure_sessions(app: Flask) -> None:
-    # Flask ships these keys with defaults (SameSite unset, 31 days), so setdefault would be a
-    # no-op: replace Flask's defaults, keep values a caller chose.
-    app.config["SESSION_COOKIE_HTTPONLY"] = True
-    app.config["SESSION_COOKIE_SAMESITE"] = app.config.get("SESSION_COOKIE_SAMESITE") or "Lax"
-    if app.config.get("PERMANENT_SESSION_LIFETIME") == timedelta(days=31):
-        app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=12)
-
-
-def register_runtime(app: Flask) -> None:
-    from linktracker.web.context import register_context
-
-    app.extensions["linktracker"] = Runtime(app.config)
-    register_context(app)
-
-
-def register_extensions(app: Flask) -> None:
-    csrf.init_app(app)
-    limiter.init_app(app)
-
-
-def register_blueprints(app: Flask) -> None:
-    from linktracker.web import api_crm, api_reports  # noqa: F401  (routes on `api`)
-    from linktracker.web.api import api
-    from linktracker.web.auth import auth
-    from linktracker.web.campaigns import campaigns
-    from linktracker.web.crm_pages import crm
-    from linktracker.web.employees import employees
-    from linktracker.web.my_links import my_links
-    from linktracker.web.pages import pages
-    from linktracker.web.public import public
-    from linktracker.web.reports_pages import reports
-    from linktracker.web.security import register_security
-    from linktracker.web.settings_pages import settings_pages
-    from linktracker.web.templating import register_templating
-    from linktracker.web.users import users
-
-    csrf.exempt(api)  # bearer tokens, not cookies: no cross-site forgery to guard against
-    app.register_blueprint(api)
-    app.register_blueprint(auth)
-    app.register_blueprint(pages)
-    for blueprint in (my_links, campaigns, employees, crm, reports, settings_pages, users):
-        app.register_blueprint(blueprint)
-    app.register_blueprint(public)  # last: its /<code> catches the root namespace
-    register_templating(app)
-    register_security(app)
-
-
-def register_errorhandlers(app: Flask) -> None:
-    from linktracker.web.errors import register_errorhandlers as register
-
-    register(app)
-
-
-def register_commands(app: Flask) -> None:
-    from linktracker.cli import register_cli
-
-    register_cli(app)
-
-
-def register_redirect_fast_path(app: Flask) -> None:
-    from linktracker.web.redirect import RedirectMiddleware
-
-    wsgi = RedirectMiddleware(app.wsgi_app, app.extensions["linktracker"])
-    proxies = int(app.config["TRUSTED_PROXIES"])
-    # X-Forwarded-For is believed only for as many hops as there are trusted proxies.
-    app.wsgi_app = ProxyFix(wsgi, x_for=proxies, x_proto=proxies) if proxies else wsgi  # type: ignore[method-assign]
+    return build(config)
