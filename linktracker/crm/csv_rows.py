@@ -1,7 +1,8 @@
 """Streaming parser of CRM exports: from an uploaded CSV file to records and row errors.
 
 ``open_export`` reads a seekable binary stream in three steps, none of which holds the
-file in memory:
+file in memory (``inspect_export`` does the first two and returns the third as
+:class:`ExportRows`, which another process can read from its own handle on the file):
 
 1. a 64 KB sample decides encoding, delimiter, header row and column mapping; a file
    that is not text or lacks an id or creation-date column is refused whole
@@ -72,7 +73,15 @@ from linktracker.crm.values import (
 )
 from linktracker.errors import InvalidInput
 
-__all__ = ["ExportInfo", "ParsedRecord", "RowError", "UnreadableExport", "open_export"]
+__all__ = [
+    "ExportInfo",
+    "ExportRows",
+    "ParsedRecord",
+    "RowError",
+    "UnreadableExport",
+    "inspect_export",
+    "open_export",
+]
 
 _DELIMITERS: Final = (",", ";", "\t", "|")
 _HEADER_SEARCH_LINES: Final = 50  # report titles may precede the header row
@@ -707,6 +716,24 @@ def _records(
         text.close()
 
 
+@dataclass(frozen=True)
+class ExportRows:
+    """The rows of an inspected export, as decided by its sample and pre-scan.
+
+    Plain data (it pickles), so a process other than the inspecting one can read the rows
+    from its own handle on the same bytes.
+    """
+
+    start: int  # where the export starts in its stream
+    scan: _Scan
+    layout: _Layout
+    plan: _Plan
+
+    def read(self, stream: BinaryIO) -> Iterator[ParsedRecord | RowError]:
+        """Yield a record or an error per data row of ``stream``, in file order."""
+        return _records(stream, self.start, self.scan, self.layout, self.plan)
+
+
 def open_export(
     stream: BinaryIO,
     *,
@@ -717,6 +744,27 @@ def open_export(
     source: str | None = None,
 ) -> tuple[ExportInfo, Iterator[ParsedRecord | RowError]]:
     """Inspect a CRM export and return what was found plus an iterator over its rows."""
+    info, rows = inspect_export(
+        stream,
+        mapping=mapping,
+        dayfirst=dayfirst,
+        timezone=timezone,
+        click_id_param=click_id_param,
+        source=source,
+    )
+    return info, rows.read(stream)
+
+
+def inspect_export(
+    stream: BinaryIO,
+    *,
+    mapping: Mapping[str, str | None] | None = None,
+    dayfirst: bool | None = None,
+    timezone: str = "UTC",
+    click_id_param: str = "lt_cid",
+    source: str | None = None,
+) -> tuple[ExportInfo, ExportRows]:
+    """Inspect a CRM export: what was found, and its rows to read (raises UnreadableExport)."""
     if not stream.seekable():
         raise ValueError("open_export needs a seekable binary stream")
     zone(timezone)  # ValueError now: a misconfiguration, not the file's fault
@@ -776,4 +824,4 @@ def open_export(
         superseded=scan.superseded,
         suspicious=scan.errors == "replace" or scan.nul_seen,
     )
-    return info, _records(stream, start, scan, layout, plan)
+    return info, ExportRows(start, scan, layout, plan)

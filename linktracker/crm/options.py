@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import zoneinfo
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
-from linktracker.crm.csv_rows import ExportInfo, ParsedRecord, RowError, open_export
+from linktracker.crm.csv_rows import ExportInfo, ExportRows, inspect_export
 from linktracker.crm.headers import TARGETS
 from linktracker.errors import InvalidInput
 
@@ -81,11 +81,11 @@ def parse_mapping_option(entries: Iterable[str]) -> dict[str, str | None]:
     return mapping
 
 
-def open_with_options(
+def inspect_with_options(
     stream: BinaryIO, options: ImportOptions, source: str | None
-) -> tuple[ExportInfo, Iterator[ParsedRecord | RowError]]:
-    """Open an export the way these options read it (raises ``UnreadableExport``)."""
-    return open_export(
+) -> tuple[ExportInfo, ExportRows]:
+    """Inspect an export the way these options read it (raises ``UnreadableExport``)."""
+    return inspect_export(
         stream,
         mapping=options.mapping,
         dayfirst=options.dayfirst,

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from linktracker.crm.csv_rows import ParsedRecord, RowError
 from linktracker.crm.headers import TARGETS
-from linktracker.crm.options import ImportOptions, check_options, open_with_options
+from linktracker.crm.options import ImportOptions, check_options, inspect_with_options
 from linktracker.crm.summary import ImportRowError, load_import, raw_path
 
 PREVIEW_ROWS: Final = 20
@@ -66,7 +66,8 @@ def preview_export(
     """
     options = options or ImportOptions()
     check_options(options)
-    info, items = open_with_options(stream, options, source)
+    info, rows = inspect_with_options(stream, options, source)
+    items = rows.read(stream)
     records: list[dict[str, str | None]] = []
     errors: list[ImportRowError] = []
     for item in items:

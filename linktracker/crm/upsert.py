@@ -1,25 +1,23 @@
 """Writing an import's rows: batches, content hashes and one upsert per batch and dialect.
 
-Rows are parsed into batches in the calling thread while a writer thread writes each batch
-(records, row errors, progress) in one transaction, in order, with a writer per dialect:
-SQLite multi-row INSERT … ON CONFLICT, PostgreSQL COPY of the new records straight into the
-table and of the changed ones into a staging table, then INSERT … SELECT … ON CONFLICT.
+Rows are parsed into batches by a parsing process (``parser_process``; large files) or a
+thread of this one, while this one writes each batch (records, row errors, progress) in
+one transaction, in order, with a writer per dialect: SQLite multi-row INSERT … ON
+CONFLICT, PostgreSQL COPY of the new records straight into the table and of the changed
+ones into a staging table, then INSERT … SELECT … ON CONFLICT.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import itertools
 import json
+import os
 import queue
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from decimal import Decimal
-from typing import Any, BinaryIO, Final
+from typing import Any, Final
 
 from psycopg import Cursor
 from psycopg.errors import UniqueViolation
@@ -27,9 +25,12 @@ from sqlalchemy import insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from linktracker.crm.csv_rows import ExportInfo, ParsedRecord, RowError
+from linktracker.crm.batches import Batch, cut_batches
+from linktracker.crm.csv_rows import ExportInfo, ExportRows
 from linktracker.crm.models import CrmImport, CrmImportError, CrmRecord
 from linktracker.crm.options import ImportOptions
+from linktracker.crm.parser_process import ParseJob, parsing_process
+from linktracker.crm.stored import RECORD_FIELDS, Row, email_key, row_builder
 from linktracker.crm.summary import ImportProgress, ProgressCallback
 from linktracker.db import utcnow
 
@@ -37,51 +38,18 @@ from linktracker.db import utcnow
 GIL_SWITCH_SECONDS: Final = 0.0005
 SQLITE_CACHE_KB: Final = 65536
 SQLITE_CHECKPOINT_PAGES: Final = 20_000
-_CENT: Final = Decimal("0.01")
-_MAX_AMOUNT: Final = Decimal(10) ** 16  # Numeric(18, 2)
-_EMAIL_KEY_LABEL: Final = b"linktracker crm email"
-# Values longer than their column are rejected with the row rather than cut silently.
-_LIMITS: Final = (
-    ("external_id", 128),
-    ("owner", 200),
-    ("stage", 120),
-    ("utm_source", 200),
-    ("utm_medium", 200),
-    ("utm_campaign", 200),
-    ("utm_content", 200),
-    ("utm_term", 200),
-    ("click_id", 40),
-    ("source", 200),
-)
-
-
-@dataclass
-class _Batch:
-    """Rows read since the last batch: records by external id, row errors, where it ends."""
-
-    records: dict[str, tuple[_Values, ParsedRecord]] = field(default_factory=dict)
-    errors: list[RowError] = field(default_factory=list)
-    last_line: int = 0
-    bytes_read: int = 0
-
-    def __len__(self) -> int:
-        return len(self.records) + len(self.errors)
 
 
 class ImportRun:
-    """One pass over the rows of an import: a thread parses, another writes.
+    """One pass over the rows of an import: parsing beside writing.
 
-    The database works while the next batch is parsed. What limits the overlap is the GIL:
-    the writer drops it at every database call and waits for it afterwards, so the writer
-    makes few calls per batch (37 rows per SQLite statement, one JSON row for the hash
-    lookup, one COPY) and the switch interval is shortened while both threads run.
-    An earlier writer thread doing one SQLite statement per row was slower than taking
-    turns in one thread (fresh import 8.0 s against 6.3 s). 100,000 rows, busy two-core
-    machine (bench/crm_import.py, one thread against two): SQLite fresh 7.0 s -> 6.7 s,
-    re-import 4.2 s -> 4.0 s; PostgreSQL fresh 9.5 s -> 7.2 s, re-import 4.6 s -> 4.4 s.
-    Without the shorter switch interval PostgreSQL gained nothing (its writer waited
-    ~5 ms for the GIL after every 128 KB of COPY data) and the SQLite re-import lost
-    2 s, fetching hashes row by row.
+    The database works while the next batch is parsed, in a parsing process for large
+    files (``parser_process``) or otherwise in a thread of this process. In a thread what
+    limits the overlap is the GIL: the writer drops it at every database call and waits for
+    it afterwards, so the writer makes few calls per batch (37 rows per SQLite statement,
+    one JSON row for the hash lookup, one COPY) and the switch interval is shortened while
+    both threads run. Without the shorter interval PostgreSQL gained nothing from the
+    thread (its writer waited ~5 ms for the GIL after every 128 KB of COPY data).
     """
 
     def __init__(
@@ -91,32 +59,57 @@ class ImportRun:
         info: ExportInfo,
         options: ImportOptions,
         email_secret: bytes,
-        stream: BinaryIO,
         progress: ProgressCallback | None,
     ) -> None:
         self.session = session
         self.record = record
         self.import_id = record.id
         self.dry_run = options.dry_run
-        self.stream = stream
         self.progress = progress
-        self.to_values = value_builder(None if options.keep_emails else email_key(email_secret))
-        dialect = session.get_bind().dialect.name
-        writer = _PostgresWriter if dialect == "postgresql" else _SqliteWriter
+        self.email_key = None if options.keep_emails else email_key(email_secret)
+        self.dialect = session.get_bind().dialect.name
+        writer = _PostgresWriter if self.dialect == "postgresql" else _SqliteWriter
         self.writer = writer(info.source, record.id)
 
-    def consume(self, items: Iterator[ParsedRecord | RowError], batch_size: int) -> None:
-        """Read every item after the committed progress line and write it in batches.
+    def consume(
+        self,
+        path: str | os.PathLike[str],
+        rows: ExportRows,
+        batch_size: int,
+        *,
+        parser_process: bool,
+    ) -> None:
+        """Read every row after the committed progress line and write it in batches.
 
-        This thread parses; a writer thread writes the batches in order, each in its own
-        transaction, and is the only one to use the session until it ends. A writer failure
-        stops the parsing at the next batch and is raised here; a parsing failure first
-        lets the writer write the batches already handed over, so the committed progress
-        line is always that of the last batch written.
+        The batches are written in order, each in its own transaction, so the committed
+        progress line is always that of the last batch written. A failure on either side
+        stops both and is raised here.
         """
         done = self.record.progress_line
+        if parser_process:
+            key, dialect = self.email_key, self.dialect
+            job = ParseJob(os.fspath(path), rows, done, batch_size, key, dialect)
+            with parsing_process(job) as batches:
+                for batch in batches:
+                    self._write(batch)
+        else:
+            with open(path, "rb") as stream:
+                to_row = row_builder(self.email_key, self.dialect)
+                items = rows.read(stream)
+                cut = cut_batches(items, stream, done=done, batch_size=batch_size, to_row=to_row)
+                self._write_beside(cut)
+        self.writer.finish(self.session.connection())
+        self.session.commit()
+
+    def _write_beside(self, batches: Iterator[Batch]) -> None:
+        """Parse in this thread while a writer thread writes the batches.
+
+        The writer thread is the only one to use the session until it ends. A writer
+        failure stops the parsing at the next batch; a parsing failure first lets the
+        writer write the batches already handed over.
+        """
         # One batch waiting and one being written: memory stays at a few batches.
-        handed: queue.Queue[_Batch | None] = queue.Queue(maxsize=1)
+        handed: queue.Queue[Batch | None] = queue.Queue(maxsize=1)
         failed: list[BaseException] = []
 
         def write_batches() -> None:
@@ -130,62 +123,21 @@ class ImportRun:
                 while batch is not None:  # unblock the parser until it sees the failure
                     batch = handed.get()
 
-        def hand_over(batch: _Batch) -> None:
-            if failed:
-                raise failed[0]
-            handed.put(batch)
-
         writer = threading.Thread(target=write_batches, name="crm-import-writer")
         with _short_gil_turns():
             writer.start()
             try:
-                self._read(items, done, batch_size, hand_over)
+                for batch in batches:
+                    if failed:
+                        break
+                    handed.put(batch)
             finally:
                 handed.put(None)
                 writer.join()
         if failed:
             raise failed[0]
-        self.writer.finish(self.session.connection())
-        self.session.commit()
 
-    def _read(
-        self,
-        items: Iterator[ParsedRecord | RowError],
-        done: int,
-        batch_size: int,
-        write: Callable[[_Batch], None],
-    ) -> None:
-        to_values = self.to_values
-        batch = _Batch()
-        records, errors = batch.records, batch.errors
-        line = done
-        for item in items:
-            line = item.line
-            if line <= done:
-                continue
-            if isinstance(item, RowError):
-                errors.append(item)
-            else:
-                values = to_values(item)
-                if isinstance(values, RowError):
-                    errors.append(values)
-                else:
-                    external_id = item.external_id
-                    previous = records.pop(external_id, None)
-                    if previous is not None:
-                        # The parser reports in-file duplicates; this guards a batch anyway.
-                        errors.append(_superseded(previous, line))
-                    records[external_id] = (values, item)
-            if len(records) + len(errors) >= batch_size:
-                batch.last_line, batch.bytes_read = line, self.stream.tell()
-                write(batch)
-                batch = _Batch()
-                records, errors = batch.records, batch.errors
-        if batch:
-            batch.last_line, batch.bytes_read = line, self.stream.tell()
-            write(batch)
-
-    def _write(self, batch: _Batch) -> None:
+    def _write(self, batch: Batch) -> None:
         """Write one batch, its row errors and the import's progress in one transaction."""
         connection = self.session.connection()
         record = self.record
@@ -193,14 +145,14 @@ class ImportRun:
         self.writer.begin(connection)
         if batch.records:
             existing = self.writer.existing_hashes(connection, list(batch.records))
-            new: list[_Values] = []
-            changed: list[_Values] = []
-            for values, _ in batch.records.values():
-                known = existing.get(values[0])
+            new: list[Row] = []
+            changed: list[Row] = []
+            for row in batch.records.values():
+                known = existing.get(row[0])
                 if known is None:
-                    new.append(values)
-                elif known != values[-1]:
-                    changed.append(values)
+                    new.append(row)
+                elif known != row[-1]:
+                    changed.append(row)
             inserted, updated = len(new), len(changed)
             unchanged = len(batch.records) - inserted - updated
             if (new or changed) and not self.dry_run:
@@ -286,23 +238,12 @@ def _short_gil_turns() -> Iterator[None]:
                 sys.setswitchinterval(_gil_interval)
 
 
-def _superseded(previous: tuple[_Values, ParsedRecord], later: int) -> RowError:
-    record = previous[1]
-    message = f"duplicate id {record.external_id}, superseded by line {later}"
-    return RowError(record.line, None, message, record.raw)
-
-
-# Stored values of a record in this order: external id, the fields below, content hash.
-# The fields are the parsed record's own, kind to landing_url; its source is lead_source.
-_Values = tuple[Any, ...]
-_PARSED: Final = ParsedRecord._fields
-_RECORD_FIELDS: Final = (*_PARSED[_PARSED.index("kind") : _PARSED.index("source")], "lead_source")
 # What a newer export may change; first_import_id and imported_at stay as first written.
-_UPDATED: Final = (*_RECORD_FIELDS, "content_hash", "last_import_id", "updated_at")
+_UPDATED: Final = (*RECORD_FIELDS, "content_hash", "last_import_id", "updated_at")
 _INSERTED: Final = (
     "source",
     "external_id",
-    *_RECORD_FIELDS,
+    *RECORD_FIELDS,
     "content_hash",
     "first_import_id",
     "last_import_id",
@@ -322,10 +263,7 @@ class _SqliteWriter:
     The records are new or changed (the batch compared content hashes first), so the
     conflict clause only matters when another import writes the same records meanwhile.
     A plain INSERT for the new ones is no faster: SQLite's time goes to the index B-trees.
-    Values go to the driver as SQLAlchemy stores them on SQLite (naive UTC text, integer
-    flags, REAL money): its per-value bind processing would cost more than SQLite's work.
-    The dates are UTC, so their text is the aware one without its "+00:00" (slicing it
-    off is cheaper than replace(tzinfo=None), which parses keywords).
+    The rows come as SQLAlchemy stores them on SQLite (``stored.sqlite_row``).
     """
 
     _IN_CHUNK = 900  # below the 999 bound parameters of old SQLite builds
@@ -369,31 +307,11 @@ class _SqliteWriter:
             )
         return found
 
-    def write(self, connection: Connection, new: list[_Values], changed: list[_Values]) -> None:
+    def write(self, connection: Connection, new: list[Row], changed: list[Row]) -> None:
         """Insert the new records and update the changed ones (one upsert for both)."""
-        batch = new + changed
         stamp = utcnow().replace(tzinfo=None).isoformat(" ", "microseconds")
-        source, import_id = self.source, self.import_id
-        rows = [
-            (
-                source,
-                v[0],
-                v[1],
-                v[2].isoformat(" ", "microseconds")[:26],
-                v[3],
-                v[4],
-                int(v[5]),
-                None if v[6] is None else v[6].isoformat(" ", "microseconds")[:26],
-                None if v[7] is None else float(v[7]),
-                *v[8:],
-                import_id,
-                import_id,
-                stamp,
-                stamp,
-                "none",
-            )
-            for v in batch
-        ]
+        head, tail = (self.source,), (self.import_id, self.import_id, stamp, stamp, "none")
+        rows = [head + row + tail for row in itertools.chain(new, changed)]
         # Rows go in groups of many per statement: one statement step per group instead of
         # per row (about 7 % less CPU for a fresh import); the remainder one by one.
         per = self._PER_STATEMENT
@@ -459,7 +377,7 @@ class _PostgresWriter:
         )
         return {row[0]: row[1] for row in rows}
 
-    def write(self, connection: Connection, new: list[_Values], changed: list[_Values]) -> None:
+    def write(self, connection: Connection, new: list[Row], changed: list[Row]) -> None:
         """Insert the new records and update the changed ones."""
         now = utcnow()
         tail = (self.import_id, self.import_id, now, now, "none")
@@ -482,85 +400,9 @@ class _PostgresWriter:
                 cursor.execute(self.upsert)
         self.written += len(new) + len(changed)
 
-    def _copy(self, cursor: Cursor[Any], copy_sql: str, rows: list[_Values], tail: _Values) -> None:
+    def _copy(self, cursor: Cursor[Any], copy_sql: str, rows: list[Row], tail: Row) -> None:
         source = self.source
         with cursor.copy(copy_sql) as copy:
             write_row = copy.write_row
             for values in rows:
                 write_row((source, *values, *tail))
-
-
-def email_key(secret: bytes) -> bytes:
-    return hmac.digest(secret, _EMAIL_KEY_LABEL, "sha256")
-
-
-def email_hasher(key: bytes) -> Callable[[str], str]:
-    """HMAC-SHA256 of an email under ``key``, hex: the same value as ``hmac.digest``.
-
-    The keyed HMAC is set up once and copied per email, which costs ~25 % less than
-    ``hmac.digest`` setting up OpenSSL's HMAC for every row.
-    """
-    keyed = hmac.new(key, digestmod=hashlib.sha256)
-
-    def hash_email(email: str) -> str:
-        mac = keyed.copy()
-        mac.update(email.encode())
-        return mac.hexdigest()
-
-    return hash_email
-
-
-def value_builder(email_key: bytes | None) -> Callable[[ParsedRecord], _Values | RowError]:
-    """Build the function turning a parsed record into stored values (or a row error)."""
-    blake2b = hashlib.blake2b
-    hash_email = None if email_key is None else email_hasher(email_key)
-    limits = [(ParsedRecord._fields.index(name), name, limit) for name, limit in _LIMITS]
-    cent = _CENT
-    max_amount = _MAX_AMOUNT
-
-    def to_values(record: ParsedRecord) -> _Values | RowError:
-        for position, name, limit in limits:
-            value: str | None = record[position]  # type: ignore[assignment]
-            if value is not None and len(value) > limit:
-                return RowError(
-                    record.line, None, f"{name} is longer than {limit} characters", record.raw
-                )
-        amount = record.amount
-        if amount is not None:
-            if abs(amount) >= max_amount:
-                return RowError(record.line, None, f"amount {amount} is too large", record.raw)
-            amount = amount.quantize(cent)
-        email = record.email
-        if email is not None:
-            if hash_email is not None:
-                email = hash_email(email)
-            elif len(email) > 320:
-                return RowError(
-                    record.line, None, "email is longer than 320 characters", record.raw
-                )
-        if "\x00" in "".join(record.raw):
-            return RowError(record.line, None, "the row contains NUL characters", record.raw)
-        stored = (
-            record.external_id,
-            record.kind,
-            record.created_at,
-            record.owner,
-            record.stage,
-            record.won,
-            record.closed_at,
-            amount,
-            record.currency,
-            email,
-            record.utm_source,
-            record.utm_medium,
-            record.utm_campaign,
-            record.utm_content,
-            record.utm_term,
-            record.click_id,
-            record.landing_url,
-            record.source,
-        )
-        # repr() of the stored values tells None from 'None' and 1.50 from 1.5 (quantized).
-        return (*stored, blake2b(repr(stored).encode(), digest_size=16).hexdigest())
-
-    return to_values

@@ -558,24 +558,19 @@ def test_an_import_stopped_after_a_batch_resumes_without_double_counting(
 
 def _count_parsed(monkeypatch: pytest.MonkeyPatch, fail_after: int | None = None) -> list[int]:
     """Count the rows the parser yields (and raise after ``fail_after`` of them)."""
-    from linktracker.crm import services
+    from linktracker.crm.csv_rows import ExportRows
 
     parsed: list[int] = []
-    open_real = services.open_with_options
+    read_real = ExportRows.read
 
-    def counting(*args: Any) -> Any:
-        info, items = open_real(*args)
+    def counting(rows: ExportRows, stream: Any) -> Any:
+        for item in read_real(rows, stream):
+            if len(parsed) == fail_after:
+                raise ValueError("parser broke")
+            parsed.append(item.line)
+            yield item
 
-        def counted() -> Any:
-            for item in items:
-                if len(parsed) == fail_after:
-                    raise ValueError("parser broke")
-                parsed.append(item.line)
-                yield item
-
-        return info, counted()
-
-    monkeypatch.setattr(services, "open_with_options", counting)
+    monkeypatch.setattr(ExportRows, "read", counting)
     return parsed
 
 

@@ -1,0 +1,73 @@
+"""An import's rows cut into batches: bind-ready rows by external id, row errors, position.
+
+Pure (no database): the same loop runs in the importing process's parsing thread or in a
+parsing process of its own (``parser_process``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+from linktracker.crm.csv_rows import ParsedRecord, RowError
+from linktracker.crm.stored import Row
+
+
+@dataclass
+class Batch:
+    """Rows read since the last batch: records by external id, row errors, where it ends."""
+
+    records: dict[str, Row] = field(default_factory=dict)
+    errors: list[RowError] = field(default_factory=list)
+    last_line: int = 0
+    bytes_read: int = 0
+
+    def __len__(self) -> int:
+        return len(self.records) + len(self.errors)
+
+
+def cut_batches(
+    items: Iterator[ParsedRecord | RowError],
+    stream: BinaryIO,
+    *,
+    done: int,
+    batch_size: int,
+    to_row: Callable[[ParsedRecord], Row | RowError],
+) -> Iterator[Batch]:
+    """Batches of ``batch_size`` items after line ``done`` (the committed progress line)."""
+    batch = Batch()
+    records, errors = batch.records, batch.errors
+    parsed: dict[str, ParsedRecord] = {}  # this batch's records as read, for a duplicate
+    line = done
+    for item in items:
+        line = item.line
+        if line <= done:
+            continue
+        if isinstance(item, RowError):
+            errors.append(item)
+        else:
+            row = to_row(item)
+            if isinstance(row, RowError):
+                errors.append(row)
+            else:
+                external_id = item.external_id
+                if records.pop(external_id, None) is not None:
+                    # The parser reports in-file duplicates; this guards a batch anyway.
+                    errors.append(_superseded(parsed[external_id], line))
+                records[external_id] = row
+                parsed[external_id] = item
+        if len(records) + len(errors) >= batch_size:
+            batch.last_line, batch.bytes_read = line, stream.tell()
+            yield batch
+            batch = Batch()
+            records, errors = batch.records, batch.errors
+            parsed = {}
+    if batch:
+        batch.last_line, batch.bytes_read = line, stream.tell()
+        yield batch
+
+
+def _superseded(record: ParsedRecord, later: int) -> RowError:
+    message = f"duplicate id {record.external_id}, superseded by line {later}"
+    return RowError(record.line, None, message, record.raw)

@@ -1,0 +1,152 @@
+"""An import's rows parsed in a process of their own, handed to the importing one in batches.
+
+Parsing a row is pure Python (~40 µs of it per row with its content hash), and one process
+runs one thread of Python at a time: parsing beside the writer in one process, the import
+was bound by the two taking turns. In a child process the parsing runs on the other core
+while the importing process only compares content hashes and writes.
+
+The child is ``python -m linktracker.crm.parser_process``: it reads one pickled
+:class:`ParseJob` from stdin and writes pickled :class:`Batch` es to stdout, then ``None``,
+or a :class:`_Failure` if it failed. A pipe holds less than a batch, so the child parses
+at most one batch ahead of the writer. The parent stopping early (a write failed) kills it;
+it only ever reads the file.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import IO, Final
+
+from linktracker.crm.batches import Batch, cut_batches
+from linktracker.crm.csv_rows import ExportRows
+from linktracker.crm.stored import row_builder
+
+_PROTOCOL: Final = pickle.HIGHEST_PROTOCOL
+
+
+@dataclass(frozen=True)
+class ParseJob:
+    """What the parsing process reads, and how it builds its rows."""
+
+    path: str  # the stored upload
+    rows: ExportRows  # as inspected by the importing process
+    done: int  # the committed progress line: rows up to it are skipped
+    batch_size: int
+    email_key: bytes | None  # None keeps emails in clear
+    dialect: str  # whose rows to build: "sqlite" or "postgresql"
+
+
+class ParserProcessFailed(RuntimeError):
+    """The parsing process ended without finishing and without saying why."""
+
+
+@dataclass(frozen=True)
+class _Failure:
+    """An exception raised in the parsing process, to raise again in the importing one."""
+
+    pickled: bytes | None  # the exception itself, when it pickles
+    description: str  # "Type: message", and the child's traceback
+
+    def exception(self) -> BaseException:
+        if self.pickled is not None:
+            try:
+                exc: BaseException = pickle.loads(self.pickled)
+                return exc
+            except Exception:  # an exception class that cannot be rebuilt from its args
+                pass
+        return ParserProcessFailed(f"The parsing process failed: {self.description}")
+
+    @classmethod
+    def of(cls, exc: BaseException) -> _Failure:
+        try:
+            pickled: bytes | None = pickle.dumps(exc, _PROTOCOL)
+        except Exception:
+            pickled = None
+        description = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        return cls(pickled, description)
+
+
+@contextmanager
+def parsing_process(job: ParseJob) -> Iterator[Iterator[Batch]]:
+    """Start the parsing process for ``job``; yield its batches as they come."""
+    # The child finds the package where this process found it (an editable install,
+    # a bench script's path).
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(path for path in sys.path if path))
+    process = subprocess.Popen(
+        [sys.executable, "-m", __name__],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        env=env,
+    )
+    assert process.stdin is not None and process.stdout is not None
+    try:
+        try:
+            pickle.dump(job, process.stdin, _PROTOCOL)
+            process.stdin.close()
+        except BrokenPipeError:
+            pass  # the child died at once: reading its output says how
+        yield _received(process, process.stdout)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.stdout.close()
+        process.wait()
+
+
+def _received(process: subprocess.Popen[bytes], stream: IO[bytes]) -> Iterator[Batch]:
+    while True:
+        try:
+            message = pickle.load(stream)
+        except (EOFError, pickle.UnpicklingError):  # the process died, maybe mid-batch
+            status = process.wait()
+            raise ParserProcessFailed(
+                f"The import's parsing process ended unexpectedly (exit status {status})."
+            ) from None
+        if message is None:
+            return
+        if isinstance(message, _Failure):
+            raise message.exception()
+        yield message
+
+
+def _run(job: ParseJob, out: IO[bytes]) -> None:
+    to_row = row_builder(job.email_key, job.dialect)
+    with open(job.path, "rb") as stream:
+        items = job.rows.read(stream)
+        for batch in cut_batches(
+            items, stream, done=job.done, batch_size=job.batch_size, to_row=to_row
+        ):
+            pickle.dump(batch, out, _PROTOCOL)
+            out.flush()
+
+
+def main() -> None:
+    """The parsing process: a job on stdin, batches on stdout."""
+    out = sys.stdout.buffer
+    sys.stdout = sys.stderr  # nothing printed by accident can corrupt the batches
+    try:
+        job = pickle.load(sys.stdin.buffer)
+        _run(job, out)
+        pickle.dump(None, out, _PROTOCOL)
+        out.flush()
+    except (BrokenPipeError, KeyboardInterrupt):
+        os._exit(1)  # the importing process stopped reading; nobody to tell
+    except BaseException as exc:
+        pickle.dump(_Failure.of(exc), out, _PROTOCOL)
+        out.flush()
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    # Run the imported module's main, not this __main__ copy's: a _Failure pickled here must
+    # name a class the importing process can find.
+    from linktracker.crm.parser_process import main as imported_main
+
+    imported_main()
