@@ -7,17 +7,20 @@ while the importing process only compares content hashes and writes.
 
 The child is ``python -m linktracker.crm.parser_process``: it reads one pickled
 :class:`ParseJob` from stdin and writes pickled :class:`Batch` es to stdout, then ``None``,
-or a :class:`_Failure` if it failed. A pipe holds less than a batch, so the child parses
-at most one batch ahead of the writer. The parent stopping early (a write failed) kills it;
-it only ever reads the file.
+or a :class:`_Failure` if it failed. A thread of the importing process receives them into
+a short queue, so the child may parse a few batches ahead and is not stalled when a write
+takes longer (a checkpoint); memory stays at those few batches. The parent stopping early
+(a write failed) kills the child; it only ever reads the file.
 """
 
 from __future__ import annotations
 
 import os
 import pickle
+import queue
 import subprocess
 import sys
+import threading
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,6 +32,7 @@ from linktracker.crm.csv_rows import ExportRows
 from linktracker.crm.stored import row_builder
 
 _PROTOCOL: Final = pickle.HIGHEST_PROTOCOL
+AHEAD: Final = 3  # batches received and not yet written, at most
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,13 @@ class _Failure:
         return cls(pickled, description)
 
 
+class _Ended:
+    """The parsing process's output ended without its final ``None``: it died."""
+
+
+_Message = Batch | _Failure | _Ended | None
+
+
 @contextmanager
 def parsing_process(job: ParseJob) -> Iterator[Iterator[Batch]]:
     """Start the parsing process for ``job``; yield its batches as they come."""
@@ -86,31 +97,57 @@ def parsing_process(job: ParseJob) -> Iterator[Iterator[Batch]]:
         env=env,
     )
     assert process.stdin is not None and process.stdout is not None
+    inbox: queue.Queue[_Message] = queue.Queue(maxsize=AHEAD)
+    stop = threading.Event()
+    receiver = threading.Thread(
+        target=_receive, args=(process.stdout, inbox, stop), name="crm-import-receiver"
+    )
     try:
         try:
             pickle.dump(job, process.stdin, _PROTOCOL)
             process.stdin.close()
         except BrokenPipeError:
-            pass  # the child died at once: reading its output says how
-        yield _received(process, process.stdout)
+            pass  # the child died at once: its output says how
+        receiver.start()
+        yield _batches(process, inbox)
     finally:
+        stop.set()
         if process.poll() is None:
-            process.kill()
+            process.kill()  # the receiver's read ends with the pipe
+        if receiver.is_alive():
+            receiver.join()
         process.stdout.close()
         process.wait()
 
 
-def _received(process: subprocess.Popen[bytes], stream: IO[bytes]) -> Iterator[Batch]:
+def _receive(stream: IO[bytes], inbox: queue.Queue[_Message], stop: threading.Event) -> None:
+    """Move the child's messages into ``inbox`` until the last one or ``stop``."""
     while True:
+        message: _Message
         try:
             message = pickle.load(stream)
-        except (EOFError, pickle.UnpicklingError):  # the process died, maybe mid-batch
+        except (EOFError, pickle.UnpicklingError, OSError):  # died, maybe mid-batch
+            message = _Ended()
+        while not stop.is_set():
+            try:
+                inbox.put(message, timeout=0.1)
+                break
+            except queue.Full:
+                continue
+        if stop.is_set() or not isinstance(message, Batch):
+            return
+
+
+def _batches(process: subprocess.Popen[bytes], inbox: queue.Queue[_Message]) -> Iterator[Batch]:
+    while True:
+        message = inbox.get()
+        if message is None:
+            return
+        if isinstance(message, _Ended):
             status = process.wait()
             raise ParserProcessFailed(
                 f"The import's parsing process ended unexpectedly (exit status {status})."
-            ) from None
-        if message is None:
-            return
+            )
         if isinstance(message, _Failure):
             raise message.exception()
         yield message
