@@ -117,8 +117,11 @@ class CrmRecord(Base):
     lead_source: Mapped[str | None] = mapped_column(String(200))
     # Change detection for idempotent re-imports: a digest of every imported field.
     content_hash: Mapped[str] = mapped_column(String(32))
-    first_import_id: Mapped[int | None] = mapped_column(ForeignKey("crm_imports.id"))
-    last_import_id: Mapped[int | None] = mapped_column(ForeignKey("crm_imports.id"), index=True)
+    # Ids of crm_imports rows, without foreign keys: only the importer writes them, from the
+    # import it committed first, and nothing deletes imports; as foreign keys they cost
+    # two integrity checks per record in every import (migration 0007).
+    first_import_id: Mapped[int | None] = mapped_column(Integer)
+    last_import_id: Mapped[int | None] = mapped_column(Integer, index=True)
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Attribution result (SPEC §3.5), rewritten by every attribution run.
