@@ -67,6 +67,9 @@ def value_builder(email_key: bytes | None) -> Callable[[ParsedRecord], Values | 
     limits = [(ParsedRecord._fields.index(name), name, limit) for name, limit in _LIMITS]
     cent = _CENT
     max_amount = _MAX_AMOUNT
+    head = slice(_PARSED.index("external_id"), _PARSED.index("amount"))
+    tail = slice(_PARSED.index("utm_source"), _PARSED.index("source") + 1)
+    assert _PARSED[head.stop : tail.start] == ("amount", "currency", "email")
 
     def to_values(record: ParsedRecord) -> Values | RowError:
         for position, name, limit in limits:
@@ -90,26 +93,8 @@ def value_builder(email_key: bytes | None) -> Callable[[ParsedRecord], Values | 
                 )
         if "\x00" in "".join(record.raw):
             return RowError(record.line, None, "the row contains NUL characters", record.raw)
-        stored = (
-            record.external_id,
-            record.kind,
-            record.created_at,
-            record.owner,
-            record.stage,
-            record.won,
-            record.closed_at,
-            amount,
-            record.currency,
-            email,
-            record.utm_source,
-            record.utm_medium,
-            record.utm_campaign,
-            record.utm_content,
-            record.utm_term,
-            record.click_id,
-            record.landing_url,
-            record.source,
-        )
+        # ParsedRecord's fields from external_id to source, amount and email as stored.
+        stored = record[head] + (amount, record.currency, email) + record[tail]
         # repr() of the stored values tells None from 'None' and 1.50 from 1.5 (quantized).
         return (*stored, blake2b(repr(stored).encode(), digest_size=16).hexdigest())
 
