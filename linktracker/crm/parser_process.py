@@ -77,8 +77,11 @@ class _Failure:
         return cls(pickled, description)
 
 
+@dataclass(frozen=True)
 class _Ended:
-    """The parsing process's output ended without its final ``None``: it died."""
+    """The parsing process's output ended, or broke, before its final ``None``."""
+
+    problem: str  # what reading it raised
 
 
 _Message = Batch | _Failure | _Ended | None
@@ -126,8 +129,10 @@ def _receive(stream: IO[bytes], inbox: queue.Queue[_Message], stop: threading.Ev
         message: _Message
         try:
             message = pickle.load(stream)
-        except (EOFError, pickle.UnpicklingError, OSError):  # died, maybe mid-batch
-            message = _Ended()
+        except EOFError:
+            message = _Ended("")
+        except Exception as exc:  # died mid-batch, or sent what cannot be read
+            message = _Ended(f": {type(exc).__name__}: {exc}")
         while not stop.is_set():
             try:
                 inbox.put(message, timeout=0.1)
@@ -144,9 +149,14 @@ def _batches(process: subprocess.Popen[bytes], inbox: queue.Queue[_Message]) -> 
         if message is None:
             return
         if isinstance(message, _Ended):
-            status = process.wait()
+            try:
+                status = process.wait(timeout=5)
+            except subprocess.TimeoutExpired:  # alive, but what it sent cannot be read
+                process.kill()
+                status = process.wait()
             raise ParserProcessFailed(
-                f"The import's parsing process ended unexpectedly (exit status {status})."
+                "The import's parsing process ended unexpectedly "
+                f"(exit status {status}){message.problem}."
             )
         if isinstance(message, _Failure):
             raise message.exception()

@@ -94,7 +94,8 @@ def value_builder(email_key: bytes | None) -> Callable[[ParsedRecord], Values | 
         if "\x00" in "".join(record.raw):
             return RowError(record.line, None, "the row contains NUL characters", record.raw)
         # ParsedRecord's fields from external_id to source, amount and email as stored.
-        stored = record[head] + (amount, record.currency, email) + record[tail]
+        fields: tuple[Any, ...] = record
+        stored = fields[head] + (amount, record.currency, email) + fields[tail]
         # repr() of the stored values tells None from 'None' and 1.50 from 1.5 (quantized).
         return (*stored, blake2b(repr(stored).encode(), digest_size=16).hexdigest())
 
