@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import signal
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,27 @@ def _import(session: Session, folder: Path, data: bytes, **options: Any) -> Any:
     return import_crm_file(session, stored.id, upload_folder=folder, email_secret=SECRET, **options)
 
 
+_before_test: set[int] = set()
+
+
+@pytest.fixture(autouse=True)
+def _no_parser_left() -> Iterator[None]:
+    """Every test ends with no parsing process of its own left running."""
+    _before_test.clear()
+    _before_test.update(_all_children())
+    yield
+    assert _children() == set()
+
+
 def _children() -> set[int]:
+    """This process's living children started since the test began.
+
+    Other tests' helpers (the browser tests' driver) may run for the whole session.
+    """
+    return _all_children() - _before_test
+
+
+def _all_children() -> set[int]:
     """Process ids of this process's living children (Linux)."""
     pid = os.getpid()
     found: set[int] = set()
