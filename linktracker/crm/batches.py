@@ -1,4 +1,4 @@
-"""An import's rows cut into batches: bind-ready rows by external id, row errors, position.
+"""An import's rows cut into batches: stored values by external id, row errors, position.
 
 Pure (no database): the same loop runs in the importing process's parsing thread or in a
 parsing process of its own (``parser_process``).
@@ -11,14 +11,14 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from linktracker.crm.csv_rows import ParsedRecord, RowError
-from linktracker.crm.stored import Row
+from linktracker.crm.stored import Values
 
 
 @dataclass
 class Batch:
     """Rows read since the last batch: records by external id, row errors, where it ends."""
 
-    records: dict[str, Row] = field(default_factory=dict)
+    records: dict[str, Values] = field(default_factory=dict)
     errors: list[RowError] = field(default_factory=list)
     last_line: int = 0
     bytes_read: int = 0
@@ -33,7 +33,7 @@ def cut_batches(
     *,
     done: int,
     batch_size: int,
-    to_row: Callable[[ParsedRecord], Row | RowError],
+    to_values: Callable[[ParsedRecord], Values | RowError],
 ) -> Iterator[Batch]:
     """Batches of ``batch_size`` items after line ``done`` (the committed progress line)."""
     batch = Batch()
@@ -47,15 +47,15 @@ def cut_batches(
         if isinstance(item, RowError):
             errors.append(item)
         else:
-            row = to_row(item)
-            if isinstance(row, RowError):
-                errors.append(row)
+            values = to_values(item)
+            if isinstance(values, RowError):
+                errors.append(values)
             else:
                 external_id = item.external_id
                 if records.pop(external_id, None) is not None:
                     # The parser reports in-file duplicates; this guards a batch anyway.
                     errors.append(_superseded(parsed[external_id], line))
-                records[external_id] = row
+                records[external_id] = values
                 parsed[external_id] = item
         if len(records) + len(errors) >= batch_size:
             batch.last_line, batch.bytes_read = line, stream.tell()

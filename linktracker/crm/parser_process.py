@@ -29,7 +29,7 @@ from typing import IO, Final
 
 from linktracker.crm.batches import Batch, cut_batches
 from linktracker.crm.csv_rows import ExportRows
-from linktracker.crm.stored import row_builder
+from linktracker.crm.stored import value_builder
 
 _PROTOCOL: Final = pickle.HIGHEST_PROTOCOL
 AHEAD: Final = 3  # batches received and not yet written, at most
@@ -44,7 +44,6 @@ class ParseJob:
     done: int  # the committed progress line: rows up to it are skipped
     batch_size: int
     email_key: bytes | None  # None keeps emails in clear
-    dialect: str  # whose rows to build: "sqlite" or "postgresql"
 
 
 class ParserProcessFailed(RuntimeError):
@@ -164,11 +163,11 @@ def _batches(process: subprocess.Popen[bytes], inbox: queue.Queue[_Message]) -> 
 
 
 def _run(job: ParseJob, out: IO[bytes]) -> None:
-    to_row = row_builder(job.email_key, job.dialect)
+    to_values = value_builder(job.email_key)
     with open(job.path, "rb") as stream:
         items = job.rows.read(stream)
         for batch in cut_batches(
-            items, stream, done=job.done, batch_size=job.batch_size, to_row=to_row
+            items, stream, done=job.done, batch_size=job.batch_size, to_values=to_values
         ):
             pickle.dump(batch, out, _PROTOCOL)
             out.flush()

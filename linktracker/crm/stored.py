@@ -1,7 +1,7 @@
-"""A parsed CRM record as stored: checked lengths, hashed email, content hash, bind-ready row.
+"""A parsed CRM record as stored: checked lengths, hashed email, content hash; SQLite's row.
 
-Pure (no database, no Flask): an import's parsing process builds the rows its writer binds,
-so the writer's process only compares content hashes and writes.
+Pure (no database, no Flask): an import's parsing process builds the stored values, so the
+importing process only compares content hashes, converts what it writes, and writes.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ _LIMITS: Final = (
 # Stored values of a record in this order: external id, the fields below, content hash.
 # The fields are the parsed record's own, kind to landing_url; its source is lead_source.
 Values = tuple[Any, ...]
-# The same values as a writer binds them for its database (external id first, hash last).
+# The same values as the SQLite writer binds them (external id first, hash last).
 Row = tuple[Any, ...]
 _PARSED: Final = ParsedRecord._fields
 RECORD_FIELDS: Final = (*_PARSED[_PARSED.index("kind") : _PARSED.index("source")], "lead_source")
@@ -120,40 +120,3 @@ def sqlite_row(v: Values) -> Row:
         None if v[7] is None else float(v[7]),
         *v[8:],
     )
-
-
-def postgres_row(v: Values) -> Row:
-    """Values as text for PostgreSQL's COPY: aware ISO dates, exact decimal amounts.
-
-    Strings cost less than datetimes and decimals to send from a parsing process, and
-    COPY reads every value as text anyway.
-    """
-    return (
-        v[0],
-        v[1],
-        v[2].isoformat(),
-        v[3],
-        v[4],
-        v[5],
-        None if v[6] is None else v[6].isoformat(),
-        None if v[7] is None else str(v[7]),
-        *v[8:],
-    )
-
-
-ROW_MAKERS: Final[dict[str, Callable[[Values], Row]]] = {
-    "sqlite": sqlite_row,
-    "postgresql": postgres_row,
-}
-
-
-def row_builder(email_key: bytes | None, dialect: str) -> Callable[[ParsedRecord], Row | RowError]:
-    """Build the function turning a parsed record into the row ``dialect``'s writer binds."""
-    to_values = value_builder(email_key)
-    to_row = ROW_MAKERS[dialect]
-
-    def build(record: ParsedRecord) -> Row | RowError:
-        values = to_values(record)
-        return values if isinstance(values, RowError) else to_row(values)
-
-    return build
