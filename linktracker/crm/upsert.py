@@ -87,7 +87,7 @@ class ImportRun:
         """
         done = self.record.progress_line
         if parser_process:
-            job = ParseJob(os.fspath(path), rows, done, batch_size, self.email_key)
+            job = ParseJob(os.path.abspath(path), rows, done, batch_size, self.email_key)
             with parsing_process(job) as batches:
                 for batch in batches:
                     self._write(batch)
