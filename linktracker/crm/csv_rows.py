@@ -1,8 +1,8 @@
 """Streaming parser of CRM exports: from an uploaded CSV file to records and row errors.
 
-``open_export`` reads a seekable binary stream in three steps, none of which holds the
-file in memory (``inspect_export`` does the first two and returns the third as
-:class:`ExportRows`, which another process can read from its own handle on the file):
+``inspect_export`` reads a seekable binary stream in three steps, none of which holds the
+file in memory; it does the first two and returns the third as :class:`ExportRows`, whose
+``read`` any process can run on its own handle on the file:
 
 1. a 64 KB sample decides encoding, delimiter, header row and column mapping; a file
    that is not text or lacks an id or creation-date column is refused whole
@@ -11,7 +11,7 @@ file in memory (``inspect_export`` does the first two and returns the third as
    of dates, the decimal separator of amounts, and which rows a later row with the same
    id supersedes; a file the csv module cannot split is refused here, before anything
    is imported;
-3. the returned iterator yields, in file order, a :class:`ParsedRecord` per good row and
+3. ``ExportRows.read`` yields, in file order, a :class:`ParsedRecord` per good row and
    a :class:`RowError` per bad row.
 
 Decisions worth knowing:
@@ -80,7 +80,6 @@ __all__ = [
     "RowError",
     "UnreadableExport",
     "inspect_export",
-    "open_export",
 ]
 
 _DELIMITERS: Final = (",", ";", "\t", "|")
@@ -150,7 +149,7 @@ class RowError(NamedTuple):
 
 @dataclass(frozen=True)
 class ExportInfo:
-    """What ``open_export`` found out about a file, to store with the import and show."""
+    """What ``inspect_export`` found out about a file, to store with the import and show."""
 
     encoding: str  # Python codec name: utf-8, utf-8-sig, utf-16-le, cp1252, …
     delimiter: str
@@ -734,27 +733,6 @@ class ExportRows:
         return _records(stream, self.start, self.scan, self.layout, self.plan)
 
 
-def open_export(
-    stream: BinaryIO,
-    *,
-    mapping: Mapping[str, str | None] | None = None,
-    dayfirst: bool | None = None,
-    timezone: str = "UTC",
-    click_id_param: str = "lt_cid",
-    source: str | None = None,
-) -> tuple[ExportInfo, Iterator[ParsedRecord | RowError]]:
-    """Inspect a CRM export and return what was found plus an iterator over its rows."""
-    info, rows = inspect_export(
-        stream,
-        mapping=mapping,
-        dayfirst=dayfirst,
-        timezone=timezone,
-        click_id_param=click_id_param,
-        source=source,
-    )
-    return info, rows.read(stream)
-
-
 def inspect_export(
     stream: BinaryIO,
     *,
@@ -766,7 +744,7 @@ def inspect_export(
 ) -> tuple[ExportInfo, ExportRows]:
     """Inspect a CRM export: what was found, and its rows to read (raises UnreadableExport)."""
     if not stream.seekable():
-        raise ValueError("open_export needs a seekable binary stream")
+        raise ValueError("inspect_export needs a seekable binary stream")
     zone(timezone)  # ValueError now: a misconfiguration, not the file's fault
     start = stream.tell()
     sample = stream.read(SAMPLE_SIZE)

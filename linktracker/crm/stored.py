@@ -64,7 +64,7 @@ def value_builder(email_key: bytes | None) -> Callable[[ParsedRecord], Values | 
     """Build the function turning a parsed record into stored values (or a row error)."""
     blake2b = hashlib.blake2b
     hash_email = None if email_key is None else email_hasher(email_key)
-    limits = [(ParsedRecord._fields.index(name), name, limit) for name, limit in _LIMITS]
+    limits = [(_PARSED.index(name), name, limit) for name, limit in _LIMITS]
     cent = _CENT
     max_amount = _MAX_AMOUNT
     head = slice(_PARSED.index("external_id"), _PARSED.index("amount"))
