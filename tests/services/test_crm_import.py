@@ -509,25 +509,51 @@ def _numbered_rows(total: int) -> bytes:
     return csv_bytes(rows)
 
 
-def _import_in_batches_of_ten(
-    session: Session, import_id: int, tmp_path: Path, progress: Any = None
+def _store_numbered_rows(session: Session, tmp_path: Path, total: int) -> int:
+    """Store an upload of ``total`` numbered rows (every 7th rejected); its import id."""
+    data = io.BytesIO(_numbered_rows(total))
+    return store_upload(session, data, filename="x.csv", upload_folder=tmp_path).id
+
+
+def _import_in_batches(
+    session: Session,
+    import_id: int,
+    tmp_path: Path,
+    progress: Any = None,
+    *,
+    batch_size: int = 10,
+    **options: Any,
 ) -> Any:
     return import_crm_file(
         session,
         import_id,
         upload_folder=tmp_path,
         email_secret=SECRET,
-        batch_size=10,
+        batch_size=batch_size,
         progress=progress,
+        **options,
     )
+
+
+def _fail_second_write(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Make the second batch's write raise OSError("disk full"); the batches' last lines."""
+    written: list[int] = []
+    write_real = upsert.ImportRun._write
+
+    def failing_second(run: upsert.ImportRun, batch: Any) -> None:
+        written.append(batch.last_line)
+        if len(written) == 2:
+            raise OSError("disk full")
+        write_real(run, batch)
+
+    monkeypatch.setattr(upsert.ImportRun, "_write", failing_second)
+    return written
 
 
 def test_an_import_stopped_after_a_batch_resumes_without_double_counting(
     session: Session, tmp_path: Path
 ) -> None:
-    stored = store_upload(
-        session, io.BytesIO(_numbered_rows(55)), filename="x.csv", upload_folder=tmp_path
-    )
+    import_id = _store_numbered_rows(session, tmp_path, 55)
     seen: list[ImportProgress] = []
 
     def stop_after_first_batch(progress: ImportProgress) -> None:
@@ -535,10 +561,10 @@ def test_an_import_stopped_after_a_batch_resumes_without_double_counting(
         raise KeyboardInterrupt("killed")
 
     with pytest.raises(KeyboardInterrupt):
-        _import_in_batches_of_ten(session, stored.id, tmp_path, stop_after_first_batch)
+        _import_in_batches(session, import_id, tmp_path, stop_after_first_batch)
     assert len(seen) == 1 and seen[0].rows == 10
     session.expire_all()
-    halfway = get_import(session, stored.id)
+    halfway = get_import(session, import_id)
     assert (halfway.state, halfway.rows, halfway.progress_line) == ("failed", 10, 11)
     assert "Run the import again" in (halfway.message or "")
     assert count(session, CrmRecord) + count(session, CrmImportError) == 10
@@ -547,12 +573,12 @@ def test_an_import_stopped_after_a_batch_resumes_without_double_counting(
     session.commit()
     with pytest.raises(InvalidInput, match="was started with dry_run=False"):
         import_crm_file(
-            session, stored.id, upload_folder=tmp_path, email_secret=SECRET, dry_run=True
+            session, import_id, upload_folder=tmp_path, email_secret=SECRET, dry_run=True
         )
-    done = _import_in_batches_of_ten(session, stored.id, tmp_path)
+    done = _import_in_batches(session, import_id, tmp_path)
     assert (done.state, done.rows, done.inserted, done.rejected) == ("done", 55, 48, 7)
     assert count(session, CrmRecord) == 48 and count(session, CrmImportError) == 7
-    again = import_crm_file(session, stored.id, upload_folder=tmp_path, email_secret=SECRET)
+    again = import_crm_file(session, import_id, upload_folder=tmp_path, email_secret=SECRET)
     assert (again.rows, again.inserted) == (55, 48)  # a finished import is not re-run
 
 
@@ -575,7 +601,7 @@ def _count_parsed(monkeypatch: pytest.MonkeyPatch, fail_after: int | None = None
 
 
 def _resume_completes(session: Session, import_id: int, tmp_path: Path) -> None:
-    done = _import_in_batches_of_ten(session, import_id, tmp_path)
+    done = _import_in_batches(session, import_id, tmp_path)
     assert (done.state, done.rows, done.inserted, done.rejected) == ("done", 200, 172, 28)
     assert count(session, CrmRecord) == 172 and count(session, CrmImportError) == 28
 
@@ -583,41 +609,28 @@ def _resume_completes(session: Session, import_id: int, tmp_path: Path) -> None:
 def test_a_writer_failure_stops_the_parser_and_the_import_resumes_after_the_last_batch(
     session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    stored = store_upload(
-        session, io.BytesIO(_numbered_rows(200)), filename="x.csv", upload_folder=tmp_path
-    )
+    import_id = _store_numbered_rows(session, tmp_path, 200)
     parsed = _count_parsed(monkeypatch)
-    written: list[int] = []
-    write_real = upsert.ImportRun._write
-
-    def failing_second(run: upsert.ImportRun, batch: Any) -> None:
-        written.append(batch.last_line)
-        if len(written) == 2:
-            raise OSError("disk full")
-        write_real(run, batch)
-
-    monkeypatch.setattr(upsert.ImportRun, "_write", failing_second)
+    written = _fail_second_write(monkeypatch)
     interval = sys.getswitchinterval()
     with pytest.raises(OSError, match="disk full"):
-        _import_in_batches_of_ten(session, stored.id, tmp_path)
+        _import_in_batches(session, import_id, tmp_path)
     assert sys.getswitchinterval() == interval
     # The batches queued meanwhile are dropped and the parser stops at the next hand-over.
     assert written == [11, 21] and len(parsed) < 200
     session.expire_all()
-    halfway = get_import(session, stored.id)
+    halfway = get_import(session, import_id)
     assert (halfway.state, halfway.rows, halfway.progress_line) == ("failed", 10, 11)
     assert "OSError: disk full" in (halfway.message or "")
     assert count(session, CrmRecord) + count(session, CrmImportError) == 10
     monkeypatch.undo()
-    _resume_completes(session, stored.id, tmp_path)
+    _resume_completes(session, import_id, tmp_path)
 
 
 def test_a_parser_failure_lets_the_writer_write_the_batches_handed_over_first(
     session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    stored = store_upload(
-        session, io.BytesIO(_numbered_rows(200)), filename="x.csv", upload_folder=tmp_path
-    )
+    import_id = _store_numbered_rows(session, tmp_path, 200)
     _count_parsed(monkeypatch, fail_after=25)
     write_real = upsert.ImportRun._write
 
@@ -628,14 +641,14 @@ def test_a_parser_failure_lets_the_writer_write_the_batches_handed_over_first(
     monkeypatch.setattr(upsert.ImportRun, "_write", slow_write)
     seen: list[ImportProgress] = []
     with pytest.raises(ValueError, match="parser broke"):
-        _import_in_batches_of_ten(session, stored.id, tmp_path, seen.append)
+        _import_in_batches(session, import_id, tmp_path, seen.append)
     assert [(p.rows, p.line) for p in seen] == [(10, 11), (20, 21)]
     session.expire_all()
-    halfway = get_import(session, stored.id)
+    halfway = get_import(session, import_id)
     assert (halfway.state, halfway.rows, halfway.progress_line) == ("failed", 20, 21)
     assert count(session, CrmRecord) + count(session, CrmImportError) == 20
     monkeypatch.undo()
-    _resume_completes(session, stored.id, tmp_path)
+    _resume_completes(session, import_id, tmp_path)
 
 
 def test_a_failing_batch_leaves_nothing_half_written(session: Session, tmp_path: Path) -> None:

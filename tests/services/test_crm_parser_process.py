@@ -21,7 +21,10 @@ from tests.services.test_crm_import import (
     CRM,
     SAMPLES,
     SECRET,
+    _fail_second_write,
+    _import_in_batches,
     _numbered_rows,
+    _store_numbered_rows,
     count,
     records,
 )
@@ -110,9 +113,7 @@ def test_large_uploads_are_parsed_in_a_process_by_default(
 def test_a_killed_parsing_process_fails_the_import_which_resumes_after_the_last_batch(
     session: Session, tmp_path: Path
 ) -> None:
-    stored = store_upload(
-        session, io.BytesIO(_numbered_rows(20_000)), filename="x.csv", upload_folder=tmp_path
-    )
+    import_id = _store_numbered_rows(session, tmp_path, 20_000)
     seen: list[ImportProgress] = []
     killed: list[int] = []
 
@@ -124,24 +125,23 @@ def test_a_killed_parsing_process_fails_the_import_which_resumes_after_the_last_
                 killed.append(pid)
 
     with pytest.raises(ParserProcessFailed, match=r"ended unexpectedly \(exit status -9\)"):
-        import_crm_file(
+        _import_in_batches(
             session,
-            stored.id,
-            upload_folder=tmp_path,
-            email_secret=SECRET,
+            import_id,
+            tmp_path,
+            kill_parser,
             batch_size=100,  # the pipe holds a few batches: the process still runs
             parser_process=True,
-            progress=kill_parser,
         )
     assert len(killed) == 1
     session.expire_all()
-    halfway = get_import(session, stored.id)
+    halfway = get_import(session, import_id)
     assert halfway.state == "failed" and 200 <= halfway.rows < 20_000
     assert "ParserProcessFailed" in (halfway.message or "")
     assert count(session, CrmRecord) + count(session, CrmImportError) == halfway.rows
     assert _children() == set()
     done = import_crm_file(
-        session, stored.id, upload_folder=tmp_path, email_secret=SECRET, parser_process=True
+        session, import_id, upload_folder=tmp_path, email_secret=SECRET, parser_process=True
     )
     assert (done.state, done.rows, done.inserted, done.rejected) == ("done", 20_000, 17_143, 2_857)
     assert count(session, CrmRecord) == 17_143 and count(session, CrmImportError) == 2_857
@@ -150,31 +150,13 @@ def test_a_killed_parsing_process_fails_the_import_which_resumes_after_the_last_
 def test_a_writer_failure_stops_the_parsing_process(
     session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    stored = store_upload(
-        session, io.BytesIO(_numbered_rows(200)), filename="x.csv", upload_folder=tmp_path
-    )
-    write_real = upsert.ImportRun._write
-    written: list[int] = []
-
-    def failing_second(run: upsert.ImportRun, batch: Any) -> None:
-        written.append(batch.last_line)
-        if len(written) == 2:
-            raise OSError("disk full")
-        write_real(run, batch)
-
-    monkeypatch.setattr(upsert.ImportRun, "_write", failing_second)
+    import_id = _store_numbered_rows(session, tmp_path, 200)
+    written = _fail_second_write(monkeypatch)
     with pytest.raises(OSError, match="disk full"):
-        import_crm_file(
-            session,
-            stored.id,
-            upload_folder=tmp_path,
-            email_secret=SECRET,
-            batch_size=10,
-            parser_process=True,
-        )
+        _import_in_batches(session, import_id, tmp_path, parser_process=True)
     assert written == [11, 21] and _children() == set()
     session.expire_all()
-    halfway = get_import(session, stored.id)
+    halfway = get_import(session, import_id)
     assert (halfway.state, halfway.rows, halfway.progress_line) == ("failed", 10, 11)
     assert count(session, CrmRecord) + count(session, CrmImportError) == 10
 
