@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from linktracker.crm.csv_rows import ParsedRecord, RowError
+from linktracker.crm.csv_rows import Converter, ParsedRecord, Row, RowError
 from linktracker.crm.stored import Values
 
 
@@ -28,22 +28,38 @@ class Batch:
 
 
 def cut_batches(
-    items: Iterator[ParsedRecord | RowError],
+    rows: Iterator[Row],
     stream: BinaryIO,
     *,
     done: int,
     batch_size: int,
+    convert: Converter,
     to_values: Callable[[ParsedRecord], Values | RowError],
+    part: int = 0,
+    parts: int = 1,
 ) -> Iterator[Batch]:
-    """Batches of ``batch_size`` items after line ``done`` (the committed progress line)."""
+    """Batches of ``batch_size`` rows after line ``done`` (the committed progress line).
+
+    With ``parts`` > 1 the batches are dealt out like cards: this call converts and yields
+    only batches ``part``, ``part + parts``, … and merely counts the rows of the others,
+    so that ``parts`` readers of one file, each given its ``part``, cut the same batches
+    and together yield each exactly once.
+    """
     batch = Batch()
     records, errors = batch.records, batch.errors
     parsed: dict[str, ParsedRecord] = {}  # this batch's records as read, for a duplicate
     line = done
-    for item in items:
-        line = item.line
+    dealt = 0  # batches cut so far, this reader's and the others'
+    counted = 0  # rows of the current batch, when it is another reader's
+    for line, row in rows:
         if line <= done:
             continue
+        if dealt % parts != part:
+            counted += 1
+            if counted >= batch_size:
+                dealt, counted = dealt + 1, 0
+            continue
+        item = convert(line, row)
         if isinstance(item, RowError):
             errors.append(item)
         else:
@@ -57,9 +73,11 @@ def cut_batches(
                     errors.append(_superseded(parsed[external_id], line))
                 records[external_id] = values
                 parsed[external_id] = item
+        # Every row adds one record or one error (a duplicate swaps a record for an error).
         if len(records) + len(errors) >= batch_size:
             batch.last_line, batch.bytes_read = line, stream.tell()
             yield batch
+            dealt += 1
             batch = Batch()
             records, errors = batch.records, batch.errors
             parsed = {}

@@ -15,6 +15,7 @@ takes longer (a checkpoint); memory stays at those few batches. The parent stopp
 
 from __future__ import annotations
 
+import itertools
 import os
 import pickle
 import queue
@@ -23,8 +24,8 @@ import sys
 import threading
 import traceback
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, replace
 from typing import IO, Final
 
 from linktracker.crm.batches import Batch, cut_batches
@@ -44,6 +45,8 @@ class ParseJob:
     done: int  # the committed progress line: rows up to it are skipped
     batch_size: int
     email_key: bytes | None  # None keeps emails in clear
+    part: int = 0  # this process converts batches part, part + parts, … (cut_batches)
+    parts: int = 1
 
 
 class ParserProcessFailed(RuntimeError):
@@ -84,6 +87,38 @@ class _Ended:
 
 
 _Message = Batch | _Failure | _Ended | None
+
+
+@contextmanager
+def parsing_processes(job: ParseJob, processes: int) -> Iterator[Iterator[Batch]]:
+    """Start ``processes`` parsing processes sharing ``job``; yield their batches in order.
+
+    Each process reads the whole file but converts only every ``processes``-th batch
+    (splitting rows costs a tenth of converting them), so the parsing runs on as many cores
+    while the batches still arrive, and are committed, in file order.
+    """
+    if processes == 1:
+        with parsing_process(job) as batches:
+            yield batches
+        return
+    with ExitStack() as stack:
+        parts = [
+            stack.enter_context(parsing_process(replace(job, part=part, parts=processes)))
+            for part in range(processes)
+        ]
+        yield _dealt(parts)
+
+
+def _dealt(parts: list[Iterator[Batch]]) -> Iterator[Batch]:
+    """Batches taken from each part in turn, until the one whose turn it is has ended."""
+    for batches in itertools.cycle(parts):
+        batch = next(batches, None)
+        if batch is None:
+            break
+        yield batch
+    for batches in parts:  # the others end there too, or say why they failed
+        for _ in batches:
+            raise ParserProcessFailed("The import's parsing processes disagree on the batches.")
 
 
 @contextmanager
@@ -165,9 +200,15 @@ def _batches(process: subprocess.Popen[bytes], inbox: queue.Queue[_Message]) -> 
 def _run(job: ParseJob, out: IO[bytes]) -> None:
     to_values = value_builder(job.email_key)
     with open(job.path, "rb") as stream:
-        items = job.rows.read(stream)
         for batch in cut_batches(
-            items, stream, done=job.done, batch_size=job.batch_size, to_values=to_values
+            job.rows.rows(stream),
+            stream,
+            done=job.done,
+            batch_size=job.batch_size,
+            convert=job.rows.converter(),
+            to_values=to_values,
+            part=job.part,
+            parts=job.parts,
         ):
             pickle.dump(batch, out, _PROTOCOL)
             out.flush()

@@ -76,6 +76,11 @@ __all__ = [
 BATCH_SIZE: Final = 5000
 # From this size an import's rows are parsed in a process of their own (~0.15 s to start).
 PARSER_PROCESS_BYTES: Final = 2 * 1024 * 1024
+# Parsing processes per import: one per core, up to two (each splits every row and
+# converts every other batch; the importing process needs the rest of the machine).
+PARSER_PROCESSES: Final = min(
+    2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+)
 PROGRESS_BAR_BYTES: Final = 5 * 1024 * 1024  # the CLI shows a progress bar from this size
 # Above this many changed records one pass over every record is cheaper than id lists.
 ATTRIBUTE_ALL_ABOVE: Final = 20_000
@@ -145,8 +150,9 @@ def import_crm_file(
 ) -> ImportSummary:
     """Import (or resume) a stored upload; options left None are the recorded ones.
 
-    ``parser_process`` parses the rows in a process of their own (default: for uploads of
-    ``PARSER_PROCESS_BYTES`` and more, where it outweighs the process's start).
+    ``parser_process`` parses the rows in processes of their own, ``PARSER_PROCESSES`` of
+    them (default: for uploads of ``PARSER_PROCESS_BYTES`` and more, where that outweighs
+    starting them).
     """
     record = load_import(session, import_id)
     if record.state in ("done", "dry_run"):
@@ -198,7 +204,8 @@ def import_crm_file(
         parser_process = record.size >= PARSER_PROCESS_BYTES
     run = ImportRun(session, record, info, options, email_secret, progress)
     try:
-        run.consume(path, rows, batch_size, parser_process=parser_process)
+        processes = PARSER_PROCESSES if parser_process else 0
+        run.consume(path, rows, batch_size, parser_processes=processes)
         if not options.dry_run:
             _attribute_import(session, import_id, window_days, options.click_id_param)
     except BaseException as exc:

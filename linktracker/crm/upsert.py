@@ -29,7 +29,7 @@ from linktracker.crm.batches import Batch, cut_batches
 from linktracker.crm.csv_rows import ExportInfo, ExportRows
 from linktracker.crm.models import CrmImport, CrmImportError, CrmRecord
 from linktracker.crm.options import ImportOptions
-from linktracker.crm.parser_process import ParseJob, parsing_process
+from linktracker.crm.parser_process import ParseJob, parsing_processes
 from linktracker.crm.stored import RECORD_FIELDS, Values, email_key, sqlite_row, value_builder
 from linktracker.crm.summary import ImportProgress, ProgressCallback
 from linktracker.db import utcnow
@@ -77,7 +77,7 @@ class ImportRun:
         rows: ExportRows,
         batch_size: int,
         *,
-        parser_process: bool,
+        parser_processes: int,
     ) -> None:
         """Read every row after the committed progress line and write it in batches.
 
@@ -86,17 +86,20 @@ class ImportRun:
         stops both and is raised here.
         """
         done = self.record.progress_line
-        if parser_process:
+        if parser_processes:
             job = ParseJob(os.path.abspath(path), rows, done, batch_size, self.email_key)
-            with parsing_process(job) as batches:
+            with parsing_processes(job, parser_processes) as batches:
                 for batch in batches:
                     self._write(batch)
         else:
             with open(path, "rb") as stream:
-                to_values = value_builder(self.email_key)
-                items = rows.read(stream)
                 cut = cut_batches(
-                    items, stream, done=done, batch_size=batch_size, to_values=to_values
+                    rows.rows(stream),
+                    stream,
+                    done=done,
+                    batch_size=batch_size,
+                    convert=rows.converter(),
+                    to_values=value_builder(self.email_key),
                 )
                 self._write_beside(cut)
         self.writer.finish(self.session.connection())

@@ -535,18 +535,18 @@ def _import_in_batches(
     )
 
 
-def _fail_second_write(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Make the second batch's write raise OSError("disk full"); the batches' last lines."""
+def _fail_write(monkeypatch: pytest.MonkeyPatch, at: int = 2) -> list[int]:
+    """Make the ``at``-th batch's write raise OSError("disk full"); the batches' last lines."""
     written: list[int] = []
     write_real = upsert.ImportRun._write
 
-    def failing_second(run: upsert.ImportRun, batch: Any) -> None:
+    def failing(run: upsert.ImportRun, batch: Any) -> None:
         written.append(batch.last_line)
-        if len(written) == 2:
+        if len(written) == at:
             raise OSError("disk full")
         write_real(run, batch)
 
-    monkeypatch.setattr(upsert.ImportRun, "_write", failing_second)
+    monkeypatch.setattr(upsert.ImportRun, "_write", failing)
     return written
 
 
@@ -587,16 +587,16 @@ def _count_parsed(monkeypatch: pytest.MonkeyPatch, fail_after: int | None = None
     from linktracker.crm.csv_rows import ExportRows
 
     parsed: list[int] = []
-    read_real = ExportRows.read
+    rows_real = ExportRows.rows
 
     def counting(rows: ExportRows, stream: Any) -> Any:
-        for item in read_real(rows, stream):
+        for line, row in rows_real(rows, stream):
             if len(parsed) == fail_after:
                 raise ValueError("parser broke")
-            parsed.append(item.line)
-            yield item
+            parsed.append(line)
+            yield line, row
 
-    monkeypatch.setattr(ExportRows, "read", counting)
+    monkeypatch.setattr(ExportRows, "rows", counting)
     return parsed
 
 
@@ -611,7 +611,7 @@ def test_a_writer_failure_stops_the_parser_and_the_import_resumes_after_the_last
 ) -> None:
     import_id = _store_numbered_rows(session, tmp_path, 200)
     parsed = _count_parsed(monkeypatch)
-    written = _fail_second_write(monkeypatch)
+    written = _fail_write(monkeypatch)
     interval = sys.getswitchinterval()
     with pytest.raises(OSError, match="disk full"):
         _import_in_batches(session, import_id, tmp_path)

@@ -10,22 +10,29 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from linktracker.crm import services, upsert
+from linktracker.crm import parser_process, services
 from linktracker.crm.csv_rows import inspect_export
 from linktracker.crm.models import CrmImportError, CrmRecord
-from linktracker.crm.parser_process import ParseJob, ParserProcessFailed, parsing_process
+from linktracker.crm.parser_process import (
+    ParseJob,
+    ParserProcessFailed,
+    parsing_process,
+    parsing_processes,
+)
 from linktracker.crm.services import ImportProgress, get_import, import_crm_file, store_upload
 from tests.services.test_crm_import import (
     CRM,
     SAMPLES,
     SECRET,
-    _fail_second_write,
+    _fail_write,
     _import_in_batches,
     _numbered_rows,
     _store_numbered_rows,
     count,
+    csv_bytes,
     records,
 )
 
@@ -36,6 +43,26 @@ def _import(session: Session, folder: Path, data: bytes, **options: Any) -> Any:
 
 
 _before_test: set[int] = set()
+
+
+@pytest.fixture(params=[1, 2], ids=["one process", "two processes"])
+def processes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> int:
+    """Imports parse in this many processes (two deal the batches out between them)."""
+    monkeypatch.setattr(services, "PARSER_PROCESSES", request.param)
+    return int(request.param)
+
+
+def _watch_jobs(monkeypatch: pytest.MonkeyPatch) -> list[ParseJob]:
+    """The jobs of the parsing processes started from now on."""
+    started: list[ParseJob] = []
+    real = parser_process.parsing_process
+
+    def watched(job: ParseJob) -> Any:
+        started.append(job)
+        return real(job)
+
+    monkeypatch.setattr(parser_process, "parsing_process", watched)
+    return started
 
 
 @pytest.fixture(autouse=True)
@@ -72,11 +99,18 @@ def _state(pid: int) -> str:
 
 
 @pytest.mark.parametrize(("name", "rows", "inserted", "rejected"), [s[:4] for s in SAMPLES])
-def test_every_sample_imports_alike_in_a_parsing_process_and_in_a_thread(
-    session: Session, tmp_path: Path, name: str, rows: int, inserted: int, rejected: int
+def test_every_sample_imports_alike_in_parsing_processes_and_in_a_thread(
+    session: Session,
+    tmp_path: Path,
+    processes: int,
+    name: str,
+    rows: int,
+    inserted: int,
+    rejected: int,
 ) -> None:
     data = (CRM / name).read_bytes()
-    first = _import(session, tmp_path, data, parser_process=True)
+    # Batches of 3 rows: with two processes each converts every other batch.
+    first = _import(session, tmp_path, data, parser_process=True, batch_size=3)
     assert (first.rows, first.inserted, first.rejected) == (rows, inserted, rejected)
     assert count(session, CrmRecord) == inserted
     stored = {k: (r.created_at, r.amount, r.won, r.email, r.content_hash) for k, r in
@@ -90,28 +124,54 @@ def test_every_sample_imports_alike_in_a_parsing_process_and_in_a_thread(
     assert [(e.line, e.reason) for e in first.errors] == [(e.line, e.reason) for e in again.errors]
 
 
-def test_large_uploads_are_parsed_in_a_process_by_default(
-    session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_large_uploads_are_parsed_in_processes_by_default(
+    session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, processes: int
 ) -> None:
-    started: list[ParseJob] = []
-    real = upsert.parsing_process
-
-    def watched(job: ParseJob) -> Any:
-        started.append(job)
-        return real(job)
-
-    monkeypatch.setattr(upsert, "parsing_process", watched)
+    started = _watch_jobs(monkeypatch)
     small = _import(session, tmp_path, _numbered_rows(30))
     assert small.inserted == 26 and started == []
     monkeypatch.setattr(services, "PARSER_PROCESS_BYTES", 100)
     large = _import(session, tmp_path, _numbered_rows(60))
     assert (large.rows, large.inserted, large.updated, large.unchanged) == (60, 26, 0, 26)
-    assert [job.done for job in started] == [0]
+    assert [(job.done, job.part, job.parts) for job in started] == [
+        (0, part, processes) for part in range(processes)
+    ]
     assert _children() == set()
 
 
+def test_two_processes_deal_out_the_batches_and_resume_alike(
+    session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Duplicates across batches, rejected rows and a resume give the thread's results."""
+    header = ["Record ID", "Create Date", "Amount"]
+    lines = [[str(n % 40), "2026-09-01" if n % 9 else "soon", str(n)] for n in range(1, 101)]
+    data = csv_bytes([header, *lines, [], ["Grand Totals (100 records)"]])
+    expected = _import(session, tmp_path / "thread", data, parser_process=False, batch_size=7)
+    assert (expected.rows, expected.inserted, expected.rejected) == (100, 35, 65)
+    session.execute(delete(CrmImportError))
+    session.execute(delete(CrmRecord))
+    session.commit()
+    monkeypatch.setattr(services, "PARSER_PROCESSES", 2)
+    import_id = store_upload(session, io.BytesIO(data), filename="x.csv", upload_folder=tmp_path).id
+    written = _fail_write(monkeypatch, at=5)
+    with pytest.raises(OSError, match="disk full"):
+        _import_in_batches(session, import_id, tmp_path, batch_size=7, parser_process=True)
+    monkeypatch.undo()
+    monkeypatch.setattr(services, "PARSER_PROCESSES", 2)
+    started = _watch_jobs(monkeypatch)
+    done = _import_in_batches(session, import_id, tmp_path, batch_size=7, parser_process=True)
+    assert [(job.done, job.part) for job in started] == [(written[3], 0), (written[3], 1)]
+    assert (done.rows, done.inserted, done.rejected) == (100, 35, 65)
+    assert [(e.line, e.reason) for e in done.errors] == [
+        (e.line, e.reason) for e in expected.errors
+    ]
+    assert {k: r.amount for k, r in records(session).items()} == {
+        str(n % 40): n for n in range(61, 101) if n % 9
+    }
+
+
 def test_a_killed_parsing_process_fails_the_import_which_resumes_after_the_last_batch(
-    session: Session, tmp_path: Path
+    session: Session, tmp_path: Path, processes: int
 ) -> None:
     import_id = _store_numbered_rows(session, tmp_path, 20_000)
     seen: list[ImportProgress] = []
@@ -120,9 +180,9 @@ def test_a_killed_parsing_process_fails_the_import_which_resumes_after_the_last_
     def kill_parser(progress: ImportProgress) -> None:
         seen.append(progress)
         if len(seen) == 2:
-            for pid in _children():
-                os.kill(pid, signal.SIGKILL)
-                killed.append(pid)
+            pid = min(_children())  # with two, the first: the other one is still waited for
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
 
     with pytest.raises(ParserProcessFailed, match=r"ended unexpectedly \(exit status -9\)"):
         _import_in_batches(
@@ -147,11 +207,11 @@ def test_a_killed_parsing_process_fails_the_import_which_resumes_after_the_last_
     assert count(session, CrmRecord) == 17_143 and count(session, CrmImportError) == 2_857
 
 
-def test_a_writer_failure_stops_the_parsing_process(
-    session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_a_writer_failure_stops_the_parsing_processes(
+    session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, processes: int
 ) -> None:
     import_id = _store_numbered_rows(session, tmp_path, 200)
-    written = _fail_second_write(monkeypatch)
+    written = _fail_write(monkeypatch)
     with pytest.raises(OSError, match="disk full"):
         _import_in_batches(session, import_id, tmp_path, parser_process=True)
     assert written == [11, 21] and _children() == set()
@@ -169,5 +229,10 @@ def test_a_failure_in_the_parsing_process_is_raised_in_the_importing_one(tmp_pat
     path.unlink()  # gone between the inspection and the parsing
     job = ParseJob(str(path), rows, done=0, batch_size=10, email_key=None)
     with pytest.raises(FileNotFoundError, match="No such file"), parsing_process(job) as batches:
+        list(batches)
+    with (
+        pytest.raises(FileNotFoundError, match="No such file"),
+        parsing_processes(job, 2) as batches,
+    ):
         list(batches)
     assert _children() == set()

@@ -268,21 +268,22 @@ def test_an_upload_over_the_threshold_is_parsed_in_a_process_of_its_own(
     session: Session,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from linktracker.crm import services, upsert
+    from linktracker.crm import parser_process, services
 
     started: list[object] = []
-    real = upsert.parsing_process
+    real = parser_process.parsing_process
 
     def watched(job: object) -> object:
         started.append(job)
         return real(job)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(upsert, "parsing_process", watched)
+    monkeypatch.setattr(parser_process, "parsing_process", watched)
     monkeypatch.setattr(services, "PARSER_PROCESS_BYTES", 100)
+    monkeypatch.setattr(services, "PARSER_PROCESSES", 2)
     data = (CRM / "hubspot_with_bad_rows.csv").read_bytes()
     response = upload(client, api_headers("sales_ops"), data, "bad.csv")
     assert response.status_code == 201, response.json
     body = response.json
     assert (body["rows"], body["inserted"], body["rejected"]) == (7, 2, 5)
-    assert len(body["errors"]) == 5 and len(started) == 1
+    assert len(body["errors"]) == 5 and len(started) == 2
     assert session.scalar(select(func.count()).select_from(CrmRecord)) == 2
