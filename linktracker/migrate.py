@@ -9,6 +9,8 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
+from linktracker.crm.indexes import restore_indexes
+
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
@@ -22,11 +24,17 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade_database(engine: Engine, revision: str = "head") -> None:
-    """Bring the database schema up to `revision`."""
+    """Bring the database schema up to `revision`.
+
+    At the head it also puts back CRM record indexes that a bulk import whose process was
+    killed left dropped (``crm.indexes``).
+    """
     config = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+        if revision == "head":
+            restore_indexes(connection)
 
 
 def head_revisions() -> tuple[str, ...]:

@@ -189,6 +189,7 @@ class _Scan:
     encoding: Encoding
     errors: str
     nul_seen: bool = False
+    last_line: int = 0  # the file's last physical line: how many rows, roughly
     superseded: dict[str, int] = field(default_factory=dict)  # id -> last line, maybe repeated
     day_votes: int = 0
     month_votes: int = 0
@@ -335,6 +336,7 @@ def _scan_rows(
                 "cannot be split into rows."
             )
         scan.superseded = candidates
+        scan.last_line = last
         scan.nul_seen = source.nul_seen
     except csv.Error as exc:
         raise UnreadableExport(
@@ -744,6 +746,10 @@ class ExportRows:
         each split every row and convert only their own.
         """
         return _rows(stream, self.start, self.scan, self.layout)
+
+    def rows_after(self, line: int) -> int:
+        """About how many rows follow physical line ``line`` (blank lines count too)."""
+        return max(0, self.scan.last_line - max(line, self.layout.body_line))
 
     def converter(self) -> Converter:
         """The function turning one row (as ``rows`` yields it) into a record or an error."""

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from linktracker.crm.batches import Batch, cut_batches
 from linktracker.crm.csv_rows import ExportInfo, ExportRows
+from linktracker.crm.indexes import indexes_deferred, worth_deferring
 from linktracker.crm.models import CrmImport, CrmImportError, CrmRecord
 from linktracker.crm.options import ImportOptions
 from linktracker.crm.parser_process import ParseJob, parsing_processes
@@ -83,25 +84,30 @@ class ImportRun:
 
         The batches are written in order, each in its own transaction, so the committed
         progress line is always that of the last batch written. A failure on either side
-        stops both and is raised here.
+        stops both and is raised here. A bulk load runs without the records' secondary
+        indexes and builds them at the end (``indexes``).
         """
         done = self.record.progress_line
-        if parser_processes:
-            job = ParseJob(os.path.abspath(path), rows, done, batch_size, self.email_key)
-            with parsing_processes(job, parser_processes) as batches:
-                for batch in batches:
-                    self._write(batch)
-        else:
-            with open(path, "rb") as stream:
-                cut = cut_batches(
-                    rows.rows(stream),
-                    stream,
-                    done=done,
-                    batch_size=batch_size,
-                    convert=rows.converter(),
-                    to_values=value_builder(self.email_key),
-                )
-                self._write_beside(cut)
+        defer = not self.dry_run and worth_deferring(
+            self.session.connection(), rows.rows_after(done)
+        )
+        with indexes_deferred(self.session, defer):
+            if parser_processes:
+                job = ParseJob(os.path.abspath(path), rows, done, batch_size, self.email_key)
+                with parsing_processes(job, parser_processes) as batches:
+                    for batch in batches:
+                        self._write(batch)
+            else:
+                with open(path, "rb") as stream:
+                    cut = cut_batches(
+                        rows.rows(stream),
+                        stream,
+                        done=done,
+                        batch_size=batch_size,
+                        convert=rows.converter(),
+                        to_values=value_builder(self.email_key),
+                    )
+                    self._write_beside(cut)
         self.writer.finish(self.session.connection())
         self.session.commit()
 
