@@ -32,7 +32,7 @@ DEFER_ROWS: Final = 50_000
 
 def deferrable_indexes() -> list[Index]:
     """The record indexes an import may drop: all but the unique key."""
-    table = CrmRecord.__table__
+    table = CrmRecord.metadata.tables[CrmRecord.__tablename__]
     return sorted((ix for ix in table.indexes if not ix.unique), key=lambda ix: str(ix.name))
 
 
