@@ -2,14 +2,15 @@
 
 Every record an import inserts also goes into five secondary index B-trees (reports, won
 records, creation date, last import, campaign). Rows arrive in file order, so each batch
-lands all over those trees: on SQLite each batch's commit rewrites most of their pages,
-on PostgreSQL each insert dirties a page of every index. Building an index once from the
+lands all over those trees: on SQLite each batch's commit rewrites most of their pages, on
+PostgreSQL each insert dirties a page of every index. Building an index once from the
 loaded table sorts instead, which costs a fraction of that (300,000 fresh rows: SQLite
-importing process 19.5 s -> 10-13 s of CPU including the rebuild; PostgreSQL 14-18 %
-faster). So an import that brings at least ``DEFER_ROWS`` rows and at least as many as
-the table holds drops those indexes first and creates them again after its last batch,
-before attribution reads the records. The unique key (source, external id), which the
-upsert stands on, always stays.
+importing process 19.5 s -> 10-13 s of CPU including the rebuild; PostgreSQL 15-25 %
+faster). So an import whose first batch projects at least ``DEFER_ROWS`` new records, and
+at least as many as the table holds, drops those indexes with that batch and creates them
+again after its last one, before attribution reads the records. (A re-import, whose
+records are unchanged, keeps them: rebuilding would be all cost.) The unique key (source,
+external id), which the upsert stands on, always stays.
 
 While they are away, reports still answer, only slower. An import that fails puts them
 back on its way out; one whose process is killed leaves them away until the next import
@@ -36,32 +37,33 @@ def deferrable_indexes() -> list[Index]:
     return sorted((ix for ix in table.indexes if not ix.unique), key=lambda ix: str(ix.name))
 
 
-def worth_deferring(connection: Connection, incoming: int) -> bool:
-    """Is loading ``incoming`` rows, then indexing them, cheaper than indexing each row?"""
-    if incoming < DEFER_ROWS:
+def worth_deferring(connection: Connection, inserting: int) -> bool:
+    """Is inserting ``inserting`` records, then indexing them, cheaper than indexing each?"""
+    if inserting < DEFER_ROWS:
         return False
     held = connection.scalar(select(func.count()).select_from(CrmRecord))
-    return incoming >= (held or 0)
+    return inserting >= (held or 0)
+
+
+def drop_indexes(connection: Connection) -> None:
+    """Drop the deferrable indexes (those already dropped are skipped)."""
+    for index in deferrable_indexes():
+        index.drop(connection, checkfirst=True)
 
 
 def restore_indexes(connection: Connection) -> None:
-    """Create the record indexes an interrupted bulk import left dropped (if any)."""
+    """Create the deferrable indexes that are missing (none, unless a bulk import ran)."""
     for index in deferrable_indexes():
         index.create(connection, checkfirst=True)
 
 
 @contextmanager
-def indexes_deferred(session: Session, defer: bool) -> Iterator[None]:
-    """Run the body without the deferrable indexes if ``defer``; they are back at the end.
+def indexes_restored(session: Session) -> Iterator[None]:
+    """Run the body, which may drop the deferrable indexes; they are back at the end.
 
-    Each drop and the rebuild commit on their own. When the body fails the indexes are put
-    back as well, unless the database itself refuses (then the next import or upgrade does).
+    The rebuild commits on its own. When the body fails the indexes are put back as well,
+    unless the database itself refuses (then the next import or upgrade does).
     """
-    if defer:
-        connection = session.connection()
-        for index in deferrable_indexes():
-            index.drop(connection, checkfirst=True)
-        session.commit()
     try:
         yield
     except BaseException:

@@ -1,6 +1,6 @@
 """Writing an import's rows: batches, content hashes and one upsert per batch and dialect.
 
-Rows are parsed into batches by a parsing process (``parser_process``; large files) or a
+Rows are parsed into batches by parsing processes (``parser_process``; large files) or a
 thread of this one, while this one writes each batch (records, row errors, progress) in
 one transaction, in order, with a writer per dialect: SQLite multi-row INSERT … ON
 CONFLICT, PostgreSQL COPY of the new records straight into the table and of the changed
@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from linktracker.crm.batches import Batch, cut_batches
 from linktracker.crm.csv_rows import ExportInfo, ExportRows
-from linktracker.crm.indexes import indexes_deferred, worth_deferring
+from linktracker.crm.indexes import drop_indexes, indexes_restored, worth_deferring
 from linktracker.crm.models import CrmImport, CrmImportError, CrmRecord
 from linktracker.crm.options import ImportOptions
 from linktracker.crm.parser_process import ParseJob, parsing_processes
@@ -37,7 +37,10 @@ from linktracker.db import utcnow
 
 # How long the parsing thread may hold the GIL while the writer thread waits for it.
 GIL_SWITCH_SECONDS: Final = 0.0005
+# SQLite page cache of an import: large while six index B-trees grow at once, small when
+# only the table and its unique key do (or nothing is written): peak memory stays low.
 SQLITE_CACHE_KB: Final = 65536
+SQLITE_SMALL_CACHE_KB: Final = 16384
 SQLITE_CHECKPOINT_PAGES: Final = 20_000
 
 
@@ -68,6 +71,8 @@ class ImportRun:
         self.dry_run = options.dry_run
         self.progress = progress
         self.email_key = None if options.keep_emails else email_key(email_secret)
+        self.incoming = 0  # rows after the committed progress line, about
+        self.deferring: bool | None = None  # secondary indexes dropped (None: not decided)
         dialect = session.get_bind().dialect.name
         writer = _PostgresWriter if dialect == "postgresql" else _SqliteWriter
         self.writer = writer(info.source, record.id)
@@ -85,13 +90,11 @@ class ImportRun:
         The batches are written in order, each in its own transaction, so the committed
         progress line is always that of the last batch written. A failure on either side
         stops both and is raised here. A bulk load runs without the records' secondary
-        indexes and builds them at the end (``indexes``).
+        indexes and builds them at the end (``indexes``; decided at the first batch).
         """
         done = self.record.progress_line
-        defer = not self.dry_run and worth_deferring(
-            self.session.connection(), rows.rows_after(done)
-        )
-        with indexes_deferred(self.session, defer):
+        self.incoming = rows.rows_after(done)
+        with indexes_restored(self.session):
             if parser_processes:
                 job = ParseJob(os.path.abspath(path), rows, done, batch_size, self.email_key)
                 with parsing_processes(job, parser_processes) as batches:
@@ -166,7 +169,13 @@ class ImportRun:
             inserted, updated = len(new), len(changed)
             unchanged = len(batch.records) - inserted - updated
             if (new or changed) and not self.dry_run:
-                self.writer.write(connection, new, changed)
+                if self.deferring is None:
+                    # The first batch with records tells how much of the file is new.
+                    inserting = self.incoming * inserted // len(batch.records)
+                    self.deferring = worth_deferring(connection, inserting)
+                    if self.deferring:
+                        drop_indexes(connection)
+                self.writer.write(connection, new, changed, all_indexes=not self.deferring)
         errors = sorted(batch.errors, key=lambda e: e.line)
         if errors:
             connection.execute(
@@ -289,9 +298,8 @@ class _SqliteWriter:
 
     def begin(self, connection: Connection) -> None:
         """Prepare the batch's transaction."""
-        # Six index B-trees grow at once: SQLite's default 2 MB page cache thrashes, and
-        # checkpointing every 4 MB of WAL rewrites the same index pages over and over.
-        connection.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KB}")
+        # Checkpointing every 4 MB of WAL rewrites the same index pages over and over.
+        connection.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_SMALL_CACHE_KB}")
         connection.exec_driver_sql(f"PRAGMA wal_autocheckpoint = {SQLITE_CHECKPOINT_PAGES}")
 
     def finish(self, connection: Connection) -> None:
@@ -317,8 +325,13 @@ class _SqliteWriter:
             )
         return found
 
-    def write(self, connection: Connection, new: list[Values], changed: list[Values]) -> None:
+    def write(
+        self, connection: Connection, new: list[Values], changed: list[Values], *, all_indexes: bool
+    ) -> None:
         """Insert the new records and update the changed ones (one upsert for both)."""
+        if all_indexes:
+            # Six index B-trees grow at once: SQLite's default 2 MB page cache thrashes.
+            connection.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KB}")
         stamp = utcnow().replace(tzinfo=None).isoformat(" ", "microseconds")
         head, tail = (self.source,), (self.import_id, self.import_id, stamp, stamp, "none")
         rows = [head + sqlite_row(values) + tail for values in itertools.chain(new, changed)]
@@ -387,7 +400,9 @@ class _PostgresWriter:
         )
         return {row[0]: row[1] for row in rows}
 
-    def write(self, connection: Connection, new: list[Values], changed: list[Values]) -> None:
+    def write(
+        self, connection: Connection, new: list[Values], changed: list[Values], *, all_indexes: bool
+    ) -> None:
         """Insert the new records and update the changed ones."""
         now = utcnow()
         tail = (self.import_id, self.import_id, now, now, "none")

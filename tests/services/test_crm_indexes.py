@@ -83,7 +83,12 @@ def test_smaller_imports_and_dry_runs_keep_them(session: Session, tmp_path: Path
     # Fewer rows than the table holds: indexing each costs less than rebuilding.
     _import_in_batches(session, _store_numbered_rows(session, tmp_path, 300), tmp_path)
     _import_in_batches(session, _store_numbered_rows(session, tmp_path, 60), tmp_path, look)
-    assert len(seen) == 4 + 20 + 6 and all(names >= DEFERRABLE for names in seen)
+    # A re-import of as many rows, all unchanged, has nothing to index.
+    again = _import_in_batches(
+        session, _store_numbered_rows(session, tmp_path, 300), tmp_path, look
+    )
+    assert again.unchanged == 258
+    assert len(seen) == 4 + 20 + 6 + 30 and all(names >= DEFERRABLE for names in seen)
 
 
 @pytest.mark.usefixtures("bulk_from_50_rows")

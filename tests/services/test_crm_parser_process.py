@@ -57,9 +57,9 @@ def _watch_jobs(monkeypatch: pytest.MonkeyPatch) -> list[ParseJob]:
     started: list[ParseJob] = []
     real = parser_process.parsing_process
 
-    def watched(job: ParseJob) -> Any:
+    def watched(job: ParseJob, *args: Any) -> Any:
         started.append(job)
-        return real(job)
+        return real(job, *args)
 
     monkeypatch.setattr(parser_process, "parsing_process", watched)
     return started

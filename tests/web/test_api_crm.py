@@ -273,9 +273,9 @@ def test_an_upload_over_the_threshold_is_parsed_in_a_process_of_its_own(
     started: list[object] = []
     real = parser_process.parsing_process
 
-    def watched(job: object) -> object:
+    def watched(job: object, *args: int) -> object:
         started.append(job)
-        return real(job)  # type: ignore[arg-type]
+        return real(job, *args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(parser_process, "parsing_process", watched)
     monkeypatch.setattr(services, "PARSER_PROCESS_BYTES", 100)
