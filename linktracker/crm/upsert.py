@@ -155,7 +155,8 @@ class ImportRun:
         connection = self.session.connection()
         record = self.record
         inserted = updated = unchanged = 0
-        self.writer.begin(connection)
+        # Once the first written batch kept the indexes, SQLite's larger cache pays.
+        self.writer.begin(connection, all_indexes=self.deferring is False)
         if batch.records:
             existing = self.writer.existing_hashes(connection, list(batch.records))
             new: list[Values] = []
@@ -175,7 +176,7 @@ class ImportRun:
                     self.deferring = worth_deferring(connection, inserting)
                     if self.deferring:
                         drop_indexes(connection)
-                self.writer.write(connection, new, changed, all_indexes=not self.deferring)
+                self.writer.write(connection, new, changed)
         errors = sorted(batch.errors, key=lambda e: e.line)
         if errors:
             connection.execute(
@@ -296,10 +297,16 @@ class _SqliteWriter:
         self.sql = f"{into} {row} {_ON_CONFLICT}"
         self.sql_group = f"{into} {', '.join([row] * self._PER_STATEMENT)} {_ON_CONFLICT}"
 
-    def begin(self, connection: Connection) -> None:
-        """Prepare the batch's transaction."""
+    def begin(self, connection: Connection, *, all_indexes: bool) -> None:
+        """Prepare the batch's transaction (``all_indexes``: its records go into all six).
+
+        The cache is sized per batch, and the size only ever grows within an import:
+        shrinking it would drop the index pages it holds.
+        """
+        # Six index B-trees growing at once thrash SQLite's default 2 MB page cache.
+        cache_kb = SQLITE_CACHE_KB if all_indexes else SQLITE_SMALL_CACHE_KB
+        connection.exec_driver_sql(f"PRAGMA cache_size = -{cache_kb}")
         # Checkpointing every 4 MB of WAL rewrites the same index pages over and over.
-        connection.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_SMALL_CACHE_KB}")
         connection.exec_driver_sql(f"PRAGMA wal_autocheckpoint = {SQLITE_CHECKPOINT_PAGES}")
 
     def finish(self, connection: Connection) -> None:
@@ -325,13 +332,8 @@ class _SqliteWriter:
             )
         return found
 
-    def write(
-        self, connection: Connection, new: list[Values], changed: list[Values], *, all_indexes: bool
-    ) -> None:
+    def write(self, connection: Connection, new: list[Values], changed: list[Values]) -> None:
         """Insert the new records and update the changed ones (one upsert for both)."""
-        if all_indexes:
-            # Six index B-trees grow at once: SQLite's default 2 MB page cache thrashes.
-            connection.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KB}")
         stamp = utcnow().replace(tzinfo=None).isoformat(" ", "microseconds")
         head, tail = (self.source,), (self.import_id, self.import_id, stamp, stamp, "none")
         rows = [head + sqlite_row(values) + tail for values in itertools.chain(new, changed)]
@@ -376,8 +378,8 @@ class _PostgresWriter:
             f"INSERT INTO {_TABLE} ({columns}) SELECT {columns} FROM {self._STAGE} {_ON_CONFLICT}"
         )
 
-    def begin(self, connection: Connection) -> None:
-        """Prepare the batch's transaction."""
+    def begin(self, connection: Connection, *, all_indexes: bool) -> None:
+        """Prepare the batch's transaction (PostgreSQL sizes its own buffers)."""
         # A crash may lose the last few batch commits, but each takes its progress line
         # with it, so a re-run redoes exactly those: no need to wait for every WAL flush.
         connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
@@ -400,9 +402,7 @@ class _PostgresWriter:
         )
         return {row[0]: row[1] for row in rows}
 
-    def write(
-        self, connection: Connection, new: list[Values], changed: list[Values], *, all_indexes: bool
-    ) -> None:
+    def write(self, connection: Connection, new: list[Values], changed: list[Values]) -> None:
         """Insert the new records and update the changed ones."""
         now = utcnow()
         tail = (self.import_id, self.import_id, now, now, "none")
