@@ -125,7 +125,7 @@ def child(url: str, path: str, uploads: str) -> None:
         )
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     engine.dispose()
-    parser = resource.getrusage(resource.RUSAGE_CHILDREN)  # the parsing process, if any
+    parser = resource.getrusage(resource.RUSAGE_CHILDREN)  # the parsing processes, if any
     print(json.dumps({
         "rows": summary.rows, "inserted": summary.inserted, "updated": summary.updated,
         "unchanged": summary.unchanged, "rejected": summary.rejected, "seconds": seconds,

@@ -9,7 +9,7 @@ from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
 from linktracker.crm import indexes
-from linktracker.crm.indexes import deferrable_indexes
+from linktracker.crm.indexes import deferrable_indexes, drop_indexes
 from linktracker.crm.models import CrmImportError, CrmRecord
 from linktracker.crm.services import ImportProgress, get_import
 from linktracker.migrate import upgrade_database
@@ -28,8 +28,7 @@ def _indexes(session: Session) -> set[str]:
 
 
 def _drop_deferrable(session: Session) -> None:
-    for index in deferrable_indexes():
-        index.drop(session.connection())
+    drop_indexes(session.connection())
     session.commit()
 
 

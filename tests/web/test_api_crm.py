@@ -268,16 +268,10 @@ def test_an_upload_over_the_threshold_is_parsed_in_a_process_of_its_own(
     session: Session,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from linktracker.crm import parser_process, services
+    from linktracker.crm import services
+    from tests.services.test_crm_parser_process import _watch_jobs
 
-    started: list[object] = []
-    real = parser_process.parsing_process
-
-    def watched(job: object, *args: int) -> object:
-        started.append(job)
-        return real(job, *args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(parser_process, "parsing_process", watched)
+    started = _watch_jobs(monkeypatch)
     monkeypatch.setattr(services, "PARSER_PROCESS_BYTES", 100)
     monkeypatch.setattr(services, "PARSER_PROCESSES", 2)
     data = (CRM / "hubspot_with_bad_rows.csv").read_bytes()
