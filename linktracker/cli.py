@@ -317,11 +317,15 @@ def spool_status_command() -> None:
     folder = _runtime().config["SPOOL_FOLDER"]
     files = spool_status(folder)
     for file in files:
-        state = "in use by a running process" if file.in_use else "waiting for replay"
+        if file.journal and file.in_use:
+            state = "a running server's click journal, stored as it goes"
+        else:
+            state = "in use by a running process" if file.in_use else "waiting for replay"
         torn = f", {file.unreadable} unreadable line(s)" if file.unreadable else ""
         click.echo(f"{file.path.name}: {file.rows} click(s){torn}, {state}")
-    total = sum(file.rows for file in files)
-    click.echo(f"{total} spooled click(s) in {len(files)} file(s) in {folder}.")
+    waiting = [file for file in files if not (file.journal and file.in_use)]
+    total = sum(file.rows for file in waiting)
+    click.echo(f"{total} spooled click(s) in {len(waiting)} file(s) in {folder}.")
 
 
 @spool_group.command("replay", help="Insert spooled clicks into the database, exactly once.")

@@ -29,6 +29,7 @@ DEFAULTS: dict[str, tuple[Any, Any]] = {
     "TRUSTED_PROXIES": (0, _INT),
     "COUNTRY_HEADER": ("", str),
     "LINK_CACHE_SECONDS": (30.0, _FLOAT),
+    "CLICK_DURABILITY": ("journal", str),
     "ATTRIBUTION_WINDOW_DAYS": (30, _INT),
     "CPM": (10.0, _FLOAT),
     "COST_PER_LEAD": (50.0, _FLOAT),

@@ -18,7 +18,7 @@ from linktracker.links.services import LinkTarget, find_link_target
 from linktracker.settings.services import ProgramSettings, defaults_from_config, load_settings
 
 # The click writer waits this long for SQLite's write lock before spooling the batch, so a
-# locked database still lets redirects answer within WAIT_SECONDS of the recorder.
+# locked database still lets redirects answer within the recorder's WAIT_SECONDS.
 CLICK_BUSY_TIMEOUT_MS = 40
 # Connecting to an unreachable PostgreSQL fails after this long (libpq's minimum), and a
 # click insert waiting on a lock (LOCK TABLE, a long migration) gives up and spools.
@@ -87,7 +87,12 @@ class Runtime:
         self.click_engine = make_engine(click_url(url), busy_timeout_ms=CLICK_BUSY_TIMEOUT_MS)
         self.sessions: sessionmaker[Session] = make_session_factory(self.engine)
         self.secret = str(config["SECRET_KEY"]).encode()
-        self.recorder = ClickRecorder(self.click_engine, self.secret, config["SPOOL_FOLDER"])
+        self.recorder = ClickRecorder(
+            self.click_engine,
+            self.secret,
+            config["SPOOL_FOLDER"],
+            durability=config["CLICK_DURABILITY"],
+        )
         self.links = LinkCache(self.click_engine, float(config["LINK_CACHE_SECONDS"]))
         self.defaults = defaults_from_config(config)
         self._settings: tuple[float, ProgramSettings] | None = None

@@ -1,15 +1,18 @@
 """The one door every click goes through: database first, durable spool when it is down.
 
-A request thread builds its Click row and hands it to this process's writer thread, then waits
-until the row is durable before the redirect is answered. The writer takes every row waiting at
+A request thread builds its Click row and hands it to this process's writer thread. Before the
+redirect is answered the row is either written to the click journal (durability "journal", the
+default: see clicks/journal.py; the writer stores it a moment later) or stored by the writer
+while the request waits (durability "commit"). The writer takes every row waiting at
 that moment and inserts them with one INSERT statement in autocommit on a connection of its own
 (group commit, see ClickInsert): one commit flush and, on PostgreSQL, one round trip for many
 concurrent clicks, and a single SQLite writer per process (whose WAL checkpoints run on a
 thread of their own, see CHECKPOINT_BATCHES). If the database fails, the writer
 appends the batch to the spool file (one fsync) instead and skips the database for
-BREAKER_SECONDS. If the writer does not answer within WAIT_SECONDS (a hung database), the
-request thread spools its own row, so a redirect never waits long. A row that ends up both in
-the database and in the spool is stored once: every insert skips click ids already stored."""
+BREAKER_SECONDS. If the writer has been in one batch for longer than a request may wait
+(a hung database), requests spool their own rows instead of queueing behind it, so a redirect
+never waits long and the queue stays short. A row that ends up both in the database and in a
+spool or journal file is stored once: every insert skips click ids already stored."""
 
 from __future__ import annotations
 
@@ -21,11 +24,12 @@ import threading
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import Engine, PoolProxiedConnection
 from sqlalchemy.exc import DBAPIError
 
+from linktracker.clicks.journal import ClickJournal, JournalSegment
 from linktracker.clicks.services import ClickInsert, click_row
 from linktracker.clicks.spool import ClickSpool, replay_spool
 from linktracker.clicks.visitor import Visitor, new_click_id
@@ -36,8 +40,13 @@ log = logging.getLogger(__name__)
 # After a database failure, spool without trying it for this long: a dead database must
 # not slow redirects down.
 BREAKER_SECONDS = 1.0
-# Longest a redirect waits for the writer before making its click durable itself.
+Durability = Literal["journal", "commit"]
+DURABILITIES: tuple[Durability, ...] = ("journal", "commit")
+# "commit": longest a redirect waits for the writer before making its click durable itself.
 WAIT_SECONDS = 0.075
+# "journal": after the writer has been this long in one batch, redirects spool their clicks
+# (fsync'd) instead of queueing them in memory behind a hung database.
+STUCK_SECONDS = 0.5
 # How often a healthy process looks for spool files left behind by dead processes.
 ORPHAN_CHECK_SECONDS = 30.0
 # Under load (the last batch had company), the writer lets this much time pass between the
@@ -58,15 +67,19 @@ INLINE_CHECKPOINT_FRAMES = 1000  # SQLite's default wal_autocheckpoint
 
 
 class _Pending:
-    """A row waiting for the writer; `done` is a lock the writer releases once it is stored."""
+    """A row for the writer: journaled in `segment`, or someone waits on `done`, a lock the
+    writer releases once the row is stored (no row: a flush() marker)."""
 
-    __slots__ = ("row", "done")
+    __slots__ = ("row", "segment", "done")
 
-    def __init__(self, row: dict[str, Any]) -> None:
+    def __init__(self, row: dict[str, Any] | None, segment: JournalSegment | None = None) -> None:
         self.row = row
-        # A bare lock is the cheapest one-shot signal between two threads.
-        self.done = threading.Lock()
-        self.done.acquire()
+        self.segment = segment
+        self.done: threading.Lock | None = None
+        if segment is None:
+            # A bare lock is the cheapest one-shot signal between two threads.
+            self.done = threading.Lock()
+            self.done.acquire()
 
 
 class ClickRecorder:
@@ -78,12 +91,18 @@ class ClickRecorder:
         secret: bytes,
         spool_folder: str | Path,
         *,
-        wait_seconds: float = WAIT_SECONDS,
+        durability: Durability = "journal",
+        wait_seconds: float | None = None,
         gather_seconds: float = GATHER_SECONDS,
     ) -> None:
+        if durability not in DURABILITIES:
+            raise ValueError(f"click durability must be one of {', '.join(DURABILITIES)}")
         self.engine = engine
         self.secret = secret
         self.spool = ClickSpool(spool_folder)
+        self.journal = ClickJournal(spool_folder) if durability == "journal" else None
+        if wait_seconds is None:
+            wait_seconds = STUCK_SECONDS if self.journal is not None else WAIT_SECONDS
         self._insert = ClickInsert(engine.dialect)
         self._driver_error: type[Exception] = engine.dialect.loaded_dbapi.Error
         self._connection: PoolProxiedConnection | None = None
@@ -109,20 +128,34 @@ class ClickRecorder:
         self._connection_inline = True  # what the writer's connection does (SQLite's default)
 
     def record(self, target: LinkTarget, visitor: Visitor, now: datetime) -> str:
-        """Store one click durably (database or spool) and return its click id."""
+        """Make one click durable (journal, database or spool) and return its click id."""
         row = click_row(target, visitor, secret=self.secret, now=now, click_id=new_click_id())
         started = self._batch_started
         if started and time.monotonic() - started > self.wait_seconds:
             # The writer is stuck in a batch (a hung database): do not queue behind it.
             self._append_to_spool([row])
             return str(row["click_id"])
-        pending = _Pending(row)
         self._start_writer()
+        if self.journal is not None:
+            self._queue.put(_Pending(row, self.journal.write(row)))
+            return str(row["click_id"])
+        pending = _Pending(row)
         self._queue.put(pending)
+        assert pending.done is not None
         if not pending.done.acquire(timeout=self.wait_seconds):
             log.warning("click writer slow, spooling click %s directly", row["click_id"])
             self._append_to_spool([row])
         return str(row["click_id"])
+
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Wait until the clicks recorded so far are stored; False if that took too long."""
+        writer = self._writer
+        if writer is None or not writer.is_alive() or self._writer_pid != os.getpid():
+            return True
+        marker = _Pending(None)
+        self._queue.put(marker)
+        assert marker.done is not None
+        return marker.done.acquire(timeout=timeout)
 
     def close(self) -> None:
         """Write what is queued, stop the writer thread, replay our spool if we can."""
@@ -131,6 +164,8 @@ class ClickRecorder:
         if writer is not None and writer.is_alive() and self._writer_pid == os.getpid():
             self._queue.put(None)
             writer.join(timeout=5)
+        if self.journal is not None:
+            self.journal.close()
         with self._spool_lock:
             if not self.spool.holding:
                 return
@@ -175,7 +210,7 @@ class ClickRecorder:
             while not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             pending = [item for item in batch if item is not None]
-            self._last_batch_size = len(pending)
+            self._last_batch_size = sum(item.row is not None for item in pending)
             if pending:
                 self._store_and_release(pending)
             if None in batch:  # closing: what was queued before it is stored
@@ -187,16 +222,28 @@ class ClickRecorder:
                 self._checkpoint_due.set()
 
     def _store_and_release(self, batch: list[_Pending]) -> None:
+        rows = [pending.row for pending in batch if pending.row is not None]
         self._batch_started = time.monotonic()
         try:
-            self._store([pending.row for pending in batch])
+            if rows:
+                self._store(rows)
         except Exception:  # noqa: BLE001 - the writer must outlive any single batch
-            log.exception("click batch could not be stored; waiting requests spool it")
-            return  # their waits time out and each request spools its own row
+            if self.journal is None:
+                log.exception("click batch could not be stored; waiting requests spool it")
+                return  # their waits time out and each request spools its own row
+            log.exception("click batch could not be stored; spooling it")
+            try:
+                self._append_to_spool(rows)
+            except OSError:
+                log.exception("%d click(s) stay in the journal until a replay", len(rows))
+                return
         finally:
             self._batch_started = 0.0
+        if self.journal is not None:
+            self.journal.stored(pending.segment for pending in batch if pending.segment)
         for pending in batch:
-            pending.done.release()
+            if pending.done is not None:
+                pending.done.release()
 
     def _store(self, rows: list[dict[str, Any]]) -> None:
         if time.monotonic() >= self._skip_database_until:

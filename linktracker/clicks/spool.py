@@ -30,7 +30,9 @@ from linktracker.clicks.services import insert_ignoring_stored_clicks
 log = logging.getLogger(__name__)
 
 REPLAY_BATCH = 1000
-PATTERN = "clicks-*.jsonl"
+# Spool files are "clicks-<pid>-<ns>.jsonl", click journals (clicks/journal.py)
+# "journal-<pid>-<ns>.jsonl": one format, replayed alike.
+KINDS = ("clicks", "journal")
 # A replay waits this long for a file another process only looks at (`spool status`, another
 # replay); a live writer holds its file's lock for its whole life and is skipped after it.
 LOCK_PATIENCE_SECONDS = 0.5
@@ -40,16 +42,26 @@ LOCK_RETRY_SECONDS = 0.01
 class ClickSpool:
     """Append-only, per-process spool files under one folder."""
 
-    def __init__(self, folder: str | Path) -> None:
+    def __init__(self, folder: str | Path, *, kind: str = "clicks") -> None:
         self.folder = Path(folder)
+        self.kind = kind
         self._file: IO[str] | None = None
 
-    def append(self, rows: list[dict[str, Any]]) -> None:
-        """Write click rows durably (one fsync) before their redirects are answered."""
+    def append(self, rows: list[dict[str, Any]], *, sync: bool = True) -> None:
+        """Write click rows before their redirects are answered: durable with one fsync, or
+        (``sync=False``, the click journal) handed to the kernel, which keeps them if this
+        process dies but not through a power cut."""
         handle = self._open()
         handle.write("".join(json.dumps(row, default=_encode) + "\n" for row in rows))
         handle.flush()
-        os.fsync(handle.fileno())
+        if sync:
+            os.fsync(handle.fileno())
+
+    def discard(self) -> None:
+        """Delete this process's file, every row of which is stored elsewhere, and let go."""
+        if self._file is not None:
+            Path(self._file.name).unlink(missing_ok=True)
+            self.close()
 
     def close(self) -> None:
         """Release this process's spool file so a replay may take it."""
@@ -66,7 +78,7 @@ class ClickSpool:
     def _open(self) -> IO[str]:
         if self._file is None:
             self.folder.mkdir(parents=True, exist_ok=True)
-            path = self.folder / f"clicks-{os.getpid()}-{time.time_ns()}.jsonl"
+            path = self.folder / f"{self.kind}-{os.getpid()}-{time.time_ns()}.jsonl"
             handle = open(path, "a", encoding="utf-8")  # noqa: SIM115 - kept open while spooling
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
             _fsync_directory(self.folder)  # the new file's name must survive a crash too
@@ -74,10 +86,11 @@ class ClickSpool:
         return self._file
 
     def pending_files(self) -> list[Path]:
-        """Spool files on disk, oldest first."""
+        """Spool and journal files on disk, oldest first."""
         if not self.folder.exists():
             return []
-        return sorted(self.folder.glob(PATTERN), key=lambda p: p.name.split("-")[-1])
+        paths = [path for kind in KINDS for path in self.folder.glob(f"{kind}-*.jsonl")]
+        return sorted(paths, key=lambda p: p.name.split("-")[-1])
 
 
 def _fsync_directory(folder: Path) -> None:
@@ -111,6 +124,11 @@ class SpoolFile:
     unreadable: int
     in_use: bool
 
+    @property
+    def journal(self) -> bool:
+        """A click journal (a live one holds clicks answered but not yet stored)."""
+        return self.path.name.startswith("journal-")
+
 
 @dataclass(frozen=True)
 class ReplayResult:
@@ -138,7 +156,7 @@ def replay_spool(engine: Engine, folder: str | Path) -> ReplayResult:
     for path in ClickSpool(folder).pending_files():
         with _try_lock(path, patience=LOCK_PATIENCE_SECONDS) as locked:
             if not locked:
-                in_use += 1
+                in_use += path.exists()  # else replayed, or a journal emptied, meanwhile
                 continue
             file_rows, file_inserted, file_unreadable = _replay_file(engine, path)
             path.unlink(missing_ok=True)
@@ -169,6 +187,10 @@ def _try_lock(path: Path, *, shared: bool = False, patience: float = 0.0) -> Ite
                 yield False
                 return
             time.sleep(LOCK_RETRY_SECONDS)
+    if os.fstat(handle.fileno()).st_nlink == 0:
+        handle.close()  # deleted while we waited for its lock: nothing left to do
+        yield False
+        return
     try:
         yield True
     finally:

@@ -92,7 +92,8 @@ def test_under_load_the_writer_gathers_waiting_clicks_into_one_batch(
     engine: Engine, target: LinkTarget, tmp_path: Path
 ) -> None:
     recorder = ClickRecorder(engine, b"secret", tmp_path, gather_seconds=0.3, wait_seconds=5)
-    recorder.record(target, VISITOR, utcnow())  # the writer is up and connected
+    recorder.record(target, VISITOR, utcnow())
+    assert recorder.flush()  # the writer is up, connected and idle
     sizes = _batch_sizes(recorder)
     recorder._last_batch_size = 2  # the last batch had company: under load
 
@@ -121,6 +122,7 @@ def test_sqlite_wal_is_checkpointed_by_its_own_thread_not_the_writer(
 ) -> None:
     recorder = ClickRecorder(engine, b"secret", tmp_path / "spool")
     click_ids = {recorder.record(target, VISITOR, utcnow()) for _ in range(3)}
+    assert recorder.flush()
     assert _autocheckpoint(recorder) == 0  # the writer's commits never checkpoint
 
     database = str(make_url(str(engine.url)).database)
@@ -154,6 +156,7 @@ def test_past_the_wal_limit_the_writer_checkpoints_inline_again(
         recorder.record(target, VISITOR, utcnow())
         _wait_for(lambda: recorder._inline_checkpoints)
         recorder.record(target, VISITOR, utcnow())
+        assert recorder.flush()
         assert _autocheckpoint(recorder) == recorder_module.INLINE_CHECKPOINT_FRAMES
     finally:
         recorder.close()

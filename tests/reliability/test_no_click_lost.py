@@ -35,14 +35,6 @@ from tests.factories import CHROME, make_link
 FAST = 0.1  # seconds: the redirect's budget while the database is down (issue 6)
 
 
-@pytest.fixture
-def engine(config: dict[str, object]) -> Iterator[Engine]:
-    """Our own engine on the real test database, whatever the app is pointed at."""
-    engine = make_engine(str(config["DATABASE_URL"]))
-    yield engine
-    engine.dispose()
-
-
 def _count(engine: Engine) -> int:
     with engine.connect() as connection:
         return int(connection.scalar(select(func.count(Click.id))) or 0)
@@ -83,7 +75,7 @@ def _wait_for(condition: Callable[[], bool], seconds: float = 10.0) -> None:
 
 
 def _spooled(folder: object) -> int:
-    return sum(file.rows for file in spool_status(str(folder)))
+    return sum(file.rows for file in spool_status(str(folder)) if not file.journal)
 
 
 @contextmanager
@@ -124,6 +116,7 @@ def test_unreachable_database_spools_every_click_and_replay_inserts_each_once(
         started = time.perf_counter()
         ids.append(recorder.record(target, visitor, utcnow()))
         assert time.perf_counter() - started < FAST
+    assert recorder.flush()
     assert _spooled(tmp_path / "spool") == 20
     recorder.close()  # its replay against the dead database fails: the files stay
     dead.dispose()
@@ -180,9 +173,11 @@ def test_redirect_answers_fast_while_the_clicks_table_is_locked_then_replays_onc
 ) -> None:
     link = make_link(session)
     _timed_get(app, f"/{link.code}")
+    assert app.extensions["linktracker"].recorder.flush()  # stored before the lock
     with _locked_clicks(str(config["DATABASE_URL"])):
         slowest = max(_timed_get(app, f"/{link.code}") for _ in range(5))
         assert slowest < FAST
+        assert app.extensions["linktracker"].recorder.flush()
         assert _spooled(config["SPOOL_FOLDER"]) == 5
     time.sleep(BREAKER_SECONDS + 0.1)
     _timed_get(app, f"/{link.code}")
@@ -267,8 +262,10 @@ def test_replay_leaves_a_file_a_live_process_still_writes(
     dead = make_engine(f"postgresql+psycopg://postgres@127.0.0.1:{_closed_port()}/none")
     recorder = ClickRecorder(dead, b"secret", tmp_path)
     recorder.record(_target(link), Visitor("", "", None, None, "GET", ""), utcnow())
+    assert recorder.flush()
     result = replay_spool(engine, tmp_path)
-    assert (result.files, result.in_use, _count(engine)) == (0, 1, 0)
+    # Both held: its spool file and its click journal.
+    assert (result.files, result.in_use, _count(engine)) == (0, 2, 0)
     recorder.close()
     dead.dispose()
     assert replay_spool(engine, tmp_path).inserted == 1
@@ -341,7 +338,7 @@ def test_a_batch_is_one_insert_storing_every_value_and_skipping_stored_click_ids
     ]
     rows = [
         click_row(target, visitors[i % 2], secret=b"k", now=now, click_id=f"batch-{i:04d}")
-        for i in range(ClickInsert.MAX_ROWS + 3)  # more than one statement's worth
+        for i in range(ClickInsert.MAX_ROWS * 2 + 7)  # statements of several sizes
     ]
     insert = ClickInsert(engine.dialect)
     connection = engine.raw_connection()

@@ -145,6 +145,7 @@ def test_link_details_count_clicks_by_kind(client: FlaskClient, api_headers: Hea
         headers={"User-Agent": "Googlebot/2.1 (+http://www.google.com/bot.html)"},
     )
     client.get(f"/{link['code']}", headers={"User-Agent": "Twitterbot/1.0"})
+    assert client.application.extensions["linktracker"].recorder.flush()  # stored as it goes
     body = client.get(f"/api/v1/links/{link['code']}", headers=api_headers()).json
     assert (body["clicks"], body["bot_clicks"], body["preview_clicks"]) == (2, 1, 1)
     assert body["unique_visitors"] == 1

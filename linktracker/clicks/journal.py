@@ -1,0 +1,88 @@
+"""The click journal: each click written to a local file before its redirect is answered.
+
+With CLICK_DURABILITY=journal (the default) a redirect goes out as soon as its click row is
+written to this process's journal; the click writer stores it in the database a moment later,
+in a batch with the clicks of other requests. The write is not fsync'd: the kernel keeps the
+row if the process is killed, not through a power cut (the same promise as SQLite's WAL with
+synchronous=NORMAL). Journal files are spool files (same folder, format and lock), so a
+journal left behind by a killed process is replayed like a spool, skipping click ids already
+stored ("journal-<pid>-<ns>.jsonl" beside the spool's files). A file takes SEGMENT_ROWS
+rows; it is deleted once each of its rows is stored, in the database or in the fsync'd spool.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from linktracker.clicks.spool import ClickSpool
+
+SEGMENT_ROWS = 20_000
+
+
+class JournalSegment:
+    """One journal file and how many of its rows still wait to be stored."""
+
+    __slots__ = ("file", "rows", "waiting", "sealed")
+
+    def __init__(self, file: ClickSpool) -> None:
+        self.file = file
+        self.rows = 0
+        self.waiting = 0
+        self.sealed = False  # full: no more rows go in; deleted when nothing waits
+
+
+class ClickJournal:
+    """This process's journal files; thread-safe."""
+
+    def __init__(self, folder: str | Path, *, segment_rows: int = SEGMENT_ROWS) -> None:
+        self.folder = Path(folder)
+        self.segment_rows = segment_rows
+        self._lock = threading.Lock()
+        self._current: JournalSegment | None = None
+        self._pid = os.getpid()
+
+    def write(self, row: dict[str, Any]) -> JournalSegment:
+        """Write one click row (no fsync); returns the segment to report it stored to."""
+        if self._pid != os.getpid():
+            # A forked worker writes files of its own; the parent's are the parent's.
+            self._lock = threading.Lock()
+            self._current = None
+            self._pid = os.getpid()
+        with self._lock:
+            segment = self._current
+            if segment is None or segment.rows >= self.segment_rows:
+                if segment is not None:
+                    self._seal(segment)
+                segment = self._current = JournalSegment(ClickSpool(self.folder, kind="journal"))
+            segment.file.append([row], sync=False)
+            segment.rows += 1
+            segment.waiting += 1
+            return segment
+
+    def stored(self, segments: Iterable[JournalSegment]) -> None:
+        """Each listed row (a segment once per row) is stored: full files nobody waits on go."""
+        with self._lock:
+            for segment, count in Counter(segments).items():
+                segment.waiting -= count
+                if segment.sealed and segment.waiting == 0:
+                    segment.file.discard()
+
+    def close(self) -> None:
+        """Let go of the current file: deleted if all its rows are stored, else kept for replay."""
+        with self._lock:
+            segment, self._current = self._current, None
+            if segment is not None and self._pid == os.getpid():
+                self._seal(segment)
+                if segment.waiting:
+                    segment.file.close()
+
+    @staticmethod
+    def _seal(segment: JournalSegment) -> None:
+        segment.sealed = True
+        if segment.waiting == 0:
+            segment.file.discard()

@@ -1,0 +1,193 @@
+"""CLICK_DURABILITY=journal: a redirect is answered once its click is journaled, never lost."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from linktracker import create_app
+from linktracker.clicks.recorder import ClickRecorder
+from linktracker.clicks.spool import replay_spool, spool_status
+from linktracker.clicks.visitor import Visitor
+from linktracker.db import utcnow
+from tests.factories import CHROME, make_link
+from tests.reliability.test_no_click_lost import FAST, _click_ids, _target
+
+VISITOR = Visitor("203.0.113.9", CHROME, None, None, "GET", "")
+
+
+def _files(folder: Path) -> dict[str, int]:
+    """File kind -> rows, for every spool and journal file in the folder."""
+    kinds: dict[str, int] = {}
+    for file in spool_status(folder):
+        kind = "journal" if file.journal else "spool"
+        kinds[kind] = kinds.get(kind, 0) + file.rows
+    return kinds
+
+
+@pytest.fixture
+def blocked(engine: Engine, tmp_path: Path) -> Iterator[tuple[ClickRecorder, threading.Event]]:
+    """A journaling recorder whose database inserts wait until the event is set."""
+    recorder = ClickRecorder(engine, b"secret", tmp_path)
+    go_on = threading.Event()
+    execute = recorder._insert.execute
+
+    def held(connection: Any, rows: list[dict[str, Any]]) -> None:
+        go_on.wait(10)
+        execute(connection, rows)
+
+    recorder._insert.execute = held  # type: ignore[method-assign]
+    yield recorder, go_on
+    go_on.set()
+    recorder.close()
+
+
+def test_the_redirect_is_answered_once_the_click_is_journaled_and_stored_after(
+    blocked: tuple[ClickRecorder, threading.Event],
+    session: Session,
+    engine: Engine,
+    tmp_path: Path,
+) -> None:
+    recorder, go_on = blocked
+    target = _target(make_link(session))
+    first = recorder.record(target, VISITOR, utcnow())  # also compiles the crawler patterns
+    started = time.perf_counter()
+    second = recorder.record(target, VISITOR, utcnow())
+    assert time.perf_counter() - started < FAST
+    [journal] = tmp_path.glob("journal-*.jsonl")
+    assert first in journal.read_text() and second in journal.read_text()
+    assert _click_ids(engine) == []  # not stored yet: the insert is held
+    go_on.set()
+    assert recorder.flush()
+    assert sorted(_click_ids(engine)) == sorted([first, second])
+    recorder.close()
+    assert list(tmp_path.iterdir()) == []  # every row stored: the journal is gone
+
+
+def test_while_the_writer_hangs_redirects_spool_instead_of_queueing(
+    blocked: tuple[ClickRecorder, threading.Event], session: Session, tmp_path: Path
+) -> None:
+    recorder, go_on = blocked
+    recorder.wait_seconds = 0.1
+    target = _target(make_link(session))
+    recorder.record(target, VISITOR, utcnow())  # its batch hangs
+    time.sleep(0.2)
+    started = time.perf_counter()
+    recorder.record(target, VISITOR, utcnow())
+    assert time.perf_counter() - started < FAST
+    assert _files(tmp_path) == {"journal": 1, "spool": 1}
+
+
+def test_full_journal_files_are_deleted_once_every_row_is_stored(
+    engine: Engine, session: Session, tmp_path: Path
+) -> None:
+    recorder = ClickRecorder(engine, b"secret", tmp_path)
+    recorder.journal.segment_rows = 3  # type: ignore[union-attr]
+    target = _target(make_link(session))
+    ids = [recorder.record(target, VISITOR, utcnow()) for _ in range(10)]
+    assert recorder.flush()
+    assert _files(tmp_path) == {"journal": 1}  # the fourth file, holding the tenth click
+    recorder.close()
+    assert list(tmp_path.iterdir()) == []
+    assert sorted(_click_ids(engine)) == sorted(ids)
+
+
+def test_a_failing_writer_spools_the_journaled_clicks(
+    engine: Engine, session: Session, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    recorder = ClickRecorder(engine, b"secret", tmp_path)
+
+    def broken(connection: Any, rows: list[dict[str, Any]]) -> None:
+        raise RuntimeError("a bug in the writer")
+
+    recorder._insert.execute = broken  # type: ignore[method-assign]
+    target = _target(make_link(session))
+    click_id = recorder.record(target, VISITOR, utcnow())
+    assert recorder.flush()
+    assert "click batch could not be stored; spooling it" in caplog.text
+    assert _files(tmp_path) == {"journal": 1, "spool": 1}
+    recorder.close()  # the journal goes (its row is in the spool); the spool is replayed
+    assert _files(tmp_path) == {}
+    assert _click_ids(engine) == [click_id]
+
+
+def test_commit_durability_stores_the_click_before_answering(
+    engine: Engine, session: Session, tmp_path: Path
+) -> None:
+    recorder = ClickRecorder(engine, b"secret", tmp_path, durability="commit")
+    try:
+        click_id = recorder.record(_target(make_link(session)), VISITOR, utcnow())
+        assert _click_ids(engine) == [click_id]  # no flush needed
+        assert list(tmp_path.glob("journal-*")) == []
+    finally:
+        recorder.close()
+
+
+def test_an_unknown_durability_is_refused(config: dict[str, object]) -> None:
+    with pytest.raises(ValueError, match="click durability must be one of journal, commit"):
+        create_app({**config, "CLICK_DURABILITY": "fast"})
+
+
+def test_the_app_journals_by_default(app: Flask) -> None:
+    assert app.extensions["linktracker"].recorder.journal is not None
+
+
+KILLED_SERVER = """
+import sys, threading, time
+from linktracker.clicks.recorder import ClickRecorder
+from linktracker.clicks.visitor import Visitor
+from linktracker.db import make_engine, utcnow
+from linktracker.links.services import LinkTarget
+
+url, folder, link, employee, campaign = sys.argv[1:6]
+recorder = ClickRecorder(make_engine(url), b"secret", folder)
+recorder._insert.execute = lambda connection, rows: threading.Event().wait()  # hangs
+target = LinkTarget(int(link), int(employee), int(campaign), "linkedin",
+                    "https://example.com/", False, None)
+visitor = Visitor("203.0.113.9", "Mozilla/5.0", None, None, "GET", "")
+for _ in range(5):
+    print(recorder.record(target, visitor, utcnow()), flush=True)
+time.sleep(60)
+"""
+
+
+def test_a_killed_server_leaves_its_journal_and_replay_stores_each_click_once(
+    engine: Engine, config: dict[str, object], session: Session, tmp_path: Path
+) -> None:
+    link = make_link(session)
+    child = subprocess.Popen(  # noqa: S603 - our own interpreter and script
+        [
+            sys.executable,
+            "-c",
+            KILLED_SERVER,
+            str(config["DATABASE_URL"]),
+            str(tmp_path),
+            str(link.id),
+            str(link.employee_id),
+            str(link.campaign_id),
+        ],  # fmt: skip
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None
+    answered = [child.stdout.readline().strip() for _ in range(5)]
+    os.kill(child.pid, signal.SIGKILL)  # answered, never stored, no clean shutdown
+    child.wait()
+    assert _click_ids(engine) == []
+    assert _files(tmp_path) == {"journal": 5}
+    result = replay_spool(engine, tmp_path)
+    assert (result.files, result.inserted) == (1, 5)
+    assert sorted(_click_ids(engine)) == sorted(answered)
+    assert list(tmp_path.iterdir()) == []
