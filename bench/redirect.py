@@ -475,7 +475,9 @@ def main() -> None:
     parser.add_argument("--db", default="sqlite,postgresql", help="comma-separated")
     parser.add_argument("--servers", default="gthread", help="sync and/or gthread, comma-separated")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker (as `linktracker run`)")
+    parser.add_argument(
+        "--threads", type=int, default=4, help="threads per gthread worker (as `linktracker run`)"
+    )
     parser.add_argument("--rounds", type=int, default=2, help="alternating runs per target")
     parser.add_argument(
         "--pg-database",
