@@ -191,3 +191,14 @@ def test_a_killed_server_leaves_its_journal_and_replay_stores_each_click_once(
     assert (result.files, result.inserted) == (1, 5)
     assert sorted(_click_ids(engine)) == sorted(answered)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_spool_status_lists_a_running_servers_journal_apart_from_clicks_to_replay(
+    app: Flask, session: Session
+) -> None:
+    link = make_link(session)
+    assert app.test_client().get(f"/{link.code}").status_code == 302
+    assert app.extensions["linktracker"].recorder.flush()
+    output = app.test_cli_runner().invoke(args=["spool", "status"]).output
+    assert "1 click(s), a running server's click journal, stored as it goes" in output
+    assert "0 spooled click(s) in 0 file(s)" in output
