@@ -4,7 +4,8 @@ Each process appends to its own file (JSON lines), fsync'd before the redirect i
 and held under an exclusive flock while open; a process killed mid-write can leave at most
 a torn last line, for a request it never answered. Replay only touches files nobody holds,
 inserts ignoring click ids already stored (so a replay interrupted halfway, or run twice,
-inserts nothing twice), and deletes a file once all of it is in the database.
+inserts nothing twice), and deletes a file once all of it is in the database. Click journals
+(clicks/journal.py) are files of the same kind, not fsync'd, replayed alike when left behind.
 """
 
 from __future__ import annotations
