@@ -12,6 +12,7 @@ rows; it is deleted once each of its rows is stored, in the database or in the f
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections import Counter
@@ -22,6 +23,9 @@ from typing import Any
 from linktracker.clicks.spool import ClickSpool
 
 SEGMENT_ROWS = 20_000
+_FORK_LOCK = threading.Lock()
+
+log = logging.getLogger(__name__)
 
 
 class JournalSegment:
@@ -49,10 +53,12 @@ class ClickJournal:
     def write(self, row: dict[str, Any]) -> JournalSegment:
         """Write one click row (no fsync); returns the segment to report it stored to."""
         if self._pid != os.getpid():
-            # A forked worker writes files of its own; the parent's are the parent's.
-            self._lock = threading.Lock()
-            self._current = None
-            self._pid = os.getpid()
+            with _FORK_LOCK:  # the first writes of a forked worker's threads
+                if self._pid != os.getpid():
+                    # A forked worker writes files of its own; the parent's are the parent's.
+                    self._lock = threading.Lock()
+                    self._current = None
+                    self._pid = os.getpid()
         with self._lock:
             segment = self._current
             if segment is None or segment.rows >= self.segment_rows:
@@ -70,7 +76,7 @@ class ClickJournal:
             for segment, count in Counter(segments).items():
                 segment.waiting -= count
                 if segment.sealed and segment.waiting == 0:
-                    segment.file.discard()
+                    _discard(segment)
 
     def close(self) -> None:
         """Let go of the current file: deleted if all its rows are stored, else kept for replay."""
@@ -85,4 +91,11 @@ class ClickJournal:
     def _seal(segment: JournalSegment) -> None:
         segment.sealed = True
         if segment.waiting == 0:
-            segment.file.discard()
+            _discard(segment)
+
+
+def _discard(segment: JournalSegment) -> None:
+    try:
+        segment.file.discard()
+    except OSError:  # its rows are stored: a file left behind is replayed as duplicates
+        log.warning("could not delete a stored click journal", exc_info=True)

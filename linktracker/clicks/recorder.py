@@ -137,8 +137,13 @@ class ClickRecorder:
             return str(row["click_id"])
         self._start_writer()
         if self.journal is not None:
-            self._queue.put(_Pending(row, self.journal.write(row)))
-            return str(row["click_id"])
+            try:
+                segment = self.journal.write(row)
+            except OSError as exc:  # the journal's disk failed: wait for the commit instead
+                log.warning("click journal unavailable (%s), waiting for the commit", exc)
+            else:
+                self._queue.put(_Pending(row, segment))
+                return str(row["click_id"])
         pending = _Pending(row)
         self._queue.put(pending)
         assert pending.done is not None
@@ -329,7 +334,12 @@ class ClickRecorder:
             with self._late_lock:
                 rows, self._late = self._late, []
             if rows:
-                self.spool.append(rows)
+                try:
+                    self.spool.append(rows)
+                except BaseException:
+                    with self._late_lock:  # others' rows too: the next holder tries again
+                        self._late[:0] = rows
+                    raise
 
     def _replay_when_due(self) -> None:
         # The database answers: replay our own spool at once, other processes' leftovers
@@ -338,7 +348,9 @@ class ClickRecorder:
         if self._draining or not (self.spool.holding or now >= self._next_orphan_check):
             return
         self._next_orphan_check = now + ORPHAN_CHECK_SECONDS
-        if not self.spool.holding and not self.spool.pending_files():
+        ours = f"journal-{os.getpid()}-"  # our own live journals are not leftovers
+        leftovers = [p for p in self.spool.pending_files() if not p.name.startswith(ours)]
+        if not self.spool.holding and not leftovers:
             return
         self._draining = True
         threading.Thread(target=self._drain, name="click-replay", daemon=True).start()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -105,10 +106,25 @@ class ClickInsert:
             if self._unnest_sql:
                 cursor.execute(*self.statement(ordered))
             else:
-                for chunk in _chunks(ordered, self.MAX_ROWS):
-                    cursor.execute(*self.statement(chunk))
+                self._insert_slices(cursor, ordered)
         finally:
             cursor.close()
+
+    def _insert_slices(self, cursor: Any, rows: list[dict[str, Any]]) -> None:
+        # SQLite: power-of-two slices of the batch, one transaction (and commit) for them all.
+        slices = list(_chunks(rows, self.MAX_ROWS))
+        if len(slices) == 1:
+            cursor.execute(*self.statement(slices[0]))
+            return
+        cursor.execute("BEGIN")
+        try:
+            for rows_slice in slices:
+                cursor.execute(*self.statement(rows_slice))
+            cursor.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(Exception):
+                cursor.execute("ROLLBACK")
+            raise
 
     def statement(self, rows: list[dict[str, Any]]) -> tuple[str, Any]:
         """SQL and driver parameters inserting `rows` (converted by the column types)."""

@@ -82,6 +82,10 @@ class ClickSpool:
             path = self.folder / f"{self.kind}-{os.getpid()}-{time.time_ns()}.jsonl"
             handle = open(path, "a", encoding="utf-8")  # noqa: SIM115 - kept open while spooling
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            if os.fstat(handle.fileno()).st_nlink == 0:
+                # A replay took the new, empty file between its creation and our lock.
+                handle.close()
+                return self._open()
             _fsync_directory(self.folder)  # the new file's name must survive a crash too
             self._file = handle
         return self._file
@@ -155,7 +159,9 @@ def replay_spool(engine: Engine, folder: str | Path) -> ReplayResult:
     """Insert every spooled click nobody is still writing, exactly once; delete the files."""
     files = rows = inserted = unreadable = in_use = 0
     for path in ClickSpool(folder).pending_files():
-        with _try_lock(path, patience=LOCK_PATIENCE_SECONDS) as locked:
+        # A live server holds its journal for its whole life: no use waiting for it.
+        patience = 0.0 if path.name.startswith("journal-") else LOCK_PATIENCE_SECONDS
+        with _try_lock(path, patience=patience) as locked:
             if not locked:
                 in_use += path.exists()  # else replayed, or a journal emptied, meanwhile
                 continue

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from linktracker import create_app
 from linktracker.clicks.recorder import ClickRecorder
+from linktracker.clicks.services import click_row
 from linktracker.clicks.spool import replay_spool, spool_status
 from linktracker.clicks.visitor import Visitor
 from linktracker.db import utcnow
@@ -147,6 +148,7 @@ def test_the_app_journals_by_default(app: Flask) -> None:
 KILLED_SERVER = """
 import sys, threading, time
 from linktracker.clicks.recorder import ClickRecorder
+from linktracker.clicks.services import click_row
 from linktracker.clicks.visitor import Visitor
 from linktracker.db import make_engine, utcnow
 from linktracker.links.services import LinkTarget
@@ -202,3 +204,53 @@ def test_spool_status_lists_a_running_servers_journal_apart_from_clicks_to_repla
     output = app.test_cli_runner().invoke(args=["spool", "status"]).output
     assert "1 click(s), a running server's click journal, stored as it goes" in output
     assert "0 spooled click(s) in 0 file(s)" in output
+
+
+def test_without_a_usable_journal_a_redirect_waits_for_the_commit(
+    engine: Engine, session: Session, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / "not-a-folder").write_text("")
+    recorder = ClickRecorder(engine, b"secret", tmp_path / "not-a-folder" / "spool")
+    try:
+        click_id = recorder.record(_target(make_link(session)), VISITOR, utcnow())
+        assert _click_ids(engine) == [click_id]  # stored before record() returned
+        assert "click journal unavailable" in caplog.text
+    finally:
+        recorder.close()
+
+
+def test_a_failed_spool_write_keeps_every_row_for_the_next_writer(
+    engine: Engine, session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    recorder = ClickRecorder(engine, b"secret", tmp_path)
+    target = _target(make_link(session))
+    rows = [
+        click_row(target, VISITOR, secret=b"k", now=utcnow(), click_id=f"late-{i}")
+        for i in range(2)
+    ]
+    append = recorder.spool.append
+
+    def full_disk(rows: list[dict[str, Any]], *, sync: bool = True) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(recorder.spool, "append", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        recorder._append_to_spool(rows[:1])
+    monkeypatch.setattr(recorder.spool, "append", append)
+    recorder._append_to_spool(rows[1:])  # the next holder writes the first row too
+    recorder.close()
+    assert sorted(_click_ids(engine)) == ["late-0", "late-1"]
+
+
+def test_replay_does_not_wait_for_a_live_servers_journal(
+    engine: Engine, session: Session, tmp_path: Path
+) -> None:
+    recorder = ClickRecorder(engine, b"secret", tmp_path)
+    try:
+        recorder.record(_target(make_link(session)), VISITOR, utcnow())
+        started = time.perf_counter()
+        result = replay_spool(engine, tmp_path)
+        assert time.perf_counter() - started < 0.25  # a spool file would get 0.5 s
+        assert (result.files, result.in_use) == (0, 1)
+    finally:
+        recorder.close()

@@ -357,3 +357,22 @@ def test_a_batch_is_one_insert_storing_every_value_and_skipping_stored_click_ids
     for row in rows[:2]:
         click = by_id[row["click_id"]]
         assert {key: getattr(click, key) for key in row} == row
+
+
+def test_a_batch_is_stored_whole_or_not_at_all(session: Session, engine: Engine) -> None:
+    target = _target(make_link(session))
+    visitor = Visitor("203.0.113.7", CHROME, None, None, "GET", "")
+    rows = [
+        click_row(target, visitor, secret=b"k", now=utcnow(), click_id=f"whole-{i:04d}")
+        for i in range(ClickInsert.MAX_ROWS + 3)  # SQLite: three statements
+    ]
+    rows[-1]["visitor_hash"] = None  # NOT NULL: the last statement fails
+    insert = ClickInsert(engine.dialect)
+    connection = engine.raw_connection()
+    try:
+        insert.autocommit(connection)
+        with pytest.raises(engine.dialect.loaded_dbapi.IntegrityError):
+            insert.execute(connection, rows)
+    finally:
+        connection.close()
+    assert _count(engine) == 0
