@@ -317,13 +317,13 @@ def spool_status_command() -> None:
     folder = _runtime().config["SPOOL_FOLDER"]
     files = spool_status(folder)
     for file in files:
-        if file.journal and file.in_use:
+        if file.live_journal:
             state = "a running server's click journal, stored as it goes"
         else:
             state = "in use by a running process" if file.in_use else "waiting for replay"
         torn = f", {file.unreadable} unreadable line(s)" if file.unreadable else ""
         click.echo(f"{file.path.name}: {file.rows} click(s){torn}, {state}")
-    waiting = [file for file in files if not (file.journal and file.in_use)]
+    waiting = [file for file in files if not file.live_journal]
     total = sum(file.rows for file in waiting)
     click.echo(f"{total} spooled click(s) in {len(waiting)} file(s) in {folder}.")
 

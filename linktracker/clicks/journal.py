@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from linktracker.clicks.spool import ClickSpool
+from linktracker.clicks.spool import JOURNAL, ClickSpool
 
 SEGMENT_ROWS = 20_000
 _FORK_LOCK = threading.Lock()
@@ -64,7 +64,7 @@ class ClickJournal:
             if segment is None or segment.rows >= self.segment_rows:
                 if segment is not None:
                     self._seal(segment)
-                segment = self._current = JournalSegment(ClickSpool(self.folder, kind="journal"))
+                segment = self._current = JournalSegment(ClickSpool(self.folder, kind=JOURNAL))
             segment.file.append([row], sync=False)
             segment.rows += 1
             segment.waiting += 1

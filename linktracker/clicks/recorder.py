@@ -31,7 +31,7 @@ from sqlalchemy.exc import DBAPIError
 
 from linktracker.clicks.journal import ClickJournal, JournalSegment
 from linktracker.clicks.services import ClickInsert, click_row
-from linktracker.clicks.spool import ClickSpool, replay_spool
+from linktracker.clicks.spool import ClickSpool, is_journal, replay_spool
 from linktracker.clicks.visitor import Visitor, new_click_id
 from linktracker.links.services import LinkTarget
 
@@ -348,8 +348,8 @@ class ClickRecorder:
         if self._draining or not (self.spool.holding or now >= self._next_orphan_check):
             return
         self._next_orphan_check = now + ORPHAN_CHECK_SECONDS
-        ours = f"journal-{os.getpid()}-"  # our own live journals are not leftovers
-        leftovers = [p for p in self.spool.pending_files() if not p.name.startswith(ours)]
+        pid = os.getpid()  # our own live journals are not leftovers
+        leftovers = [p for p in self.spool.pending_files() if not is_journal(p, pid)]
         if not self.spool.holding and not leftovers:
             return
         self._draining = True

@@ -33,7 +33,8 @@ log = logging.getLogger(__name__)
 REPLAY_BATCH = 1000
 # Spool files are "clicks-<pid>-<ns>.jsonl", click journals (clicks/journal.py)
 # "journal-<pid>-<ns>.jsonl": one format, replayed alike.
-KINDS = ("clicks", "journal")
+JOURNAL = "journal"
+KINDS = ("clicks", JOURNAL)
 # A replay waits this long for a file another process only looks at (`spool status`, another
 # replay); a live writer holds its file's lock for its whole life and is skipped after it.
 LOCK_PATIENCE_SECONDS = 0.5
@@ -132,7 +133,17 @@ class SpoolFile:
     @property
     def journal(self) -> bool:
         """A click journal (a live one holds clicks answered but not yet stored)."""
-        return self.path.name.startswith("journal-")
+        return is_journal(self.path)
+
+    @property
+    def live_journal(self) -> bool:
+        """A running server's journal: its clicks are being stored, not waiting for replay."""
+        return self.journal and self.in_use
+
+
+def is_journal(path: Path, pid: int | None = None) -> bool:
+    """Whether a file in the spool folder is a click journal (of process ``pid``, if given)."""
+    return path.name.startswith(f"{JOURNAL}-" if pid is None else f"{JOURNAL}-{pid}-")
 
 
 @dataclass(frozen=True)
@@ -160,7 +171,7 @@ def replay_spool(engine: Engine, folder: str | Path) -> ReplayResult:
     files = rows = inserted = unreadable = in_use = 0
     for path in ClickSpool(folder).pending_files():
         # A live server holds its journal for its whole life: no use waiting for it.
-        patience = 0.0 if path.name.startswith("journal-") else LOCK_PATIENCE_SECONDS
+        patience = 0.0 if is_journal(path) else LOCK_PATIENCE_SECONDS
         with _try_lock(path, patience=patience) as locked:
             if not locked:
                 in_use += path.exists()  # else replayed, or a journal emptied, meanwhile
