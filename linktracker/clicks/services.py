@@ -87,7 +87,9 @@ class ClickInsert:
             for column in self._columns
         }
         self._statements: dict[int, tuple[str, list[tuple[int, str]]]] = {}
-        self._unnest_sql = self._unnest_statement() if dialect.name == "postgresql" else ""
+        postgresql = dialect.name == "postgresql"
+        self._unnest_sql = self._unnest_statement() if postgresql else ""
+        self._one_row = None if postgresql else self._one_row_statement()
 
     def autocommit(self, dbapi_connection: Any) -> None:
         """Put the writer's connection in autocommit: each batch commits with its statement."""
@@ -159,26 +161,33 @@ class ClickInsert:
         )
 
     def _values_statement(self, size: int) -> tuple[str, list[tuple[int, str]]]:
-        # SQLite: INSERT ... VALUES (?, ...), (?, ...): SQLAlchemy renders the one-row
-        # statement once, its "(?, ...)" group is repeated `size` times (compiling a 500-row
-        # statement takes SQLAlchemy ~150 ms of GIL); `order` maps each positional parameter
-        # to (row index, column key). Sizes are powers of two (see _chunks), so few texts are
-        # cached here and in the driver's prepared-statement cache.
+        # SQLite: INSERT ... VALUES (?, ...), (?, ...): the one-row statement's "(?, ...)"
+        # group repeated `size` times (compiling a 500-row statement takes SQLAlchemy ~150 ms
+        # of GIL); `order` maps each positional parameter to (row index, column key). Sizes
+        # are powers of two (see _chunks), so few texts are cached here and in the driver's
+        # prepared-statement cache.
         cached = self._statements.get(size)
         if cached is None:
-            one = (
-                insert_ignoring_stored_clicks(self.dialect)
-                .values({c.key: bindparam(c.key, type_=c.type) for c in self._columns})
-                .compile(dialect=self.dialect)
-            )
-            keys = list(one.positiontup or [])
-            group = "(" + ", ".join(["?"] * len(keys)) + ")"
-            sql = str(one)
-            if sql.count(group) != 1:
-                raise RuntimeError(f"unexpected one-row INSERT: {sql}")
+            assert self._one_row is not None  # SQLite
+            sql, group, keys = self._one_row
             order = [(i, key) for i in range(size) for key in keys]
             cached = self._statements[size] = (sql.replace(group, ", ".join([group] * size)), order)
         return cached
+
+    def _one_row_statement(self) -> tuple[str, str, list[str]]:
+        # The one-row INSERT rendered by SQLAlchemy, its "(?, ...)" group and the column keys
+        # of its positional parameters.
+        one = (
+            insert_ignoring_stored_clicks(self.dialect)
+            .values({c.key: bindparam(c.key, type_=c.type) for c in self._columns})
+            .compile(dialect=self.dialect)
+        )
+        keys = list(one.positiontup or [])
+        group = "(" + ", ".join(["?"] * len(keys)) + ")"
+        sql = str(one)
+        if sql.count(group) != 1:
+            raise RuntimeError(f"unexpected one-row INSERT: {sql}")
+        return sql, group, keys
 
 
 def _chunks(rows: list[dict[str, Any]], most: int) -> Iterator[list[dict[str, Any]]]:
