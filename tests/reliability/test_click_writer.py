@@ -112,6 +112,31 @@ def test_under_load_the_writer_gathers_waiting_clicks_into_one_batch(
     assert sizes == [3]
 
 
+def test_journaled_clicks_gather_longer_while_each_redirect_answers_at_once(
+    engine: Engine, target: LinkTarget, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Nobody waits for a journaled click's commit, so the writer gathers for the longer
+    # JOURNAL_GATHER_SECONDS; with "commit" it keeps GATHER_SECONDS, which each request waits.
+    monkeypatch.setattr(recorder_module, "GATHER_SECONDS", 0.0)
+    monkeypatch.setattr(recorder_module, "JOURNAL_GATHER_SECONDS", 0.4)
+    assert ClickRecorder(engine, b"secret", tmp_path, durability="commit").gather_seconds == 0.0
+    recorder = ClickRecorder(engine, b"secret", tmp_path)
+    recorder.record(target, VISITOR, utcnow())
+    assert recorder.flush()  # the writer is up, connected and idle
+    sizes = _batch_sizes(recorder)
+    recorder._last_batch_size = 2  # the last batch had company: under load
+    answered = []
+    for _ in range(3):
+        started = time.perf_counter()
+        recorder.record(target, VISITOR, utcnow())
+        answered.append(time.perf_counter() - started)
+        time.sleep(0.05)
+    assert recorder.flush()
+    recorder.close()
+    assert sizes == [3]
+    assert max(answered) < 0.2
+
+
 @pytest.fixture
 def checkpoint_every_batch(sqlite_only: None, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(recorder_module, "CHECKPOINT_BATCHES", 1)
