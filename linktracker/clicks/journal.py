@@ -59,39 +59,48 @@ class ClickJournal:
                     self._lock = threading.Lock()
                     self._current = None
                     self._pid = os.getpid()
+        done: JournalSegment | None = None
         with self._lock:
             segment = self._current
             if segment is None or segment.rows >= self.segment_rows:
                 if segment is not None:
-                    self._seal(segment)
+                    done = self._seal(segment)
                 segment = self._current = JournalSegment(ClickSpool(self.folder, kind=JOURNAL))
             segment.file.append([row], sync=False)
             segment.rows += 1
             segment.waiting += 1
-            return segment
+        if done is not None:  # deleted outside the lock: other requests need not wait for it
+            _discard(done)
+        return segment
 
     def stored(self, segments: Iterable[JournalSegment]) -> None:
         """Each listed row (a segment once per row) is stored: full files nobody waits on go."""
+        done = []
         with self._lock:
             for segment, count in Counter(segments).items():
                 segment.waiting -= count
                 if segment.sealed and segment.waiting == 0:
-                    _discard(segment)
+                    done.append(segment)
+        for segment in done:
+            _discard(segment)
 
     def close(self) -> None:
         """Let go of the current file: deleted if all its rows are stored, else kept for replay."""
         with self._lock:
             segment, self._current = self._current, None
-            if segment is not None and self._pid == os.getpid():
-                self._seal(segment)
-                if segment.waiting:
-                    segment.file.close()
+            if segment is None or self._pid != os.getpid():
+                return
+            done = self._seal(segment)
+            if done is None:
+                segment.file.close()
+        if done is not None:
+            _discard(done)
 
     @staticmethod
-    def _seal(segment: JournalSegment) -> None:
+    def _seal(segment: JournalSegment) -> JournalSegment | None:
+        """Mark a segment full; returns it if nothing waits on it (to discard)."""
         segment.sealed = True
-        if segment.waiting == 0:
-            _discard(segment)
+        return segment if segment.waiting == 0 else None
 
 
 def _discard(segment: JournalSegment) -> None:

@@ -53,7 +53,7 @@ class ClickSpool:
         """Write click rows before their redirects are answered: durable with one fsync, or
         (``sync=False``, the click journal) handed to the kernel, which keeps them if this
         process dies but not through a power cut."""
-        handle = self._open()
+        handle = self._open(sync)
         handle.write("".join(json.dumps(row, default=_encode) + "\n" for row in rows))
         handle.flush()
         if sync:
@@ -77,7 +77,7 @@ class ClickSpool:
         """Whether this process has spooled clicks in an open file."""
         return self._file is not None
 
-    def _open(self) -> IO[str]:
+    def _open(self, sync: bool = True) -> IO[str]:
         if self._file is None:
             self.folder.mkdir(parents=True, exist_ok=True)
             path = self.folder / f"{self.kind}-{os.getpid()}-{time.time_ns()}.jsonl"
@@ -86,8 +86,12 @@ class ClickSpool:
             if os.fstat(handle.fileno()).st_nlink == 0:
                 # A replay took the new, empty file between its creation and our lock.
                 handle.close()
-                return self._open()
-            _fsync_directory(self.folder)  # the new file's name must survive a crash too
+                return self._open(sync)
+            if sync:
+                # The new file's name must survive a power cut too. Not so for rows that are
+                # not fsync'd (the journal): the kernel keeps both if the process dies, and a
+                # directory fsync can take 100+ ms on a busy disk, with every request waiting.
+                _fsync_directory(self.folder)
             self._file = handle
         return self._file
 
