@@ -150,7 +150,11 @@ class _ChildrenMemory(threading.Thread):
         while not self.done.wait(0.02):
             total = 0
             for thread in task.iterdir():
-                for pid in (thread / "children").read_text().split():
+                try:
+                    children = (thread / "children").read_text().split()
+                except OSError:
+                    continue  # the thread ended meanwhile
+                for pid in children:
                     try:
                         status = Path(f"/proc/{pid}/status").read_text()
                     except OSError:
