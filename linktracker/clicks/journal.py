@@ -60,17 +60,22 @@ class ClickJournal:
                     self._current = None
                     self._pid = os.getpid()
         done: JournalSegment | None = None
-        with self._lock:
-            segment = self._current
-            if segment is None or segment.rows >= self.segment_rows:
-                if segment is not None:
-                    done = self._seal(segment)
-                segment = self._current = JournalSegment(ClickSpool(self.folder, kind=JOURNAL))
-            segment.file.append([row], sync=False)
-            segment.rows += 1
-            segment.waiting += 1
-        if done is not None:  # deleted outside the lock: other requests need not wait for it
-            _discard(done)
+        try:
+            with self._lock:
+                segment = self._current
+                if segment is None or segment.rows >= self.segment_rows:
+                    if segment is not None:
+                        done = self._seal(segment)
+                    segment = JournalSegment(ClickSpool(self.folder, kind=JOURNAL))
+                    self._current = segment
+                segment.file.append([row], sync=False)
+                segment.rows += 1
+                segment.waiting += 1
+        finally:
+            # Deleted outside the lock (other requests need not wait for it), and also when
+            # the next file could not be written: nothing else would delete this one.
+            if done is not None:
+                _discard(done)
         return segment
 
     def stored(self, segments: Iterable[JournalSegment]) -> None:

@@ -55,6 +55,8 @@ ORPHAN_CHECK_SECONDS = 30.0
 # redirect waits through it (bench/redirect.py on SQLite: about 3 -> 5.5 rows per batch, a few
 # per cent more redirects per second). With "journal" nobody waits for the writer, so it
 # gathers for longer: tens of rows per commit, ~170 µs less worker CPU per SQLite redirect.
+# A batch someone waits for (a journal that could not be written, a flush) gathers at most
+# GATHER_SECONDS in either mode.
 GATHER_SECONDS = 0.0005
 JOURNAL_GATHER_SECONDS = 0.02
 # SQLite: the writer's connection does not checkpoint the WAL itself. A checkpoint syncs the
@@ -215,8 +217,14 @@ class ClickRecorder:
     def _write_batches(self) -> None:
         while True:
             batch = [self._queue.get()]
-            if self._last_batch_size > 1 and batch[0] is not None:
-                time.sleep(self.gather_seconds)  # under load: let the other clicks join
+            first = batch[0]
+            if self._last_batch_size > 1 and first is not None:
+                # Under load: let the other clicks join. Only briefly if someone waits for
+                # this batch (a commit, a journal that could not be written, a flush).
+                waits = first.done is not None
+                time.sleep(
+                    min(self.gather_seconds, GATHER_SECONDS) if waits else self.gather_seconds
+                )
             while not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             pending = [item for item in batch if item is not None]

@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from linktracker import create_app
+from linktracker.clicks import recorder as recorder_module
 from linktracker.clicks import spool as spool_module
 from linktracker.clicks.recorder import ClickRecorder
 from linktracker.clicks.services import click_row
@@ -239,6 +240,45 @@ def test_without_a_usable_journal_a_redirect_waits_for_the_commit(
         click_id = recorder.record(_target(make_link(session)), VISITOR, utcnow())
         assert _click_ids(engine) == [click_id]  # stored before record() returned
         assert "click journal unavailable" in caplog.text
+    finally:
+        recorder.close()
+
+
+def test_without_a_usable_journal_the_redirect_does_not_wait_through_the_long_gather(
+    engine: Engine, session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(recorder_module, "JOURNAL_GATHER_SECONDS", 1.0)
+    (tmp_path / "not-a-folder").write_text("")
+    recorder = ClickRecorder(engine, b"secret", tmp_path / "not-a-folder" / "spool")
+    try:
+        target = _target(make_link(session))
+        recorder.record(target, VISITOR, utcnow())
+        recorder._last_batch_size = 2  # under load
+        started = time.perf_counter()
+        click_id = recorder.record(target, VISITOR, utcnow())
+        assert time.perf_counter() - started < 0.5
+        assert click_id in _click_ids(engine)  # stored before record() returned
+    finally:
+        recorder.close()
+
+
+def test_a_full_journal_file_goes_even_when_the_next_one_cannot_be_written(
+    engine: Engine, session: Session, tmp_path: Path
+) -> None:
+    recorder = ClickRecorder(engine, b"secret", tmp_path / "spool")
+    journal = recorder.journal
+    assert journal is not None
+    journal.segment_rows = 1
+    try:
+        target = _target(make_link(session))
+        first = recorder.record(target, VISITOR, utcnow())
+        assert recorder.flush()  # stored: its full file only waits for the next click
+        assert _files(tmp_path / "spool") == {"journal": 1}
+        (tmp_path / "not-a-folder").write_text("")
+        journal.folder = tmp_path / "not-a-folder" / "spool"
+        second = recorder.record(target, VISITOR, utcnow())  # waits for the commit instead
+        assert list((tmp_path / "spool").iterdir()) == []
+        assert sorted(_click_ids(engine)) == sorted([first, second])
     finally:
         recorder.close()
 

@@ -121,18 +121,20 @@ def test_journaled_clicks_gather_longer_while_each_redirect_answers_at_once(
     monkeypatch.setattr(recorder_module, "JOURNAL_GATHER_SECONDS", 0.4)
     assert ClickRecorder(engine, b"secret", tmp_path, durability="commit").gather_seconds == 0.0
     recorder = ClickRecorder(engine, b"secret", tmp_path)
-    recorder.record(target, VISITOR, utcnow())
-    assert recorder.flush()  # the writer is up, connected and idle
-    sizes = _batch_sizes(recorder)
-    recorder._last_batch_size = 2  # the last batch had company: under load
-    answered = []
-    for _ in range(3):
-        started = time.perf_counter()
+    try:
         recorder.record(target, VISITOR, utcnow())
-        answered.append(time.perf_counter() - started)
-        time.sleep(0.05)
-    assert recorder.flush()
-    recorder.close()
+        assert recorder.flush()  # the writer is up, connected and idle
+        sizes = _batch_sizes(recorder)
+        recorder._last_batch_size = 2  # the last batch had company: under load
+        answered = []
+        for _ in range(3):
+            started = time.perf_counter()
+            recorder.record(target, VISITOR, utcnow())
+            answered.append(time.perf_counter() - started)
+            time.sleep(0.05)
+        assert recorder.flush()
+    finally:
+        recorder.close()
     assert sizes == [3]
     assert max(answered) < 0.2
 
