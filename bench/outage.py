@@ -182,7 +182,7 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (logs, spool)")
     args = parser.parse_args()
     require_wrk()
-    settings = ServerSettings("gthread", args.workers, args.threads)
+    settings = ServerSettings.of("gthread", args.workers, args.threads, None)  # as `linktracker run`
     base = Path(tempfile.mkdtemp(prefix="lt-outage-"))
     outcomes: list[Outcome] = []
     with scratch_run(base, keep=args.keep, kept="logs"):

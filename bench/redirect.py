@@ -78,13 +78,29 @@ class ServerSettings:
     threads: int
     # CPUs gunicorn (bare and app alike) may run on, e.g. "1"; None: wherever the OS likes.
     cpus: str | None = None
+    # A listening socket per worker (SO_REUSEPORT), as `linktracker run` gives gthread workers.
+    reuse_port: bool = False
+
+    @classmethod
+    def of(cls, kind: str, workers: int, threads: int, cpus: str | None) -> ServerSettings:
+        """``sync``, ``gthread`` (a socket per worker) or ``gthread-shared`` (one socket)."""
+        if kind not in ("sync", "gthread", "gthread-shared"):
+            raise SystemExit(f"unknown server {kind!r} (sync, gthread or gthread-shared)")
+        worker_class = kind.split("-")[0]
+        return cls(worker_class, workers, threads, cpus, reuse_port=kind == "gthread")
 
     @property
     def label(self) -> str:
         pinned = f" cpu{self.cpus}" if self.cpus else ""
         if self.worker_class == "sync":
             return f"gunicorn sync x{self.workers}{pinned}"
-        return f"gunicorn gthread {self.workers}x{self.threads}{pinned}"
+        shared = "" if self.reuse_port else " shared"
+        return f"gunicorn gthread {self.workers}x{self.threads}{shared}{pinned}"
+
+    @property
+    def name(self) -> str:
+        """For file names."""
+        return self.label.removeprefix("gunicorn ").replace(" ", "-")
 
     def pinning(self) -> list[str]:
         """The command prefix that keeps gunicorn and its workers on `cpus`."""
@@ -94,6 +110,8 @@ class ServerSettings:
         args = ["--workers", str(self.workers), "--worker-class", self.worker_class]
         if self.worker_class == "gthread":
             args += ["--threads", str(self.threads)]
+        if self.reuse_port:
+            args.append("--reuse-port")
         return args + ["--backlog", "2048", "--graceful-timeout", "10", "--timeout", "30"]
 
 
@@ -342,11 +360,11 @@ def start_targets(
     stack: contextlib.ExitStack, settings: ServerSettings, args: argparse.Namespace, base: Path
 ) -> list[Target]:
     databases = [kind.strip() for kind in args.db.split(",") if kind.strip()]
-    bare_log = base / f"bare-{settings.worker_class}{settings.cpus or ''}.log"
+    bare_log = base / f"bare-{settings.name}.log"
     bare = stack.enter_context(serving("bench.bare_app:app", settings, {}, bare_log, "/"))
     targets = [Target("bare 302", bare, "/anything")]
     for kind in databases:
-        workdir = base / f"{kind}-{settings.worker_class}{settings.cpus or ''}"
+        workdir = base / f"{kind}-{settings.name}"
         workdir.mkdir()
         url = fresh_database(kind, workdir, args.pg_database)
         code = create_bench_link(url)
@@ -462,7 +480,7 @@ def parse_servers(args: argparse.Namespace) -> list[ServerSettings]:
     kinds = [kind.strip() for kind in args.servers.split(",") if kind.strip()]
     placements = {"no": [None], "yes": [SERVER_CPU], "both": [None, SERVER_CPU]}[args.pin]
     return [
-        ServerSettings(kind, args.workers, args.threads, cpus)
+        ServerSettings.of(kind, args.workers, args.threads, cpus)
         for cpus in placements
         for kind in kinds
     ]
@@ -473,7 +491,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--db", default="sqlite,postgresql", help="comma-separated")
-    parser.add_argument("--servers", default="gthread", help="sync and/or gthread, comma-separated")
+    parser.add_argument(
+        "--servers",
+        default="gthread",
+        help="comma-separated: sync, gthread (a listening socket per worker, as `linktracker "
+        "run`), gthread-shared (one socket for all workers, gunicorn's default)",
+    )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument(
         "--threads", type=int, default=4, help="threads per gthread worker (as `linktracker run`)"

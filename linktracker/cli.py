@@ -173,14 +173,31 @@ def demo_data_command(force: bool, seed: int) -> None:
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int)
 @click.option("--threads", default=4, show_default=True, type=int)
+@click.option(
+    "--reuse-port/--shared-socket",
+    default=None,
+    help="A listening socket per worker, so the kernel spreads connections evenly "
+    "[default: with several threaded workers].",
+)
 @click.option("--no-demo", is_flag=True, help="Do not load demo data into an empty database.")
 @click.pass_context
 @with_appcontext
 def run_command(
-    ctx: click.Context, host: str, port: int, workers: int, threads: int, no_demo: bool
+    ctx: click.Context,
+    host: str,
+    port: int,
+    workers: int,
+    threads: int,
+    reuse_port: bool | None,
+    no_demo: bool,
 ) -> None:
-    from linktracker.serve import serve
+    from linktracker.serve import address_in_use, serve
 
+    if address_in_use(host, port):
+        raise click.ClickException(
+            f"{host}:{port} is already in use (is linktracker already running?); "
+            "stop that server or pick another --port."
+        )
     runtime = _runtime()
     upgrade_database(runtime.engine)
     with runtime.sessions() as session:
@@ -191,7 +208,8 @@ def run_command(
         click.echo(f"Demo sign-ins: {Path(current_app.instance_path) / DEMO_LOGINS}")
     runtime.dispose()  # no pooled connection may cross the fork into the workers
     click.echo(f"Serving linktracker on http://{host}:{port}/app/ (Ctrl+C to stop)")
-    serve(current_app._get_current_object(), host, port, workers, threads)  # type: ignore[attr-defined]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    serve(app, host, port, workers, threads, reuse_port=reuse_port)
 
 
 @click.command(

@@ -1,0 +1,151 @@
+"""`linktracker run` under gunicorn: how its workers take connections."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.skipif(
+    not hasattr(socket, "SO_REUSEPORT") or not Path("/proc/net/tcp").exists(),
+    reason="needs Linux's SO_REUSEPORT and /proc",
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def _running(tmp_path: Path, port: int, *options: str) -> Iterator[subprocess.Popen[str]]:
+    """`linktracker run` on its own SQLite database, stopped again however the test ends."""
+    env = dict(
+        os.environ,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'serve.db'}",
+        SECRET_KEY="serve-test-secret-serve-test-secret",
+        SPOOL_FOLDER=str(tmp_path / "spool"),
+        UPLOAD_FOLDER=str(tmp_path / "uploads"),
+    )
+    server = subprocess.Popen(  # noqa: S603 - our own interpreter and CLI
+        [sys.executable, "-c", "from linktracker.cli import main; main()", "run",
+         "--port", str(port), "--no-demo", *options],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        _wait_ready(server, port)
+        yield server
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+
+
+def _wait_ready(server: subprocess.Popen[str], port: int) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            assert server.stdout is not None
+            pytest.fail(f"linktracker run exited early:\n{server.stdout.read()}")
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            connection.request("GET", "/healthz")
+            if connection.getresponse().status == 200 and len(_workers(server)) >= 2:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    pytest.fail("linktracker run did not answer /healthz within 60 s")
+
+
+def _workers(server: subprocess.Popen[str]) -> list[int]:
+    children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text()
+    return [int(pid) for pid in children.split()]
+
+
+def _sockets(port: int, state: str) -> set[int]:
+    """Inodes of this port's local TCP sockets in ``state`` (hex, as /proc/net/tcp has it)."""
+    inodes = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if int(fields[1].split(":")[1], 16) == port and fields[3] == state:
+            inodes.add(int(fields[9]))
+    return inodes
+
+
+def _owned(pid: int, inodes: set[int]) -> int:
+    """How many of ``inodes`` process ``pid`` holds open."""
+    held = 0
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:  # closed meanwhile
+            continue
+        if target.startswith("socket:[") and int(target[8:-1]) in inodes:
+            held += 1
+    return held
+
+
+LISTEN, ESTABLISHED = "0A", "01"
+
+
+def test_threaded_workers_each_listen_and_share_the_connections(tmp_path: Path) -> None:
+    port = _free_port()
+    with _running(tmp_path, port, "--workers", "2", "--threads", "4") as server:
+        workers = _workers(server)
+        listening = _sockets(port, LISTEN)
+        assert len(listening) == 2  # a socket each, not one shared
+        assert [_owned(pid, listening) for pid in workers] == [1, 1]
+        clients = [socket.create_connection(("127.0.0.1", port)) for _ in range(32)]
+        try:
+            for client in clients:  # each connection is accepted by the time it is answered
+                client.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                assert client.recv(1024).startswith(b"HTTP/1.1 200")
+            held = [_owned(pid, _sockets(port, ESTABLISHED)) for pid in workers]
+        finally:
+            for client in clients:
+                client.close()
+        assert sum(held) == 32
+        assert min(held) >= 4, held  # by chance: ~3 in a million
+
+
+def test_sync_workers_share_one_listening_socket(tmp_path: Path) -> None:
+    port = _free_port()
+    with _running(tmp_path, port, "--workers", "2", "--threads", "1") as server:
+        listening = _sockets(port, LISTEN)
+        assert len(listening) == 1
+        assert [_owned(pid, listening) for pid in _workers(server)] == [1, 1]
+
+
+def test_a_port_in_use_is_refused_with_a_message(tmp_path: Path) -> None:
+    port = _free_port()
+    with _running(tmp_path, port, "--workers", "2", "--threads", "4"):
+        second = subprocess.run(  # noqa: S603 - our own interpreter and CLI
+            [sys.executable, "-c", "from linktracker.cli import main; main()", "run",
+             "--port", str(port), "--no-demo"],
+            env=dict(os.environ, DATABASE_URL=f"sqlite:///{tmp_path / 'other.db'}",
+                     SECRET_KEY="serve-test-secret-serve-test-secret"),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )  # fmt: skip
+    assert second.returncode != 0
+    assert f"127.0.0.1:{port} is already in use" in second.stderr
+    assert "Serving linktracker" not in second.stdout
