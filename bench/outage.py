@@ -4,7 +4,7 @@
         [--pg-database lt_bench]
 
 Scenarios, each a fixed-time wrk run against a fresh database and gunicorn (gthread, 2
-workers x 8 threads):
+workers x 8 threads, a listening socket each as `linktracker run` gives them):
   steady        no fault
   outage        the database is unavailable from 25 % to 60 % of the run: PostgreSQL is
                 reached through a TCP proxy we cut and restore (the shared server is never
@@ -182,7 +182,7 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (logs, spool)")
     args = parser.parse_args()
     require_wrk()
-    settings = ServerSettings.of("gthread", args.workers, args.threads, None)  # as `linktracker run`
+    settings = ServerSettings.of("gthread", args.workers, args.threads, None)  # as `run` serves
     base = Path(tempfile.mkdtemp(prefix="lt-outage-"))
     outcomes: list[Outcome] = []
     with scratch_run(base, keep=args.keep, kept="logs"):
