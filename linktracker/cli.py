@@ -193,7 +193,11 @@ def run_command(
 ) -> None:
     from linktracker.serve import address_in_use, serve
 
-    if address_in_use(host, port):
+    try:
+        in_use = address_in_use(host, port)
+    except OSError as exc:
+        raise click.ClickException(f"Cannot listen on {host}:{port}: {exc.strerror}.") from exc
+    if in_use:
         raise click.ClickException(
             f"{host}:{port} is already in use (is linktracker already running?); "
             "stop that server or pick another --port."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import socket
 from typing import Any
 
@@ -29,7 +30,8 @@ def address_in_use(host: str, port: int) -> bool:
 
     A socket bound with ``SO_REUSEPORT`` shares its port with any later one that sets it
     too, so a second server started by mistake would silently take half the connections;
-    this bind without it fails instead.
+    this bind without it fails instead. Other failures (a host that does not resolve, a
+    port not allowed) raise ``OSError``.
     """
     family, kind, proto, _, address = socket.getaddrinfo(
         host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
@@ -38,8 +40,10 @@ def address_in_use(host: str, port: int) -> bool:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn binds
         try:
             probe.bind(address)
-        except OSError:
-            return True
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return True
+            raise
     return False
 
 

@@ -149,3 +149,18 @@ def test_a_port_in_use_is_refused_with_a_message(tmp_path: Path) -> None:
     assert second.returncode != 0
     assert f"127.0.0.1:{port} is already in use" in second.stderr
     assert "Serving linktracker" not in second.stdout
+
+
+def test_an_address_that_cannot_be_listened_on_is_refused_with_a_message(tmp_path: Path) -> None:
+    result = subprocess.run(  # noqa: S603 - our own interpreter and CLI
+        [sys.executable, "-c", "from linktracker.cli import main; main()", "run",
+         "--host", "no-such-host.invalid", "--port", "5999", "--no-demo"],
+        env=dict(os.environ, DATABASE_URL=f"sqlite:///{tmp_path / 'never.db'}",
+                 SECRET_KEY="serve-test-secret-serve-test-secret"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "Cannot listen on no-such-host.invalid:5999: " in result.stderr
+    assert not (tmp_path / "never.db").exists()  # refused before anything was created
