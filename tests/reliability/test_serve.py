@@ -27,25 +27,38 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+RUN = [sys.executable, "-c", "from linktracker.cli import main; main()", "run", "--no-demo"]
+
+
+def _env(folder: Path, database: str) -> dict[str, str]:
+    """The environment of a `run` on its own SQLite database ``database`` in ``folder``."""
+    return dict(
+        os.environ,
+        DATABASE_URL=f"sqlite:///{folder / database}",
+        SECRET_KEY="serve-test-secret-serve-test-secret",
+        SPOOL_FOLDER=str(folder / "spool"),
+        UPLOAD_FOLDER=str(folder / "uploads"),
+    )
+
+
+def _refused(folder: Path, database: str, *options: str) -> subprocess.CompletedProcess[str]:
+    """A `run` expected to stop at once."""
+    return subprocess.run(  # noqa: S603 - our own interpreter and CLI
+        [*RUN, *options], env=_env(folder, database), capture_output=True, text=True, timeout=60
+    )
+
+
 @contextmanager
 def _running(tmp_path: Path, port: int, *options: str) -> Iterator[subprocess.Popen[str]]:
     """`linktracker run` on its own SQLite database, stopped again however the test ends."""
-    env = dict(
-        os.environ,
-        DATABASE_URL=f"sqlite:///{tmp_path / 'serve.db'}",
-        SECRET_KEY="serve-test-secret-serve-test-secret",
-        SPOOL_FOLDER=str(tmp_path / "spool"),
-        UPLOAD_FOLDER=str(tmp_path / "uploads"),
-    )
     server = subprocess.Popen(  # noqa: S603 - our own interpreter and CLI
-        [sys.executable, "-c", "from linktracker.cli import main; main()", "run",
-         "--port", str(port), "--no-demo", *options],
-        env=env,
+        [*RUN, "--port", str(port), *options],
+        env=_env(tmp_path, "serve.db"),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
-    )  # fmt: skip
+    )
     try:
         _wait_ready(server, port)
         yield server
@@ -137,30 +150,14 @@ def test_sync_workers_share_one_listening_socket(tmp_path: Path) -> None:
 def test_a_port_in_use_is_refused_with_a_message(tmp_path: Path) -> None:
     port = _free_port()
     with _running(tmp_path, port, "--workers", "2", "--threads", "4"):
-        second = subprocess.run(  # noqa: S603 - our own interpreter and CLI
-            [sys.executable, "-c", "from linktracker.cli import main; main()", "run",
-             "--port", str(port), "--no-demo"],
-            env=dict(os.environ, DATABASE_URL=f"sqlite:///{tmp_path / 'other.db'}",
-                     SECRET_KEY="serve-test-secret-serve-test-secret"),
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )  # fmt: skip
+        second = _refused(tmp_path, "other.db", "--port", str(port))
     assert second.returncode != 0
     assert f"127.0.0.1:{port} is already in use" in second.stderr
     assert "Serving linktracker" not in second.stdout
 
 
 def test_an_address_that_cannot_be_listened_on_is_refused_with_a_message(tmp_path: Path) -> None:
-    result = subprocess.run(  # noqa: S603 - our own interpreter and CLI
-        [sys.executable, "-c", "from linktracker.cli import main; main()", "run",
-         "--host", "no-such-host.invalid", "--port", "5999", "--no-demo"],
-        env=dict(os.environ, DATABASE_URL=f"sqlite:///{tmp_path / 'never.db'}",
-                 SECRET_KEY="serve-test-secret-serve-test-secret"),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )  # fmt: skip
+    result = _refused(tmp_path, "never.db", "--host", "no-such-host.invalid", "--port", "5999")
     assert result.returncode != 0
     assert "Cannot listen on no-such-host.invalid:5999: " in result.stderr
     assert not (tmp_path / "never.db").exists()  # refused before anything was created
