@@ -213,7 +213,9 @@ def run_command(
     runtime.dispose()  # no pooled connection may cross the fork into the workers
     click.echo(f"Serving linktracker on http://{host}:{port}/app/ (Ctrl+C to stop)")
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    serve(app, host, port, workers, threads, reuse_port=reuse_port)
+    serve(
+        app, host, port, workers, threads, reuse_port=reuse_port, control_folder=app.instance_path
+    )
 
 
 @click.command(

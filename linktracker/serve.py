@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import socket
+from pathlib import Path
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -47,8 +48,19 @@ def address_in_use(host: str, port: int) -> bool:
     return False
 
 
+# Unix socket paths longer than this do not fit in sockaddr_un on every platform.
+UNIX_PATH_MAX = 100
+
+
 def serve(
-    app: Any, host: str, port: int, workers: int, threads: int, *, reuse_port: bool | None = None
+    app: Any,
+    host: str,
+    port: int,
+    workers: int,
+    threads: int,
+    *,
+    reuse_port: bool | None = None,
+    control_folder: str | None = None,
 ) -> None:
     """Serve until interrupted.
 
@@ -58,6 +70,10 @@ def serve(
     the connections: measured under load, one of two workers often held all 32 keep-alive
     connections (and one core) while the other idled. Sync workers take a connection only
     when free, so they share one socket; so does a single worker.
+
+    gunicorn's control socket (for ``gunicornc``) goes in ``control_folder`` (the instance
+    folder), named by port, instead of one path in the user's home that every server on the
+    machine would take from the others; none when that path would be too long.
     """
     if reuse_port is None:
         reuse_port = threads > 1 and workers > 1
@@ -70,4 +86,9 @@ def serve(
         "accesslog": "-",
         "timeout": 60,
     }
+    control = Path(control_folder, f"gunicorn-{port}.ctl") if control_folder else None
+    if control is not None and len(str(control)) <= UNIX_PATH_MAX:
+        options["control_socket"] = str(control)
+    else:
+        options["control_socket_disable"] = True
     GunicornServer(app, options).run()

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from flask import Flask
 
 pytestmark = pytest.mark.skipif(
     not hasattr(socket, "SO_REUSEPORT") or not Path("/proc/net/tcp").exists(),
@@ -139,12 +140,18 @@ def test_threaded_workers_each_listen_and_share_the_connections(tmp_path: Path) 
         assert min(held) >= 4, held  # by chance: ~3 in a million
 
 
-def test_sync_workers_share_one_listening_socket(tmp_path: Path) -> None:
+def test_sync_workers_share_one_listening_socket_and_the_control_socket_is_theirs(
+    tmp_path: Path,
+) -> None:
     port = _free_port()
+    control = Path(Flask("linktracker").instance_path) / f"gunicorn-{port}.ctl"
     with _running(tmp_path, port, "--workers", "2", "--threads", "1") as server:
         listening = _sockets(port, LISTEN)
         assert len(listening) == 1
         assert [_owned(pid, listening) for pid in _workers(server)] == [1, 1]
+        # gunicornc -s PATH reaches this server; one path in $HOME would be every server's.
+        assert control.is_socket()
+    assert not control.exists()
 
 
 def test_a_port_in_use_is_refused_with_a_message(tmp_path: Path) -> None:
