@@ -6,6 +6,7 @@ import datetime
 import os
 import re
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -155,7 +156,17 @@ def test_visitor_hash_takes_any_user_agent_text() -> None:
 def test_click_ids_are_unique_and_url_safe() -> None:
     ids = {new_click_id() for _ in range(10_000)}
     assert len(ids) == 10_000
-    assert all(re.fullmatch(r"[A-Za-z0-9_-]{16}", click_id) for click_id in ids)
+    assert all(re.fullmatch(r"[A-Za-z0-9_-]{23}", click_id) for click_id in ids)
+
+
+def test_click_ids_made_later_sort_after_earlier_ones() -> None:
+    # Time order keeps the clicks table's unique index growing at one end (cheap inserts).
+    made = []
+    for _ in range(5):
+        made.append(new_click_id())
+        time.sleep(0.002)  # ids of one millisecond are in random order
+    assert sorted(made) == made
+    assert len({click_id[7:] for click_id in made}) == 5  # the random part differs
 
 
 def test_click_ids_are_unique_across_threads() -> None:
