@@ -150,6 +150,9 @@ def test_sync_workers_share_one_listening_socket_and_the_control_socket_is_their
         assert len(listening) == 1
         assert [_owned(pid, listening) for pid in _workers(server)] == [1, 1]
         # gunicornc -s PATH reaches this server; one path in $HOME would be every server's.
+        deadline = time.monotonic() + 10  # gunicorn opens it after starting the workers
+        while not control.is_socket() and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert control.is_socket()
     assert not control.exists()
 
