@@ -18,10 +18,8 @@ from linktracker.db import make_engine
 from linktracker.migrate import upgrade_database
 from linktracker.models import Base
 
-SHARED_DATA = Path(
-    os.environ.get("LINKTRACKER_SHARED_DATA")
-    or Path(__file__).resolve().parents[1].parent / "shared" / "data"
-)
+# Third-party corpora and CRM export samples the tests read; sources and licences in its README.
+TEST_DATA = Path(__file__).resolve().parent / "data"
 PASSWORD = "correct horse battery"
 
 

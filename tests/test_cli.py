@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from linktracker.clicks.models import Click
 from linktracker.employees.models import Employee
-from tests.conftest import SHARED_DATA
+from tests.conftest import TEST_DATA
 
 
 def test_create_user_and_token_print_the_token_last(runner: FlaskCliRunner, client) -> None:  # type: ignore[no-untyped-def]
@@ -46,7 +46,7 @@ def test_create_token_for_unknown_user_fails(runner: FlaskCliRunner) -> None:
 
 
 def test_import_employees_from_the_shared_sample(runner: FlaskCliRunner, session: Session) -> None:
-    path = SHARED_DATA / "crm" / "employees.csv"
+    path = TEST_DATA / "crm" / "employees.csv"
     result = runner.invoke(args=["import-employees", str(path)])
     assert result.exit_code == 0, result.output
     count = session.scalar(select(func.count(Employee.id)))

@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from linktracker.crm.models import CrmImport, CrmRecord
-from tests.conftest import SHARED_DATA
+from tests.conftest import TEST_DATA
 
-CRM = SHARED_DATA / "crm"
+CRM = TEST_DATA / "crm"
 
 
 def records(session: Session) -> int:

@@ -34,7 +34,7 @@ from linktracker.db import utcnow  # noqa: E402
 from linktracker.demo import load_demo_data  # noqa: E402
 from linktracker.employees.models import Employee  # noqa: E402
 from linktracker.migrate import upgrade_database  # noqa: E402
-from tests.conftest import SHARED_DATA  # noqa: E402
+from tests.conftest import TEST_DATA  # noqa: E402
 
 PASSWORD = "correct horse battery"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -52,7 +52,7 @@ DESKTOP_UA = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/124.0.0.0 Safari/537.36"
 )
-BAD_ROWS = SHARED_DATA / "crm" / "hubspot_with_bad_rows.csv"
+BAD_ROWS = TEST_DATA / "crm" / "hubspot_with_bad_rows.csv"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 375, "height": 812}
 USERS = {
@@ -133,7 +133,7 @@ def _seed_crm(session: Any, uploads: str, secret: bytes) -> dict[str, int]:
         upload_folder=uploads,
         email_secret=secret,
     )
-    leads = SHARED_DATA / "crm" / "salesforce_leads_report.csv"
+    leads = TEST_DATA / "crm" / "salesforce_leads_report.csv"
     with leads.open("rb") as stream:
         pending = store_upload(session, stream, filename=leads.name, upload_folder=uploads)
     return {"deals": deals.id, "bad_rows": bad.id, "pending": pending.id}

@@ -1,4 +1,4 @@
-"""Attribution (SPEC §3.5): click id, then UTM with a window, else the baseline."""
+"""Attribution: click id, then UTM with a window, else the baseline."""
 
 from __future__ import annotations
 
@@ -153,7 +153,7 @@ def test_utm_window_edges_are_inclusive_to_the_second(session: Session, rep: Lin
         _pk(session, click),
         30 * 86400,
     )
-    # Still the rep's lead (SPEC §3.5), without a click, on the campaign the UTM names.
+    # Still the rep's lead, without a click, on the campaign the UTM names.
     assert _result(session, too_late) == ("utm", rep.employee_id, rep.campaign_id, None, None)
     assert _result(session, same_instant)[3:] == (_pk(session, click), 0)
     # No campaign named and no click: the campaign stays open.

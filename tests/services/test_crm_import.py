@@ -36,10 +36,10 @@ from linktracker.crm.services import (
     upload_and_import,
 )
 from linktracker.errors import InvalidInput, TooLarge
-from tests.conftest import SHARED_DATA
+from tests.conftest import TEST_DATA
 from tests.factories import make_click, make_link
 
-CRM = SHARED_DATA / "crm"
+CRM = TEST_DATA / "crm"
 SECRET = b"test-secret"
 
 

@@ -1,4 +1,4 @@
-"""Reports (SPEC §3.6) on a hand-computed scenario: every figure below was worked out by hand.
+"""Reports on a hand-computed scenario: every figure below was worked out by hand.
 
 Reporting time zone Europe/Berlin, range 2026-03-01 .. 2026-03-31, i.e. the UTC interval
 [2026-02-28 23:00, 2026-03-31 22:00) (CET, then CEST from 2026-03-29).

@@ -1,9 +1,8 @@
-"""Bot, preview and device classification, measured on real user agents (shared/data)."""
+"""Bot, preview and device classification, measured on real user agents (tests/data)."""
 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -15,12 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from linktracker.clicks.bots import EMPTY_USER_AGENT, MAX_USER_AGENT, classify_user_agent
+from tests.conftest import TEST_DATA
 
-SHARED_DATA = Path(
-    os.environ.get("LINKTRACKER_SHARED_DATA")
-    or Path(__file__).resolve().parents[2].parent / "shared" / "data"
-)
-USER_AGENTS = SHARED_DATA / "user_agents"
+USER_AGENTS = TEST_DATA / "user_agents"
 
 # Families of uap-core's test set that people browse with (exact spellings of the file).
 MAINSTREAM_FAMILIES = frozenset(
@@ -63,19 +59,10 @@ def _load_yaml(path: Path) -> Any:
         return yaml.load(handle, Loader=loader)
 
 
-def _require(path: Path) -> Path:
-    if not path.exists():
-        pytest.skip(
-            f"shared test data not found at {path}; set LINKTRACKER_SHARED_DATA to the folder "
-            "holding user_agents/"
-        )
-    return path
-
-
 @pytest.fixture(scope="module")
 def crawlers() -> list[dict[str, Any]]:
     entries: list[dict[str, Any]] = json.loads(
-        _require(USER_AGENTS / "crawler-user-agents.json").read_text(encoding="utf-8")
+        (USER_AGENTS / "crawler-user-agents.json").read_text(encoding="utf-8")
     )
     return entries
 
@@ -87,13 +74,13 @@ def crawler_instances(crawlers: list[dict[str, Any]]) -> list[str]:
 
 @pytest.fixture(scope="module")
 def uap_ua_cases() -> Cases:
-    cases: Cases = _load_yaml(_require(USER_AGENTS / "uap_test_ua.yaml"))["test_cases"]
+    cases: Cases = _load_yaml(USER_AGENTS / "uap_test_ua.yaml")["test_cases"]
     return cases
 
 
 @pytest.fixture(scope="module")
 def uap_device_cases() -> Cases:
-    cases: Cases = _load_yaml(_require(USER_AGENTS / "uap_test_device.yaml"))["test_cases"]
+    cases: Cases = _load_yaml(USER_AGENTS / "uap_test_device.yaml")["test_cases"]
     return cases
 
 

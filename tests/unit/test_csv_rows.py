@@ -5,13 +5,11 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
-import os
 import time
 import tracemalloc
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any, BinaryIO, cast
 
 import pytest
@@ -26,16 +24,9 @@ from linktracker.crm.csv_rows import (
     inspect_export,
 )
 from linktracker.errors import InvalidInput
+from tests.conftest import TEST_DATA
 
-SHARED_DATA = Path(
-    os.environ.get("LINKTRACKER_SHARED_DATA")
-    or Path(__file__).resolve().parents[2].parent / "shared" / "data"
-)
-CRM = SHARED_DATA / "crm"
-needs_samples = pytest.mark.skipif(
-    not CRM.is_dir(),
-    reason=f"shared CRM samples not found at {CRM}; set LINKTRACKER_SHARED_DATA",
-)
+CRM = TEST_DATA / "crm"
 
 
 def utc(
@@ -86,7 +77,6 @@ SAMPLE_COUNTS = [
 ]
 
 
-@needs_samples
 @pytest.mark.parametrize(
     ("name", "records", "errors", "fmt", "kind", "encoding", "delimiter"), SAMPLE_COUNTS
 )
@@ -105,7 +95,6 @@ def test_sample_file_yields_exact_record_and_error_counts(
     assert all(r.created_at.tzinfo is UTC for r in found)
 
 
-@needs_samples
 def test_salesforce_leads_report_reads_us_dates_converted_flag_and_skips_footer() -> None:
     info, records, errors = parse_file("salesforce_leads_report.csv")
     assert not errors, "footer lines are not errors"
@@ -134,7 +123,6 @@ def test_salesforce_leads_report_reads_us_dates_converted_flag_and_skips_footer(
     assert records[-1].line == 41
 
 
-@needs_samples
 def test_salesforce_leads_report_naive_times_are_read_in_the_given_timezone() -> None:
     info, records, _ = parse_file("salesforce_leads_report.csv", timezone="America/New_York")
     assert info.timezone == "America/New_York"
@@ -143,7 +131,6 @@ def test_salesforce_leads_report_naive_times_are_read_in_the_given_timezone() ->
     assert first.created_at.tzinfo is UTC
 
 
-@needs_samples
 def test_german_salesforce_opportunities_use_day_first_dates_and_decimal_comma() -> None:
     info, records, _ = parse_file("salesforce_opportunities_de.csv")
     assert info.dayfirst is True
@@ -165,13 +152,11 @@ def test_german_salesforce_opportunities_use_day_first_dates_and_decimal_comma()
     assert deals["0065g0000000020XyZ"].amount == Decimal("4211.11")
 
 
-@needs_samples
 def test_german_salesforce_opportunities_in_berlin_time_shift_to_utc() -> None:
     _, records, _ = parse_file("salesforce_opportunities_de.csv", timezone="Europe/Berlin")
     assert by_id(records)["0065g0000000002XyZ"].created_at == utc(2026, 8, 4, 9, 22)
 
 
-@needs_samples
 def test_hubspot_deals_take_utm_and_click_id_from_the_first_page_seen_url() -> None:
     info, records, _ = parse_file("hubspot_deals_export.csv")
     assert info.mapping["First Page Seen"] == "landing_url"
@@ -197,7 +182,6 @@ def test_hubspot_deals_take_utm_and_click_id_from_the_first_page_seen_url() -> N
     assert sum(r.click_id is not None for r in records) == 21
 
 
-@needs_samples
 def test_pipedrive_status_decides_won_and_lost_time_closes_lost_deals() -> None:
     info, records, _ = parse_file("pipedrive_deals.csv")
     assert info.mapping["Deal - Lost time"] == "lost_at"
@@ -217,7 +201,6 @@ def test_pipedrive_status_decides_won_and_lost_time_closes_lost_deals() -> None:
     assert [r.won for r in records].count(True) == 3
 
 
-@needs_samples
 def test_hubspot_bad_rows_are_rejected_with_line_column_and_reason() -> None:
     _, records, errors = parse_file("hubspot_with_bad_rows.csv")
     assert [(r.line, r.external_id) for r in records] == [(6, "5"), (7, "1")]
@@ -238,7 +221,6 @@ def test_hubspot_bad_rows_are_rejected_with_line_column_and_reason() -> None:
     assert errors[0].raw == ("1", "2026-10-01", "Closed won", "1200", "k3v9qa")
 
 
-@needs_samples
 def test_binary_file_is_refused_whole_with_a_clear_message() -> None:
     with pytest.raises(UnreadableExport, match="not a CSV text file") as refused:
         parse_file("broken_not_a_csv.csv")
@@ -247,7 +229,6 @@ def test_binary_file_is_refused_whole_with_a_clear_message() -> None:
     assert refused.value.status == 422
 
 
-@needs_samples
 def test_a_file_without_id_and_date_columns_is_refused_naming_found_and_needed() -> None:
     with pytest.raises(UnreadableExport) as refused:
         parse_file("employees.csv")

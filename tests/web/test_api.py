@@ -1,4 +1,4 @@
-"""The /api/v1 contract of SPEC §4: field names, statuses, error bodies."""
+"""The /api/v1 contract: field names, statuses, error bodies."""
 
 from __future__ import annotations
 

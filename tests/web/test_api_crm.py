@@ -14,10 +14,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from linktracker.crm.models import CrmImport, CrmRecord
-from tests.conftest import SHARED_DATA
+from tests.conftest import TEST_DATA
 
 Headers = Callable[..., dict[str, str]]
-CRM = SHARED_DATA / "crm"
+CRM = TEST_DATA / "crm"
 
 
 def upload(

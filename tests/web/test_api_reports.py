@@ -1,4 +1,4 @@
-"""GET /api/v1/reports/*: SPEC §4 field names, CSV export, roles, bad input."""
+"""GET /api/v1/reports/*: the API's field names, CSV export, roles, bad input."""
 
 from __future__ import annotations
 

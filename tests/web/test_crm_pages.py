@@ -9,10 +9,10 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from linktracker.crm.models import CrmImport, CrmRecord
-from tests.conftest import SHARED_DATA
+from tests.conftest import TEST_DATA
 from tests.web.test_pages import sign_in, text
 
-BAD_ROWS = SHARED_DATA / "crm" / "hubspot_with_bad_rows.csv"
+BAD_ROWS = TEST_DATA / "crm" / "hubspot_with_bad_rows.csv"
 
 
 def _upload(client, data: bytes, name: str = "export.csv"):
@@ -92,7 +92,7 @@ def test_a_corrected_mapping_is_previewed_and_used(app, session):
 
 def test_a_file_that_is_not_a_csv_is_refused_with_a_clear_message(app, session):
     client = sign_in(app, session, "sales_ops")
-    broken = (SHARED_DATA / "crm" / "broken_not_a_csv.csv").read_bytes()
+    broken = (TEST_DATA / "crm" / "broken_not_a_csv.csv").read_bytes()
     preview_url = _upload(client, broken).headers["Location"]
     response = client.get(preview_url)
     assert response.status_code == 422
