@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -16,7 +18,7 @@ from linktracker.runtime import Runtime
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: configuration, database, extensions, blueprints, errors, commands."""
-    app = Flask(__name__, instance_relative_config=True)
+    app = Flask(__name__, instance_path=instance_path(config), instance_relative_config=True)
     app.config.update(load_config(app.instance_path, config))
     configure_sessions(app)
     register_runtime(app)
@@ -26,6 +28,15 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_commands(app)
     register_redirect_fast_path(app)
     return app
+
+
+def instance_path(config: Mapping[str, Any] | None) -> str | None:
+    """The instance folder INSTANCE_PATH names (create_app's key, else the environment).
+
+    None keeps Flask's default: `instance/` beside the package in a checkout.
+    """
+    chosen = (config or {}).get("INSTANCE_PATH") or os.environ.get("INSTANCE_PATH")
+    return str(Path(chosen).resolve()) if chosen else None
 
 
 def configure_sessions(app: Flask) -> None:

@@ -239,7 +239,10 @@ def reattribute_command() -> None:
         click.echo(line)
 
 
-report_group = AppGroup("report", help="Attribution reports (SPEC §3.6) as tables or CSV.")
+report_group = AppGroup(
+    "report",
+    help="Attribution reports (clicks, leads, won, rates, time to close) as tables or CSV.",
+)
 
 
 def _report_options(command: click.Command) -> click.Command:

@@ -18,6 +18,7 @@ def _bool(value: str) -> bool:
 
 
 DEFAULTS: dict[str, tuple[Any, Any]] = {
+    "INSTANCE_PATH": (None, str),
     "DATABASE_URL": (None, str),
     "SECRET_KEY": (None, str),
     "BASE_URL": ("http://127.0.0.1:5000", str),

@@ -23,6 +23,14 @@ TEST_DATA = Path(__file__).resolve().parent / "data"
 PASSWORD = "correct horse battery"
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-screenshots",
+        action="store_true",
+        help="Rewrite docs/screenshots/ from the browser tests (else they go to a temp folder).",
+    )
+
+
 def pytest_report_header() -> str:
     return f"linktracker database: {_backend()}"
 
@@ -70,6 +78,7 @@ def config(migrated: str, tmp_path: Path) -> dict[str, object]:
         "SECRET_KEY": "test-secret",
         "BASE_URL": "http://lt.test",
         "ALLOWED_DOMAINS": "example.com, *.example.com, shop.example.org",
+        "INSTANCE_PATH": str(tmp_path / "instance"),
         "UPLOAD_FOLDER": str(tmp_path / "uploads"),
         "SPOOL_FOLDER": str(tmp_path / "spool"),
         "WTF_CSRF_ENABLED": False,

@@ -1,4 +1,4 @@
-"""Attribution (SPEC §3.5): which rep, campaign and click each CRM record is credited to.
+"""Attribution: which rep, campaign and click each CRM record is credited to.
 
 Every run recomputes the result of the records in scope from scratch with a handful of
 set-based UPDATE statements, so it is idempotent, deterministic and fast: the database

@@ -218,7 +218,7 @@ def count_link_clicks(session: Session, link_id: int) -> LinkClickCounts:
             func.count(case((Click.is_preview, 1))),
         ).where(Click.link_id == link_id)
     ).one()
-    # Visitor hashes are per day, so distinct hashes = daily uniques summed (SPEC §3.6).
+    # Visitor hashes are per day, so distinct hashes = daily uniques summed over the range.
     uniques = session.scalar(
         select(func.count(func.distinct(Click.visitor_hash))).where(Click.link_id == link_id, human)
     )

@@ -124,7 +124,7 @@ class CrmRecord(Base):
     last_import_id: Mapped[int | None] = mapped_column(Integer, index=True)
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # Attribution result (SPEC §3.5), rewritten by every attribution run.
+    # Attribution result (click id, else UTM, else none), rewritten by every attribution run.
     attribution_method: Mapped[str] = mapped_column(String(10), default="none")
     employee_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"))
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"), index=True)

@@ -26,7 +26,7 @@ BULK_CHUNK = 2000
 
 
 def utm_parameters(campaign: Campaign, handle: str, channel: str, medium: str) -> dict[str, str]:
-    """The UTM parameters of one employee's link on one channel (SPEC §3.2 template)."""
+    """The UTM parameters of one employee's link on one channel (the default UTM template)."""
     params = {
         "utm_source": channel,
         "utm_medium": campaign.utm_medium or medium,
@@ -111,7 +111,7 @@ def get_or_create_link(
 
 
 def _mark_joined(employee: Employee) -> None:
-    # SPEC §3.1: joined_at is the first login or the first link, whichever comes first.
+    # joined_at is the first login or the first link, whichever comes first.
     if employee.joined_at is None:
         employee.joined_at = utcnow()
 

@@ -53,7 +53,7 @@ def employee_dict(employee: EmployeeRef | None) -> dict[str, Any] | None:
 
 
 def figures_dict(figures: Figures) -> dict[str, Any]:
-    """The SPEC §4 row fields of one group (traffic fields null for the baseline)."""
+    """The API row fields of one group (traffic fields null for the baseline)."""
     data: dict[str, Any] = {name: getattr(figures, name) for name in FIGURE_FIELDS}
     data["revenue"] = {currency: money(amount) for currency, amount in figures.revenue.items()}
     return data

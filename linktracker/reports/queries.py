@@ -1,8 +1,9 @@
 """select() builders for reports: the heavy lifting (counting clicks and records) is SQL.
 
-Definitions follow SPEC §3.6: clicks are human, non-preview rows; unique visitors are distinct
-(per-day) visitor hashes; leads are attributed CRM records of kind lead/contact/deal created in
-the range; the baseline is the same for records attributed to nobody (method `none`).
+Definitions (docs/attribution-and-metrics.md): clicks are human, non-preview rows; unique
+visitors are distinct (per-day) visitor hashes; leads are attributed CRM records of kind
+lead/contact/deal created in the range; the baseline is the same for records attributed to
+nobody (method `none`).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Reports (SPEC §3.6) as frozen dataclasses: per rep, campaign, channel, program, rep detail.
+"""Reports as frozen dataclasses: per rep, campaign, channel, program, rep detail.
 
 Counting happens in SQL (reports/queries.py). Python only joins the small per-group results
 and computes medians over the won records' durations, which SQLite cannot do in SQL.
@@ -107,7 +107,7 @@ class CampaignRef:
 
 @dataclass(frozen=True)
 class Figures:
-    """The SPEC §3.6 figures of one group; traffic fields are None for the baseline."""
+    """The report figures of one group; traffic fields are None for the baseline."""
 
     clicks: int | None
     unique_visitors: int | None
@@ -733,7 +733,7 @@ def report_program(
     cpm: float,
     cost_per_lead: float,
 ) -> ProgramReport:
-    """Program results: participation, reach, value, top contributors (SPEC §3.6)."""
+    """Program results: participation, reach, value, top contributors."""
     scope = resolve_scope(session, filters, timezone)
     split = _prepare(session, scope)
     per_rep = _gather(session, scope, "employee", shares=True, split=split)

@@ -37,7 +37,7 @@ from linktracker.migrate import upgrade_database  # noqa: E402
 from tests.conftest import TEST_DATA  # noqa: E402
 
 PASSWORD = "correct horse battery"
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 LAUNCH_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -166,6 +166,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         {
             "DATABASE_URL": f"sqlite:///{folder / 'browser.db'}",
             "SECRET_KEY": "browser-test-secret",
+            "INSTANCE_PATH": str(folder / "instance"),
             "BASE_URL": f"http://127.0.0.1:{port}",
             "ALLOWED_DOMAINS": "localhost, example.com, *.example.com",
             "UPLOAD_FOLDER": str(folder / "uploads"),
@@ -247,9 +248,27 @@ def sign_in(page: Page, server: LiveServer, role: str) -> None:
     page.wait_for_url(lambda url: "/app/login" not in url)
 
 
-def screenshot(page: Page, name: str, *, full_page: bool = True) -> Path:
-    """Save a PNG into docs/screenshots/."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=full_page)
-    return path
+Screenshot = Callable[..., Path]
+
+
+@pytest.fixture(scope="session")
+def screenshots_folder(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """docs/screenshots/ with --update-screenshots; otherwise a temporary folder."""
+    if request.config.getoption("--update-screenshots"):
+        return DOCS_SCREENSHOTS
+    return tmp_path_factory.mktemp("screenshots")
+
+
+@pytest.fixture
+def screenshot(screenshots_folder: Path) -> Screenshot:
+    """Save a page as a PNG named ``name`` into the screenshots folder."""
+
+    def save(page: Page, name: str, *, full_page: bool = True) -> Path:
+        screenshots_folder.mkdir(parents=True, exist_ok=True)
+        path = screenshots_folder / f"{name}.png"
+        page.screenshot(path=str(path), full_page=full_page)
+        return path
+
+    return save

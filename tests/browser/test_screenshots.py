@@ -1,11 +1,19 @@
-"""Main pages at desktop and phone width: saved to docs/screenshots, checked for CSP errors."""
+"""Main pages at desktop and phone width: screenshots taken (docs/screenshots with
+--update-screenshots), checked for CSP errors."""
 
 from __future__ import annotations
 
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage
 
-from tests.browser.conftest import DESKTOP, DESKTOP_UA, PHONE, LiveServer, screenshot, sign_in
+from tests.browser.conftest import (
+    DESKTOP,
+    DESKTOP_UA,
+    PHONE,
+    LiveServer,
+    Screenshot,
+    sign_in,
+)
 
 # role -> [(file name, path)]; None: signed out.
 PAGES: dict[str | None, list[tuple[str, str]]] = {
@@ -32,7 +40,11 @@ PAGES: dict[str | None, list[tuple[str, str]]] = {
 @pytest.mark.parametrize("width", ["desktop", "phone"])
 @pytest.mark.parametrize("role", list(PAGES))
 def test_main_pages_render_without_csp_errors(
-    browser: Browser, live_server: LiveServer, role: str | None, width: str
+    browser: Browser,
+    live_server: LiveServer,
+    screenshot: Screenshot,
+    role: str | None,
+    width: str,
 ):
     from datetime import date, timedelta
 

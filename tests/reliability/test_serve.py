@@ -14,7 +14,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from flask import Flask
 
 pytestmark = pytest.mark.skipif(
     not hasattr(socket, "SO_REUSEPORT") or not Path("/proc/net/tcp").exists(),
@@ -36,6 +35,7 @@ def _env(folder: Path, database: str) -> dict[str, str]:
     return dict(
         os.environ,
         DATABASE_URL=f"sqlite:///{folder / database}",
+        INSTANCE_PATH=str(folder / "instance"),
         SECRET_KEY="serve-test-secret-serve-test-secret",
         SPOOL_FOLDER=str(folder / "spool"),
         UPLOAD_FOLDER=str(folder / "uploads"),
@@ -124,6 +124,9 @@ def test_threaded_workers_each_listen_and_share_the_connections(tmp_path: Path) 
     port = _free_port()
     with _running(tmp_path, port, "--workers", "2", "--threads", "4") as server:
         workers = _workers(server)
+        deadline = time.monotonic() + 10  # a busy machine may start the second worker later
+        while len(_sockets(port, LISTEN)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
         listening = _sockets(port, LISTEN)
         assert len(listening) == 2  # a socket each, not one shared
         assert [_owned(pid, listening) for pid in workers] == [1, 1]
@@ -144,7 +147,7 @@ def test_sync_workers_share_one_listening_socket_and_the_control_socket_is_their
     tmp_path: Path,
 ) -> None:
     port = _free_port()
-    control = Path(Flask("linktracker").instance_path) / f"gunicorn-{port}.ctl"
+    control = tmp_path / "instance" / f"gunicorn-{port}.ctl"
     with _running(tmp_path, port, "--workers", "2", "--threads", "1") as server:
         listening = _sockets(port, LISTEN)
         assert len(listening) == 1
