@@ -113,8 +113,8 @@ class UnreadableExport(InvalidInput):
 class ParsedRecord(NamedTuple):
     """One good row of a CRM export, typed and normalised (datetimes are UTC-aware)."""
 
-    # An immutable NamedTuple rather than a frozen dataclass: building a frozen dataclass
-    # of this size costs ~4 µs, a quarter of the per-row budget of a million-row import.
+    # An immutable NamedTuple rather than a frozen dataclass: one is built per row, and a
+    # frozen dataclass of this size costs several times as much to build.
     line: int  # physical line where the row starts, 1-based, header included
     external_id: str
     kind: str  # lead, contact or deal

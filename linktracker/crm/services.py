@@ -74,7 +74,7 @@ __all__ = [
 ]
 
 BATCH_SIZE: Final = 5000
-# From this size an import's rows are parsed in a process of their own (~0.15 s to start).
+# From this size an import's rows are parsed in a process of their own (worth its start-up).
 PARSER_PROCESS_BYTES: Final = 2 * 1024 * 1024
 # Parsing processes per import: one per core, up to two (each splits every row and
 # converts every other batch; the importing process needs the rest of the machine).

@@ -542,8 +542,8 @@ def _totals_and_baseline(
 
 def _employee_rows(session: Session, ids: Iterable[int]) -> dict[int, Any]:
     """id, handle, name, team and connections of these employees. Beyond IN_LIST_LIMIT ids
-    the whole table is read instead: sending and parsing an IN list of 2,000 parameters
-    costs more than reading 2,000 short rows (PostgreSQL: ~40 ms against ~5 ms)."""
+    the whole table is read instead: sending and parsing a long IN list costs more than
+    reading as many short rows."""
     wanted = {i for i in ids if i is not None}
     statement = select(
         Employee.id, Employee.handle, Employee.name, Employee.team, Employee.connections
@@ -709,8 +709,8 @@ def _ranking(
 ) -> Ranking:
     """The TOP_CONTRIBUTORS employees with the highest positive value (ties by handle).
 
-    Only the top few become EmployeeRefs: the program report ranks all 2,000 reps of a large
-    program three times, and building their full Figures only to sort them cost ~40 ms."""
+    Only the top few become EmployeeRefs: the program report ranks every rep three times,
+    and building everyone's full Figures only to sort them was a large part of its time."""
     candidates = (
         (-value, people[key].handle, key) for key, value in values if value > 0 and key in people
     )
