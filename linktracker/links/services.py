@@ -18,6 +18,7 @@ from linktracker.employees.services import get_employee
 from linktracker.errors import Conflict, InvalidInput, NotFound
 from linktracker.links.codes import new_code, validate_vanity
 from linktracker.links.destinations import check_destination
+from linktracker.links.iri import encode_destination
 from linktracker.links.models import Link
 from linktracker.links.utm import merge_utm
 
@@ -43,7 +44,8 @@ def utm_parameters(campaign: Campaign, handle: str, channel: str, medium: str) -
 def destination_for(campaign: Campaign, handle: str, channel: str, medium: str) -> str:
     """The campaign URL with this employee's UTM parameters merged in."""
     params = utm_parameters(campaign, handle, channel, medium)
-    return merge_utm(campaign.destination_url, params, normalise=campaign.utm_lowercase)
+    merged = merge_utm(campaign.destination_url, params, normalise=campaign.utm_lowercase)
+    return encode_destination(merged)
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from linktracker.errors import DomainError, InvalidInput
 from linktracker.links.destinations import check_destination
 from linktracker.links.overview import CampaignLinkCount, campaign_link_counts, campaign_links
 from linktracker.links.services import create_campaign_links, destination_for
+from linktracker.links.utm import redirect_preview
 from linktracker.web.context import db, require_roles, runtime, settings
 from linktracker.web.forms import (
     CHANNEL_LABELS,
@@ -49,10 +50,20 @@ SAMPLE_HANDLE = "a-sample01"
 
 
 @dataclass(frozen=True)
+class PreviewUrl:
+    """One channel's final URL, cut where the redirect puts the click id."""
+
+    channel: str
+    before: str
+    click_id: str
+    after: str
+
+
+@dataclass(frozen=True)
 class Preview:
     employee: str
     handle: str
-    urls: list[tuple[str, str]]
+    urls: list[PreviewUrl]
     click_id_param: str
     error: str | None = None
 
@@ -63,12 +74,12 @@ def build_preview(values: dict[str, Any], slug: str) -> Preview:
     name, handle = (sample.name, sample.handle) if sample else ("a sample employee", SAMPLE_HANDLE)
     param = settings().click_id_param
     try:
-        check_destination(values["destination_url"] or "", settings().allowed_domains)
+        destination = check_destination(values["destination_url"] or "", settings().allowed_domains)
     except InvalidInput as exc:
         return Preview(name, handle, [], param, exc.fields.get("destination_url", exc.message))
     draft = Campaign(
         slug=slug,
-        destination_url=values["destination_url"],
+        destination_url=destination,
         utm_medium=(values.get("utm_medium") or "").lower() or None,
         utm_id=values.get("utm_id") or None,
         utm_term=values.get("utm_term") or None,
@@ -76,7 +87,10 @@ def build_preview(values: dict[str, Any], slug: str) -> Preview:
     )
     medium = settings().utm_medium
     urls = [
-        (CHANNEL_LABELS.get(c, c), destination_for(draft, handle, c, medium))
+        PreviewUrl(
+            CHANNEL_LABELS.get(c, c),
+            *redirect_preview(destination_for(draft, handle, c, medium), param),
+        )
         for c in values.get("channels") or []
     ]
     return Preview(name, handle, urls, param)

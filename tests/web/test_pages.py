@@ -260,10 +260,58 @@ def test_the_preview_shows_the_exact_final_url_without_saving(app, session):
         },
     )
     assert response.status_code == 200
+    # The click id goes into the query, before the fragment, as the redirect puts it.
     assert (
         "https://www.example.com/p?ref=x&amp;utm_source=linkedin&amp;utm_medium=social"
-        "&amp;utm_campaign=spring-launch&amp;utm_content=adv-01#top"
+        "&amp;utm_campaign=spring-launch&amp;utm_content=adv-01&amp;<mark>lt_cid=…</mark>#top"
     ) in text(response)
+    assert session.scalar(select(func.count()).select_from(Campaign)) == 0
+
+
+def test_the_preview_matches_where_the_redirect_sends_a_visitor(app, session):
+    campaign = make_campaign(session, destination_url="https://www.example.com/über?a=1#top")
+    link = make_link(session, campaign=campaign, employee=make_employee(session, handle="adv-01"))
+    page = text(sign_in(app, session, "marketer").get(f"/app/campaigns/{campaign.id}"))
+    location = app.test_client().get(f"/{link.code}").headers["Location"]
+    before, _cid, after = location.partition("lt_cid=")
+    click_id = after.partition("#")[0]
+    shown = re.search(r'<p class="preview">(.*?)</p>', page).group(1)
+    assert shown.replace("&amp;", "&").replace("<mark>lt_cid=…</mark>", "lt_cid=" + click_id) == (
+        location
+    )
+
+
+def test_a_destination_typed_with_umlauts_and_spaces_is_saved_as_a_uri(app, session):
+    client = sign_in(app, session, "marketer")
+    response = client.post(
+        "/app/campaigns/new",
+        data={
+            "name": "Über uns",
+            "destination_url": "https://www.example.com/über uns?q=ü",
+            "channels": ["x"],
+        },
+    )
+    assert response.status_code == 302
+    campaign = session.scalar(select(Campaign))
+    assert campaign.destination_url == "https://www.example.com/%C3%BCber%20uns?q=%C3%BC"
+
+
+def test_a_destination_with_a_text_direction_character_is_refused_beside_the_field(app, session):
+    client = sign_in(app, session, "marketer")
+    response = client.post(
+        "/app/campaigns/new",
+        data={
+            "name": "Launch",
+            "destination_url": "https://www.example.com/\u202egnp.exe",
+            "channels": ["x"],
+        },
+    )
+    assert response.status_code == 422
+    assert (
+        'id="destination_url-error">Destination must not contain invisible or text-direction '
+        "characters (U+202E (RIGHT-TO-LEFT OVERRIDE) at character 25)"
+    ) in text(response)
+    assert 'value="Launch"' in text(response)
     assert session.scalar(select(func.count()).select_from(Campaign)) == 0
 
 
