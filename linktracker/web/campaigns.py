@@ -21,9 +21,13 @@ from linktracker.employees.services import list_employees
 from linktracker.errors import DomainError, InvalidInput
 from linktracker.links.destinations import check_destination
 from linktracker.links.overview import CampaignLinkCount, campaign_link_counts, campaign_links
-from linktracker.links.services import create_campaign_links, destination_for
+from linktracker.links.services import (
+    create_campaign_links,
+    destination_for,
+    get_or_create_link,
+)
 from linktracker.links.utm import redirect_preview
-from linktracker.web.context import db, require_roles, runtime, settings
+from linktracker.web.context import db, identity, require_roles, runtime, settings
 from linktracker.web.forms import (
     CHANNEL_LABELS,
     CampaignForm,
@@ -145,6 +149,8 @@ def detail(campaign_id: int) -> str:
         preview=preview,
         base_url=runtime().config["BASE_URL"],
         links=campaign_links(db(), campaign.id),
+        employees=[e for e in list_employees(db()) if e.active],
+        channel_labels=CHANNEL_LABELS,
     )
 
 
@@ -192,6 +198,43 @@ def generate_links(campaign_id: int) -> BaseResponse:
             f"{result.created:,} new link(s) made; {result.existing:,} existed already.",
             "success",
         )
+    return redirect(url_for("campaigns.detail", campaign_id=campaign_id))
+
+
+@campaigns.post("/<int:campaign_id>/custom-link")
+@require_roles(*MANAGERS)
+def custom_link(campaign_id: int) -> BaseResponse:
+    campaign = get_campaign_by_id(db(), campaign_id)
+    who = identity()
+    assert who is not None
+    code = request.form.get("code", "").strip()
+    channel = request.form.get("channel", "")
+    try:
+        if not code:
+            raise InvalidInput("Enter the custom short code.", {"code": "Required."})
+        result = get_or_create_link(
+            db(),
+            campaign_slug=campaign.slug,
+            employee_handle=request.form.get("employee", "").strip(),
+            channel=channel,
+            medium=settings().utm_medium,
+            allowed_domains=settings().allowed_domains,
+            vanity=code,
+            chosen_by=who.role,
+        )
+    except DomainError as exc:
+        db().rollback()
+        flash(exc.message, "error")
+    else:
+        url = f"{runtime().config['BASE_URL']}/{result.link.code}"
+        if result.created:
+            flash(f"Custom link {url} made.", "success")
+        else:
+            flash(
+                f"This employee already has a link on this channel ({url}); "
+                "a custom code can only be given to a new link.",
+                "error",
+            )
     return redirect(url_for("campaigns.detail", campaign_id=campaign_id))
 
 

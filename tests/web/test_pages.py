@@ -567,3 +567,53 @@ def test_the_dashboard_shows_kpis_with_their_formulas(app, session):
     body = text(sign_in(app, session, "marketer").get("/app/reports/"))
     assert "Participation" in body and "Earned media value" in body
     assert 'title="participation rate = active / joined' in body
+
+
+def test_a_marketer_gives_an_employee_s_new_link_a_custom_code(app, session):
+    campaign = make_campaign(session)
+    employee = make_employee(session, handle="adv-01")
+    client = sign_in(app, session, "marketer")
+    page = text(client.get(f"/app/campaigns/{campaign.id}"))
+    assert 'name="code"' in page and '<option value="adv-01">' in page
+    made = client.post(
+        f"/app/campaigns/{campaign.id}/custom-link",
+        data={"employee": "adv-01", "channel": "x", "code": "spring-sale"},
+        follow_redirects=True,
+    )
+    assert "Custom link http://lt.test/spring-sale made." in text(made)
+    link = session.scalar(select(Link).where(Link.code == "spring-sale"))
+    assert (link.employee_id, link.channel, link.vanity) == (employee.id, "x", True)
+    assert app.test_client().get("/spring-sale").status_code == 302
+
+    again = client.post(
+        f"/app/campaigns/{campaign.id}/custom-link",
+        data={"employee": "adv-01", "channel": "x", "code": "summer-sale"},
+        follow_redirects=True,
+    )
+    assert (
+        "This employee already has a link on this channel (http://lt.test/spring-sale); "
+        "a custom code can only be given to a new link."
+    ) in text(again)
+    reserved = client.post(
+        f"/app/campaigns/{campaign.id}/custom-link",
+        data={"employee": "adv-01", "channel": "linkedin", "code": "admin"},
+        follow_redirects=True,
+    )
+    assert "&#39;admin&#39; is reserved for the application&#39;s own pages" in text(reserved)
+    assert session.scalar(select(func.count()).select_from(Link)) == 1
+
+
+def test_employees_have_no_custom_code_field_and_are_refused_one(app, session):
+    campaign = make_campaign(session)
+    employee = make_employee(session, email="me@example.com")
+    client = sign_in(app, session, "employee", email="me@example.com")
+    page = text(client.get("/app/links/"))
+    assert "spring-sale" not in page and 'name="code"' not in page
+    assert "Custom short code" not in page
+    refused = client.post(
+        f"/app/campaigns/{campaign.id}/custom-link",
+        data={"employee": employee.handle, "channel": "x", "code": "pricing"},
+    )
+    assert refused.status_code == 403
+    assert "Your role (employee) may not do this." in text(refused)
+    assert session.scalar(select(Link).where(Link.code == "pricing")) is None
