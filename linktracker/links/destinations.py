@@ -8,6 +8,9 @@ Allowed-domain entries are exact hosts (`example.com`, IP addresses) or wildcard
 `*.example.com` matches subdomains at any depth (`a.example.com`, `a.b.example.com`) but not
 `example.com` itself, so allowing a whole site takes both entries. Hosts are compared in
 punycode, so look-alikes such as a Cyrillic 'а' never match an ASCII entry.
+
+An accepted destination comes back as a valid URI (path, query and fragment percent-encoded
+as UTF-8); controls and invisible or text-direction characters are refused by name.
 """
 
 from __future__ import annotations
