@@ -161,6 +161,7 @@ def post_link() -> tuple[Response, int]:
         medium=settings().utm_medium,
         allowed_domains=settings().allowed_domains,
         vanity=text(data, "code"),
+        chosen_by=who.role,
     )
     return jsonify(link_json(result.link)), 201 if result.created else 200
 

@@ -62,6 +62,7 @@ EXPECTED: dict[str, dict[str, int | str]] = {
     "campaigns.detail": page(MANAGERS),
     "campaigns.edit": page(MANAGERS),
     "campaigns.generate_links": page(MANAGERS, 302),
+    "campaigns.custom_link": page(MANAGERS, 302),
     "campaigns.set_active": page(MANAGERS, 302),
     "employees.index": page(MANAGERS),
     "employees.new": page(MANAGERS),
