@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from linktracker import create_app
 from linktracker.auth.models import ApiToken
-from linktracker.auth.services import LOCK_AFTER, create_user
+from linktracker.auth.services import LOCK_AFTER, create_token, create_user
+from linktracker.employees.models import Employee
 from tests.conftest import PASSWORD
 
 
@@ -96,3 +102,74 @@ def test_revoking_an_unknown_token_fails_clearly(runner: FlaskCliRunner) -> None
     result = runner.invoke(args=["revoke-token", "999"])
     assert result.exit_code != 0
     assert "No token with id 999" in result.output
+
+
+# --- CSRF on the API: cookie-signed writes carry the token, bearer requests do not need it ---
+
+
+@pytest.fixture
+def csrf_app(config: dict[str, object]) -> Iterator[Flask]:
+    app = create_app(config | {"WTF_CSRF_ENABLED": True})
+    yield app
+    app.extensions["linktracker"].dispose()
+
+
+def _sign_in_with_cookie(client: FlaskClient, session: Session, role: str) -> str:
+    """Sign in through the form (CSRF on) and return the page's CSRF token."""
+    create_user(session, f"{role}@example.com", role, PASSWORD)
+    token = _page_token(client.get("/app/login").get_data(as_text=True))
+    response = client.post(
+        "/app/login",
+        data={"email": f"{role}@example.com", "password": PASSWORD, "csrf_token": token},
+    )
+    assert response.status_code == 302
+    return _page_token(client.get("/app/links/").get_data(as_text=True))
+
+
+def _page_token(html: str) -> str:
+    match = re.search(r'name="csrf[-_]token" (?:content|value)="([^"]+)"', html)
+    assert match is not None
+    return match.group(1)
+
+
+def test_a_cookie_signed_api_write_without_the_csrf_token_is_refused(
+    csrf_app: Flask, session: Session
+) -> None:
+    client = csrf_app.test_client()
+    _sign_in_with_cookie(client, session, "admin")
+    response = client.post("/api/v1/employees", json={"name": "A", "email": "a@example.com"})
+    assert response.status_code == 400
+    assert "CSRF token" in response.json["error"]
+    assert "X-CSRFToken" in response.json["error"]
+    assert session.scalar(select(func.count()).select_from(Employee)) == 0
+
+
+def test_a_cookie_signed_api_write_with_the_csrf_token_works(
+    csrf_app: Flask, session: Session
+) -> None:
+    client = csrf_app.test_client()
+    token = _sign_in_with_cookie(client, session, "admin")
+    response = client.post(
+        "/api/v1/employees",
+        json={"name": "A", "email": "a@example.com"},
+        headers={"X-CSRFToken": token},
+    )
+    assert response.status_code == 201
+    assert session.scalar(select(func.count()).select_from(Employee)) == 1
+
+
+def test_a_bearer_api_write_needs_no_csrf_token(csrf_app: Flask, session: Session) -> None:
+    create_user(session, "bot@example.com", "admin", PASSWORD)
+    token = create_token(session, "bot@example.com").token
+    response = csrf_app.test_client().post(
+        "/api/v1/employees",
+        json={"name": "A", "email": "a@example.com"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 201
+
+
+def test_cookie_signed_api_reads_need_no_csrf_token(csrf_app: Flask, session: Session) -> None:
+    client = csrf_app.test_client()
+    _sign_in_with_cookie(client, session, "admin")
+    assert client.get("/api/v1/reports/program").status_code == 200
