@@ -74,6 +74,12 @@ def set_password(session: Session, user_id: int, password: str) -> User:
     return user
 
 
+def end_sessions(session: Session, user_id: int) -> None:
+    """Sign the user out everywhere: every session cookie issued so far stops working."""
+    get_user(session, user_id).session_version += 1
+    session.commit()
+
+
 def set_user_active(session: Session, user_id: int, active: bool) -> User:
     """Deactivate (or reactivate) a user; deactivating ends their sessions at once."""
     user = get_user(session, user_id)

@@ -7,9 +7,9 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
-from linktracker.auth.services import LoginFailed, authenticate
+from linktracker.auth.services import LoginFailed, authenticate, end_sessions
 from linktracker.extensions import limiter
-from linktracker.web.context import db
+from linktracker.web.context import db, identity
 
 auth = Blueprint("auth", __name__, url_prefix="/app")
 
@@ -51,5 +51,9 @@ def login() -> str | BaseResponse:
 
 @auth.post("/logout")
 def logout() -> BaseResponse:
+    who = identity()
+    if who is not None and not who.via_token:
+        # The cookie is signed, not stored: only a new version in the database ends copies of it.
+        end_sessions(db(), who.user_id)
     session.clear()
     return redirect(url_for("auth.login"))

@@ -13,7 +13,14 @@ from sqlalchemy.orm import Session
 
 from linktracker import create_app
 from linktracker.auth.models import ApiToken
-from linktracker.auth.services import LOCK_AFTER, create_token, create_user
+from linktracker.auth.services import (
+    LOCK_AFTER,
+    create_token,
+    create_user,
+    find_user_by_email,
+    set_password,
+    set_user_active,
+)
 from linktracker.employees.models import Employee
 from tests.conftest import PASSWORD
 
@@ -173,3 +180,49 @@ def test_cookie_signed_api_reads_need_no_csrf_token(csrf_app: Flask, session: Se
     client = csrf_app.test_client()
     _sign_in_with_cookie(client, session, "admin")
     assert client.get("/api/v1/reports/program").status_code == 200
+
+
+# --- Sign-out ends the session on the server ---
+
+
+def _signed_in_cookie(client: FlaskClient, session: Session, email: str) -> str:
+    create_user(session, email, "marketer", PASSWORD)
+    assert _login(client, email, PASSWORD).status_code == 302
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    return cookie.value
+
+
+def _with_cookie(app: Flask, value: str) -> FlaskClient:
+    copy = app.test_client()
+    copy.set_cookie("session", value)
+    return copy
+
+
+def test_a_cookie_copied_before_sign_out_stops_working(
+    app: Flask, client: FlaskClient, session: Session
+) -> None:
+    copied = _signed_in_cookie(client, session, "m@example.com")
+    assert _with_cookie(app, copied).get("/app/campaigns/").status_code == 200
+    response = client.post("/app/logout")
+    assert response.status_code == 302 and "/app/login" in response.headers["Location"]
+    after = _with_cookie(app, copied).get("/app/campaigns/")
+    assert after.status_code == 302 and "/app/login" in after.headers["Location"]
+    # Signing in again works, with a new cookie.
+    assert _login(client, "m@example.com", PASSWORD).status_code == 302
+    assert client.get("/app/campaigns/").status_code == 200
+
+
+@pytest.mark.parametrize("change", ["password", "deactivate"])
+def test_a_password_change_or_deactivation_ends_copied_sessions(
+    app: Flask, client: FlaskClient, session: Session, change: str
+) -> None:
+    copied = _signed_in_cookie(client, session, "m@example.com")
+    user = find_user_by_email(session, "m@example.com")
+    assert user is not None
+    if change == "password":
+        set_password(session, user.id, "a different long passphrase")
+    else:
+        set_user_active(session, user.id, False)
+    after = _with_cookie(app, copied).get("/app/campaigns/")
+    assert after.status_code == 302 and "/app/login" in after.headers["Location"]
