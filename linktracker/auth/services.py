@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from linktracker.auth.models import ROLES, ApiToken, User
+from linktracker.auth.passwords import check_password
 from linktracker.db import get_or_not_found, utcnow
 from linktracker.employees.models import Employee
 from linktracker.errors import Conflict, InvalidInput, NotFound
 
-MIN_PASSWORD = 10
 TOKEN_PREFIX = "lt_"
 LOCK_AFTER = 5
 LOCK_FOR = timedelta(minutes=15)
@@ -30,16 +30,11 @@ def hash_password(password: str) -> str:
     return generate_password_hash(password, method="scrypt")
 
 
-def _check_password_strength(password: str) -> None:
-    if len(password) < MIN_PASSWORD:
-        raise InvalidInput(
-            f"Passwords need at least {MIN_PASSWORD} characters.",
-            {"password": f"At least {MIN_PASSWORD} characters."},
-        )
+def create_user(session: Session, email: str, role: str, password: str) -> User:
+    """Create a user who can sign in; employees are linked to their Employee by email.
 
-
-def create_user(session: Session, email: str, role: str, password: str | None = None) -> User:
-    """Create a user; employees are linked to (or create) their Employee by email."""
+    A password is required: an account without one could never sign in.
+    """
     email = email.strip().lower()
     if role not in ROLES:
         raise InvalidInput(f"Role must be one of {', '.join(ROLES)}.", {"role": "Unknown role."})
@@ -47,13 +42,12 @@ def create_user(session: Session, email: str, role: str, password: str | None = 
         raise InvalidInput(f"'{email}' is not an email address.", {"email": "Invalid email."})
     if session.scalar(select(User.id).where(User.email == email)):
         raise Conflict(f"A user with email {email} already exists.", {"email": "Taken."})
-    if password is not None:
-        _check_password_strength(password)
+    check_password(password, [email])
     employee_id = session.scalar(select(Employee.id).where(func.lower(Employee.email) == email))
     user = User(
         email=email,
         role=role,
-        password_hash=hash_password(password) if password else None,
+        password_hash=hash_password(password),
         employee_id=employee_id,
         active=True,
     )
@@ -64,8 +58,8 @@ def create_user(session: Session, email: str, role: str, password: str | None = 
 
 def set_password(session: Session, user_id: int, password: str) -> User:
     """Set a new password and end every existing session of that user."""
-    _check_password_strength(password)
     user = get_user(session, user_id)
+    check_password(password, [user.email])
     user.password_hash = hash_password(password)
     user.session_version += 1
     user.failed_logins = 0
