@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -14,13 +14,12 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from linktracker.auth.models import ROLES, ApiToken, User
 from linktracker.auth.passwords import check_password
+from linktracker.auth.throttle import LoginLimits, finish_attempt, start_attempt
 from linktracker.db import get_or_not_found, utcnow
 from linktracker.employees.models import Employee
 from linktracker.errors import Conflict, InvalidInput, NotFound
 
 TOKEN_PREFIX = "lt_"
-LOCK_AFTER = 5
-LOCK_FOR = timedelta(minutes=15)
 # Checked against when the email is unknown, so a miss costs as much time as a hit.
 _DUMMY_HASH = generate_password_hash("not-a-real-password-" + secrets.token_hex(8))
 
@@ -62,8 +61,6 @@ def set_password(session: Session, user_id: int, password: str) -> User:
     check_password(password, [user.email])
     user.password_hash = hash_password(password)
     user.session_version += 1
-    user.failed_logins = 0
-    user.locked_until = None
     session.commit()
     return user
 
@@ -95,7 +92,7 @@ def find_user_by_email(session: Session, email: str) -> User | None:
 
 
 class LoginFailed(Exception):
-    """Wrong email or password, or locked; the message never says which."""
+    """Wrong email or password; the message never says which."""
 
 
 def authenticate(session: Session, email: str, password: str, now: datetime | None = None) -> User:
@@ -105,23 +102,40 @@ def authenticate(session: Session, email: str, password: str, now: datetime | No
     if user is None or not user.password_hash or not user.active:
         check_password_hash(_DUMMY_HASH, password)
         raise LoginFailed("Wrong email or password.")
-    if user.locked_until is not None and user.locked_until > now:
-        check_password_hash(_DUMMY_HASH, password)
-        raise LoginFailed("Wrong email or password.")
     if not check_password_hash(user.password_hash, password):
-        user.failed_logins += 1
-        if user.failed_logins >= LOCK_AFTER:
-            user.locked_until = now + LOCK_FOR
-            user.failed_logins = 0
-        session.commit()
         raise LoginFailed("Wrong email or password.")
-    user.failed_logins = 0
     user.last_login_at = now
     if user.employee_id is not None:
         employee = session.get(Employee, user.employee_id)
         if employee is not None and employee.joined_at is None:
             employee.joined_at = now
     session.commit()
+    return user
+
+
+def sign_in(
+    session: Session,
+    email: str,
+    password: str,
+    *,
+    address: str,
+    limits: LoginLimits | None,
+    now: datetime | None = None,
+) -> User:
+    """Authenticate within the sign-in limits (None: unthrottled).
+
+    LoginThrottled when this address, or this account from this address, tried too often;
+    LoginFailed for wrong credentials. Accounts are never locked for everyone.
+    """
+    if limits is None:
+        return authenticate(session, email, password, now)
+    attempt = start_attempt(session, email, address, limits, now)
+    try:
+        user = authenticate(session, email, password, now)
+    except LoginFailed:
+        finish_attempt(session, attempt, succeeded=False)
+        raise
+    finish_attempt(session, attempt, succeeded=True)
     return user
 
 
