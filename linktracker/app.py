@@ -57,6 +57,8 @@ def register_runtime(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
+    # With a shared store (RATELIMIT_STORAGE_URI) the sign-in limit's 429 says when to retry.
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     limiter.init_app(app)
 
 
