@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, request, session
+from flask import Flask, Response, current_app, request
 from flask_wtf.csrf import CSRFError
 
 from linktracker.errors import DomainError
 from linktracker.extensions import csrf
+from linktracker.web.context import identity
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -54,7 +55,8 @@ def protect_cookie_writes() -> None:
         return
     if request.method not in current_app.config["WTF_CSRF_METHODS"]:
         return
-    if request.headers.get("Authorization", "").startswith("Bearer ") or "user_id" not in session:
+    who = identity()
+    if who is None or who.via_token:
         return
     try:
         csrf.protect()

@@ -291,3 +291,21 @@ def test_a_password_change_or_deactivation_ends_copied_sessions(
         set_user_active(session, user.id, False)
     after = _with_cookie(app, copied).get("/app/campaigns/")
     assert after.status_code == 302 and "/app/login" in after.headers["Location"]
+
+
+def test_an_api_write_with_a_signed_out_cookie_is_unauthenticated(
+    csrf_app: Flask, session: Session
+) -> None:
+    client = csrf_app.test_client()
+    token = _sign_in_with_cookie(client, session, "admin")
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    assert client.post("/app/logout", data={"csrf_token": token}).status_code == 302
+    copy = _with_cookie(csrf_app, cookie.value)
+    response = copy.post(
+        "/api/v1/employees",
+        json={"name": "A", "email": "a@example.com"},
+        headers={"X-CSRFToken": token},
+    )
+    assert response.status_code == 401
+    assert session.scalar(select(func.count()).select_from(Employee)) == 0
