@@ -35,8 +35,13 @@ class Limit:
 
     @classmethod
     def parse(cls, text: str) -> Limit:
-        """A limit written as "10 per minute" or "5 per 15 minutes"."""
-        item = parse(text)
+        """A limit written as "10 per minute" or "5 per 15 minutes"; ValueError otherwise."""
+        try:
+            item = parse(text)
+        except ValueError:
+            item = None
+        if item is None or item.amount < 1:
+            raise ValueError(f"{text!r} is not a limit like '10 per minute' or '5 per 15 minutes'.")
         return cls(int(item.amount), timedelta(seconds=item.get_expiry()))
 
 
@@ -47,8 +52,17 @@ class LoginLimits:
 
     @classmethod
     def parse(cls, per_address: str, failures_per_account: str) -> LoginLimits:
-        """Both limits from their configuration strings."""
-        return cls(Limit.parse(per_address), Limit.parse(failures_per_account))
+        """Both limits from their settings (LOGIN_RATE_LIMIT, LOGIN_FAILURE_LIMIT)."""
+        limits = []
+        for setting, text in (
+            ("LOGIN_RATE_LIMIT", per_address),
+            ("LOGIN_FAILURE_LIMIT", failures_per_account),
+        ):
+            try:
+                limits.append(Limit.parse(text))
+            except ValueError as exc:
+                raise ValueError(f"{setting}: {exc}") from exc
+        return cls(*limits)
 
 
 class LoginThrottled(DomainError):

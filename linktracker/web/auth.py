@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask.blueprints import BlueprintSetupState
 from werkzeug.wrappers import Response as BaseResponse
 
 from linktracker.auth.services import LoginFailed, end_sessions, sign_in
@@ -31,6 +32,12 @@ def login_limits() -> LoginLimits | None:
     if not config.get("RATELIMIT_ENABLED", True):
         return None
     return LoginLimits.parse(config["LOGIN_RATE_LIMIT"], config["LOGIN_FAILURE_LIMIT"])
+
+
+@auth.record_once
+def _check_limits(state: BlueprintSetupState) -> None:
+    # A mistyped limit fails at start-up, not as a 500 on every sign-in.
+    LoginLimits.parse(state.app.config["LOGIN_RATE_LIMIT"], state.app.config["LOGIN_FAILURE_LIMIT"])
 
 
 def _safe_next(target: str | None) -> str:

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from linktracker import create_app
 from linktracker.auth.models import LoginAttempt
 from linktracker.auth.services import LoginFailed, create_user, sign_in
 from linktracker.auth.throttle import LoginLimits, LoginThrottled
@@ -54,3 +55,14 @@ def test_limits_are_read_from_their_settings() -> None:
     limits = LoginLimits.parse("10/minute", "3 per 2 hours")
     assert (limits.per_address.count, limits.per_address.window) == (10, timedelta(minutes=1))
     assert limits.failures_per_account.window == timedelta(hours=2)
+
+
+@pytest.mark.parametrize("setting", ["LOGIN_RATE_LIMIT", "LOGIN_FAILURE_LIMIT"])
+def test_a_mistyped_limit_stops_the_app_from_starting(
+    config: dict[str, object], setting: str
+) -> None:
+    with pytest.raises(ValueError) as caught:
+        create_app(config | {setting: "often"})
+    assert str(caught.value) == (
+        f"{setting}: 'often' is not a limit like '10 per minute' or '5 per 15 minutes'."
+    )
