@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -21,6 +22,7 @@ from linktracker.auth.services import (
     set_password,
     set_user_active,
 )
+from linktracker.crm.models import CrmImport
 from linktracker.employees.models import Employee
 from tests.conftest import PASSWORD, _clear
 
@@ -309,3 +311,23 @@ def test_an_api_write_with_a_signed_out_cookie_is_unauthenticated(
     )
     assert response.status_code == 401
     assert session.scalar(select(func.count()).select_from(Employee)) == 0
+
+
+def test_every_api_write_route_wants_the_csrf_token_from_a_cookie(
+    csrf_app: Flask, session: Session
+) -> None:
+    client = csrf_app.test_client()
+    _sign_in_with_cookie(client, session, "admin")
+    writes = [
+        (rule, method)
+        for rule in csrf_app.url_map.iter_rules()
+        if rule.endpoint.startswith("api.")
+        for method in sorted((rule.methods or set()) & {"POST", "PUT", "PATCH", "DELETE"})
+    ]
+    assert writes, "the API has write routes"
+    for rule, method in writes:
+        url = rule.rule.replace("<", "").replace(">", "").replace("int:", "1")
+        response = client.open(url, method=method, data={"file": (io.BytesIO(b"id\n1\n"), "x.csv")})
+        assert response.status_code == 400, (method, url)
+        assert "CSRF token" in response.json["error"]
+    assert session.scalar(select(func.count()).select_from(CrmImport)) == 0
