@@ -57,6 +57,8 @@ def register_runtime(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
+    # With a shared store (RATELIMIT_STORAGE_URI) the sign-in limit's 429 says when to retry.
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     limiter.init_app(app)
 
 
@@ -76,7 +78,7 @@ def register_blueprints(app: Flask) -> None:
     from linktracker.web.templating import register_templating
     from linktracker.web.users import users
 
-    csrf.exempt(api)  # bearer tokens, not cookies: no cross-site forgery to guard against
+    csrf.exempt(api)  # the API checks CSRF itself, for cookie-signed writes only
     app.register_blueprint(api)
     app.register_blueprint(auth)
     app.register_blueprint(pages)

@@ -73,8 +73,8 @@ def db_upgrade() -> None:
 def create_user_command(email: str, role: str, password: str | None) -> None:
     generated = password is None
     if password == "":
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    if generated:
+        password = str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
+    if password is None:
         password = secrets.token_urlsafe(12)
     with _service_session() as session:
         user = create_user(session, email, role, password)

@@ -51,6 +51,7 @@ DEFAULTS: dict[str, tuple[Any, Any]] = {
     "SPOOL_FOLDER": (None, str),
     "RATELIMIT_STORAGE_URI": ("memory://", str),
     "LOGIN_RATE_LIMIT": ("10 per minute", str),
+    "LOGIN_FAILURE_LIMIT": ("5 per 15 minutes", str),
     "SESSION_COOKIE_SECURE": (False, _bool),
     "SQL_ECHO": (False, _bool),
 }

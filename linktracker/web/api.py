@@ -16,8 +16,11 @@ from linktracker.errors import Forbidden, InvalidInput, NotFound
 from linktracker.links.models import Link
 from linktracker.links.services import get_link, get_or_create_link
 from linktracker.web.context import Identity, db, identity, require_roles, runtime, settings
+from linktracker.web.security import protect_cookie_writes
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
+# Exempt from the app-wide form check (bearer requests cannot be forged), checked here instead.
+api.before_request(protect_cookie_writes)
 
 MANAGERS = ("admin", "marketer")
 

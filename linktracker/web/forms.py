@@ -134,8 +134,8 @@ class UserForm(FlaskForm):  # type: ignore[misc]
     )
     password = PasswordField(
         "Initial password",
-        validators=[Optional()],
-        description="At least 10 characters. Share it privately; an admin can reset it later.",
+        description="Required: at least 10 characters, not a common or easily guessed one. "
+        "Share it privately; an admin can reset it later.",
         render_kw={"autocomplete": "new-password"},
     )
 

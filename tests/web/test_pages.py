@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from linktracker import create_app
 from linktracker.attribution.services import attribute_records
+from linktracker.auth.models import User
 from linktracker.auth.services import create_user, find_user_by_email
 from linktracker.campaigns.models import Campaign
 from linktracker.employees.models import Employee
@@ -494,6 +495,46 @@ def test_admin_creates_a_user_who_is_linked_to_their_employee(app, session):
     assert "At least 10 characters" in text(short)
 
 
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [
+        ("", "Set a password: an account without one cannot sign in."),
+        ("password12", "This password is too easy to guess."),
+        ("aaaaaaaaaa", "This password is too easy to guess."),
+    ],
+)
+def test_admin_cannot_create_a_user_without_a_usable_password(app, session, password, message):
+    client = sign_in(app, session, "admin")
+    response = client.post(
+        "/app/users/", data={"email": "new@example.com", "role": "marketer", "password": password}
+    )
+    assert response.status_code == 422
+    assert message in text(response)
+    assert find_user_by_email(session, "new@example.com") is None
+
+
+def test_a_password_reset_refuses_a_common_password(app, session):
+    sign_in(app, session, "marketer", "m@example.com")
+    user = find_user_by_email(session, "m@example.com")
+    admin = sign_in(app, session, "admin")
+    weak = admin.post(
+        f"/app/users/{user.id}/password", data={"password": "password12", "confirm": "password12"}
+    )
+    assert weak.status_code == 422 and "This password is too easy to guess." in text(weak)
+    refused = app.test_client().post(
+        "/app/login", data={"email": "m@example.com", "password": "password12"}
+    )
+    assert refused.status_code == 401
+
+
+def test_a_user_without_a_password_is_shown_as_unable_to_sign_in(app, session):
+    legacy = User(email="old@example.com", role="marketer", password_hash=None)
+    session.add(legacy)
+    session.commit()
+    page = sign_in(app, session, "admin").get("/app/users/")
+    assert "no password: cannot sign in until one is set" in text(page)
+
+
 def test_admin_resets_a_password_and_the_old_sessions_end(app, session):
     victim = sign_in(app, session, "marketer", "m@example.com")
     user = find_user_by_email(session, "m@example.com")
@@ -502,13 +543,12 @@ def test_admin_resets_a_password_and_the_old_sessions_end(app, session):
         f"/app/users/{user.id}/password", data={"password": "a" * 12, "confirm": "b" * 12}
     )
     assert mismatch.status_code == 422 and "The two passwords differ." in text(mismatch)
-    done = admin.post(
-        f"/app/users/{user.id}/password", data={"password": "n" * 12, "confirm": "n" * 12}
-    )
+    new = "nine quiet lanterns"
+    done = admin.post(f"/app/users/{user.id}/password", data={"password": new, "confirm": new})
     assert done.status_code == 302
     assert victim.get("/app/campaigns/").headers["Location"].startswith("/app/login")
     signed_in = app.test_client().post(
-        "/app/login", data={"email": "m@example.com", "password": "n" * 12}
+        "/app/login", data={"email": "m@example.com", "password": new}
     )
     assert signed_in.status_code == 302
 
