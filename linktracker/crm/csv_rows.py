@@ -600,11 +600,12 @@ def _converter(plan: _Plan) -> Converter:
             else:
                 won = stage_outcome == "won"
             column = c_closed_at
-            close_date = dates(text) if (text := row[i_closed_at]) else None
+            closing = dates.closing
+            close_date = closing(text, created_at) if (text := row[i_closed_at]) else None
             column = c_won_at
-            won_at = dates(text) if (text := row[i_won_at]) else None
+            won_at = closing(text, created_at) if (text := row[i_won_at]) else None
             column = c_lost_at
-            lost_at = dates(text) if (text := row[i_lost_at]) else None
+            lost_at = closing(text, created_at) if (text := row[i_lost_at]) else None
         except ValueProblem as problem:
             return RowError(line, column, str(problem), raw)
 
