@@ -129,3 +129,29 @@ def test_an_unknown_default_currency_is_refused_beside_the_field(
         ), code
     assert session.scalar(select(func.count()).select_from(Setting)) == 0
     assert app.extensions["linktracker"].settings().default_currency == "USD"
+
+
+def test_the_rep_page_s_csv_downloads_have_distinct_file_names(
+    app: Flask, session: Session
+) -> None:
+    link = make_link(session)
+    make_click(session, link)
+    rep = session.get(Employee, link.employee_id)
+    assert rep is not None
+    client = sign_in(app, session, "marketer")
+    page = text(client.get(f"/app/reports/reps/{rep.handle}"))
+    urls = [
+        u.replace("&amp;", "&") for u in re.findall(r'href="(/api/v1/reports/reps/[^"]+)"', page)
+    ]
+    assert len(urls) == 2
+    names = []
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200 and response.mimetype == "text/csv"
+        disposition = response.headers["Content-Disposition"]
+        found = re.fullmatch(r'attachment; filename="([^"]+)"', disposition)
+        assert found is not None, disposition
+        names.append(found[1])
+    assert names[0] != names[1]
+    assert names[0].startswith(f"rep-{rep.handle}-series-") and names[0].endswith(".csv")
+    assert names[1].startswith(f"rep-{rep.handle}-records-") and names[1].endswith(".csv")
