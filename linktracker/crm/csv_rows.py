@@ -107,7 +107,14 @@ _FOOTER: Final = re.compile(
 
 
 class UnreadableExport(InvalidInput):
-    """The upload is refused whole; ``str(exc)`` is the message for the user."""
+    """The upload is refused whole; ``str(exc)`` is the message for the user.
+
+    ``mapping`` is what was recognised of the header when a needed column is missing.
+    """
+
+    def __init__(self, message: str, mapping: dict[str, str | None] | None = None) -> None:
+        super().__init__(message)
+        self.mapping = mapping
 
 
 class ParsedRecord(NamedTuple):
@@ -784,7 +791,7 @@ def inspect_export(
     try:
         header = map_header(layout.header, explicit=mapping, click_id_param=click_id_param)
     except MappingError as exc:
-        raise UnreadableExport(str(exc)) from exc
+        raise UnreadableExport(str(exc), exc.mapping) from exc
 
     lines = text.count("\n") or text.count("\r")
     scan = _prescan(
