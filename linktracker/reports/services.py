@@ -8,7 +8,9 @@ Decisions (documented in the README):
   time, leads by record creation time.
 - A won record without close date counts as won and is left out of time to close; a won
   record closed before it was created is left out of time to close and counted in
-  `closed_before_created` (the import keeps it: the CRM is the source of truth).
+  `closed_before_created` (the import keeps it: the CRM is the source of truth). Pages that
+  show days to close say how many records it leaves out. A close date without a time was
+  imported as a whole day (closed at the creation's time of day), so same-day wins are 0.
 - Rates and days are None when their denominator is empty (never 0, never an error).
 - The baseline ("All other sources") is every non-advocacy record (method `none`) created in
   the range; campaign/channel/team/employee filters describe advocacy, so they do not apply.
@@ -59,12 +61,13 @@ FORMULAS: dict[str, str] = {
     "click_to_lead_rate": "leads / unique_visitors (null when unique_visitors = 0)",
     "lead_to_won_rate": "won / leads (null when leads = 0)",
     "median_days_to_close": "median over won leads with closed_at >= created_at of "
-    "(closed_at - created_at) in days",
+    "(closed_at - created_at) in days (a close date without a time counts whole days)",
     "mean_days_to_close": "mean over the same records of (closed_at - created_at) in days",
     "median_days_click_to_close": "median over those with an attributed click of "
     "(closed_at - attributed click time) in days",
     "mean_days_click_to_close": "mean of (closed_at - attributed click time) in days",
-    "revenue": "sum of amount over won leads, per currency",
+    "revenue": "sum of amount over won leads, per currency (the default currency for "
+    "amounts imported without one)",
     "invited": "employees on file",
     "joined": "employees who signed in or got a link (joined_at set)",
     "join_rate": "joined / invited",
