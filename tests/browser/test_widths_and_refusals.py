@@ -124,6 +124,9 @@ def test_a_refused_upload_has_a_page_of_its_own_that_survives_a_reload(
     no_id = tmp_path / "deals-without-id.csv"
     no_id.write_bytes(NO_ID)
     page.goto(f"{live_server.url}/app/crm/")
+    # Nothing stored (no file chosen): the form comes back with its message, still usable.
+    page.get_by_role("button", name="Upload and preview").click()
+    expect(page.locator("#file-error")).to_contain_text("Choose the exported CSV file")
     page.get_by_label("CRM export (CSV)").set_input_files(str(no_id))
     page.get_by_role("button", name="Upload and preview").click()
     page.wait_for_url(re.compile(r"/app/crm/\d+/preview$"))
