@@ -320,6 +320,7 @@ def _print_report(
     runtime = _runtime()
     program = runtime.settings()
     zone = program.reporting_timezone
+    currency = program.default_currency
     with runtime.sessions() as session:
         try:
             start, end = services.parse_report_dates(
@@ -327,12 +328,17 @@ def _print_report(
             )
             filters = services.ReportFilters(start, end, campaign, channel, team)
             if kind == "reps":
-                table = present.reps_table(services.report_reps(session, filters, timezone=zone))
+                reps = services.report_reps(session, filters, timezone=zone, currency=currency)
+                table = present.reps_table(reps)
             elif kind == "campaigns":
-                report = services.report_campaigns(session, filters, timezone=zone)
+                report = services.report_campaigns(
+                    session, filters, timezone=zone, currency=currency
+                )
                 table = present.campaigns_table(report)
             elif kind == "channels":
-                report_ = services.report_channels(session, filters, timezone=zone)
+                report_ = services.report_channels(
+                    session, filters, timezone=zone, currency=currency
+                )
                 table = present.channels_table(report_)
             else:
                 table = present.program_table(
@@ -342,6 +348,7 @@ def _print_report(
                         timezone=zone,
                         cpm=program.cpm,
                         cost_per_lead=program.cost_per_lead,
+                        currency=currency,
                     )
                 )
         except DomainError as exc:

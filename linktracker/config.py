@@ -43,6 +43,7 @@ DEFAULTS: dict[str, tuple[Any, Any]] = {
     "ATTRIBUTION_WINDOW_DAYS": (30, _INT),
     "CPM": (10.0, _FLOAT),
     "COST_PER_LEAD": (50.0, _FLOAT),
+    "DEFAULT_CURRENCY": ("USD", str),
     "REPORTING_TIMEZONE": ("UTC", str),
     "CRM_TIMEZONE": ("UTC", str),
     "CRM_KEEP_EMAILS": (False, _bool),

@@ -107,7 +107,14 @@ _FOOTER: Final = re.compile(
 
 
 class UnreadableExport(InvalidInput):
-    """The upload is refused whole; ``str(exc)`` is the message for the user."""
+    """The upload is refused whole; ``str(exc)`` is the message for the user.
+
+    ``mapping`` is what was recognised of the header when a needed column is missing.
+    """
+
+    def __init__(self, message: str, mapping: dict[str, str | None] | None = None) -> None:
+        super().__init__(message)
+        self.mapping = mapping
 
 
 class ParsedRecord(NamedTuple):
@@ -600,11 +607,12 @@ def _converter(plan: _Plan) -> Converter:
             else:
                 won = stage_outcome == "won"
             column = c_closed_at
-            close_date = dates(text) if (text := row[i_closed_at]) else None
+            closing = dates.closing
+            close_date = closing(text, created_at) if (text := row[i_closed_at]) else None
             column = c_won_at
-            won_at = dates(text) if (text := row[i_won_at]) else None
+            won_at = closing(text, created_at) if (text := row[i_won_at]) else None
             column = c_lost_at
-            lost_at = dates(text) if (text := row[i_lost_at]) else None
+            lost_at = closing(text, created_at) if (text := row[i_lost_at]) else None
         except ValueProblem as problem:
             return RowError(line, column, str(problem), raw)
 
@@ -783,7 +791,7 @@ def inspect_export(
     try:
         header = map_header(layout.header, explicit=mapping, click_id_param=click_id_param)
     except MappingError as exc:
-        raise UnreadableExport(str(exc)) from exc
+        raise UnreadableExport(str(exc), exc.mapping) from exc
 
     lines = text.count("\n") or text.count("\r")
     scan = _prescan(

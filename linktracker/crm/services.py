@@ -58,6 +58,7 @@ __all__ = [
     "ImportRowError",
     "ImportSummary",
     "RawUpload",
+    "UnreadableExport",
     "get_import",
     "import_crm_file",
     "iter_rejected_rows_csv",
@@ -67,6 +68,7 @@ __all__ = [
     "preview_export",
     "preview_import",
     "raw_upload",
+    "refuse_import",
     "rejected_rows_csv",
     "store_upload",
     "summary_table",
@@ -157,7 +159,8 @@ def import_crm_file(
     record = load_import(session, import_id)
     if record.state in ("done", "dry_run"):
         return summarise(record, first_errors(session, import_id))
-    if record.state == "refused":
+    if record.state == "refused" and mapping is None:
+        # Refused files are final, unless a mapping supplies what detection could not.
         raise ImportRefused(record.message or "The file was refused.", import_id)
     given = {
         "mapping": None if mapping is None else dict(mapping),
@@ -194,11 +197,12 @@ def import_crm_file(
         try:
             info, rows = inspect_with_options(stream, options, record.source or None)
         except UnreadableExport as exc:
-            _refuse(session, record, options, str(exc))
+            _refuse(session, record, options, str(exc), exc.mapping)
             raise ImportRefused(str(exc), import_id) from exc
     if not resuming:
         _record_export(record, info, options)
         record.state = "running"
+        record.message = None  # a refusal this mapping overcame
         session.commit()
     if parser_process is None:
         parser_process = record.size >= PARSER_PROCESS_BYTES
@@ -229,11 +233,34 @@ def _attribute_import(session: Session, import_id: int, window_days: int, param:
     attribute_records(session, window_days=window_days, click_id_param=param, record_ids=record_ids)
 
 
-def _refuse(session: Session, record: CrmImport, options: ImportOptions, message: str) -> None:
+def refuse_import(
+    session: Session,
+    import_id: int,
+    refusal: UnreadableExport,
+    *,
+    options: ImportOptions | None = None,
+) -> ImportSummary:
+    """Record that a pending upload is refused, as importing it would (read on preview)."""
+    record = load_import(session, import_id)
+    if record.state == "pending":
+        _refuse(session, record, options or ImportOptions(), str(refusal), refusal.mapping)
+    return summarise(record, ())
+
+
+def _refuse(
+    session: Session,
+    record: CrmImport,
+    options: ImportOptions,
+    message: str,
+    mapping: Mapping[str, str | None] | None = None,
+) -> None:
     session.rollback()
     record.state = "refused"
     record.message = message
     record.options = options.as_json()
+    if mapping is not None:
+        # What was recognised, so the mapping can be completed by hand.
+        record.mapping = dict(mapping)
     record.finished_at = utcnow()
     session.commit()
 

@@ -58,6 +58,7 @@ class Scope:
     channel: str | None = None
     team: str | None = None
     employee_id: int | None = None
+    currency: str = NO_CURRENCY  # of amounts recorded without one (the default currency)
 
 
 def _team_members(team: str) -> Query:
@@ -204,7 +205,7 @@ def won_records_query(scope: Scope, dimension: Dimension, *, advocacy: bool = Tr
         type_coerce(CrmRecord.created_at, DateTime()).label("created_at"),
         type_coerce(CrmRecord.closed_at, DateTime()).label("closed_at"),
         CrmRecord.seconds_from_click,
-        func.coalesce(CrmRecord.currency, NO_CURRENCY).label("currency"),
+        func.coalesce(CrmRecord.currency, scope.currency).label("currency"),
         CrmRecord.amount,
     )
     return _records_from(statement, scope, dimension, advocacy).where(CrmRecord.won.is_(True))

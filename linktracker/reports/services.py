@@ -8,7 +8,9 @@ Decisions (documented in the README):
   time, leads by record creation time.
 - A won record without close date counts as won and is left out of time to close; a won
   record closed before it was created is left out of time to close and counted in
-  `closed_before_created` (the import keeps it: the CRM is the source of truth).
+  `closed_before_created` (the import keeps it: the CRM is the source of truth). Pages that
+  show days to close say how many records it leaves out. A close date without a time was
+  imported as a whole day (closed at the creation's time of day), so same-day wins are 0.
 - Rates and days are None when their denominator is empty (never 0, never an error).
 - The baseline ("All other sources") is every non-advocacy record (method `none`) created in
   the range; campaign/channel/team/employee filters describe advocacy, so they do not apply.
@@ -33,7 +35,7 @@ from linktracker.campaigns.models import Campaign
 from linktracker.employees.models import Employee
 from linktracker.errors import InvalidInput, NotFound
 from linktracker.reports import queries, rollup
-from linktracker.reports.queries import Dimension, Scope
+from linktracker.reports.queries import NO_CURRENCY, Dimension, Scope
 from linktracker.reports.rollup import Split
 
 Bucket = Literal["day", "week", "month"]
@@ -59,12 +61,13 @@ FORMULAS: dict[str, str] = {
     "click_to_lead_rate": "leads / unique_visitors (null when unique_visitors = 0)",
     "lead_to_won_rate": "won / leads (null when leads = 0)",
     "median_days_to_close": "median over won leads with closed_at >= created_at of "
-    "(closed_at - created_at) in days",
+    "(closed_at - created_at) in days (a close date without a time counts whole days)",
     "mean_days_to_close": "mean over the same records of (closed_at - created_at) in days",
     "median_days_click_to_close": "median over those with an attributed click of "
     "(closed_at - attributed click time) in days",
     "mean_days_click_to_close": "mean of (closed_at - attributed click time) in days",
-    "revenue": "sum of amount over won leads, per currency",
+    "revenue": "sum of amount over won leads, per currency (the default currency for "
+    "amounts imported without one)",
     "invited": "employees on file",
     "joined": "employees who signed in or got a link (joined_at set)",
     "join_rate": "joined / invited",
@@ -270,6 +273,7 @@ class ProgramReport:
     lead_cost_savings: float
     cpm: float
     cost_per_lead: float
+    currency: str  # of earned media value, lead-cost savings, CPM and cost per lead
     top_contributors: tuple[Ranking, ...]
     totals: Figures
     baseline: Figures
@@ -337,8 +341,12 @@ def series_points(
     )
 
 
-def resolve_scope(session: Session, filters: ReportFilters, timezone: str) -> Scope:
-    """Turn filters into a UTC interval and ids; unknown campaign or employee -> InvalidInput."""
+def resolve_scope(
+    session: Session, filters: ReportFilters, timezone: str, currency: str | None = None
+) -> Scope:
+    """Turn filters into a UTC interval and ids; unknown campaign or employee -> InvalidInput.
+
+    ``currency`` is the default currency: amounts recorded without one are counted in it."""
     zone = zoneinfo.ZoneInfo(timezone)
     errors: dict[str, str] = {}
     campaign_id = employee_id = None
@@ -359,6 +367,7 @@ def resolve_scope(session: Session, filters: ReportFilters, timezone: str) -> Sc
         channel=filters.channel,
         team=filters.team,
         employee_id=employee_id,
+        currency=currency or NO_CURRENCY,
     )
 
 
@@ -567,9 +576,11 @@ def _rep_rows(grouped: _Grouped, people: dict[int, EmployeeRef]) -> tuple[RepRow
 # ---------------------------------------------------------------- reports
 
 
-def report_reps(session: Session, filters: ReportFilters, *, timezone: str) -> RepsReport:
+def report_reps(
+    session: Session, filters: ReportFilters, *, timezone: str, currency: str | None = None
+) -> RepsReport:
     """The leaderboard: one row per rep with clicks (any request) or leads in range."""
-    scope = resolve_scope(session, filters, timezone)
+    scope = resolve_scope(session, filters, timezone, currency)
     split = _prepare(session, scope)
     per_rep = _gather(session, scope, "employee", split=split)
     reps = _rep_rows(per_rep, _employees(_employee_rows(session, per_rep.groups())))
@@ -577,9 +588,11 @@ def report_reps(session: Session, filters: ReportFilters, *, timezone: str) -> R
     return RepsReport(filters, timezone, reps, totals, _baseline(session, scope))
 
 
-def report_campaigns(session: Session, filters: ReportFilters, *, timezone: str) -> CampaignsReport:
+def report_campaigns(
+    session: Session, filters: ReportFilters, *, timezone: str, currency: str | None = None
+) -> CampaignsReport:
     """One row per campaign with activity in range (plus leads credited without a campaign)."""
-    scope = resolve_scope(session, filters, timezone)
+    scope = resolve_scope(session, filters, timezone, currency)
     split = _prepare(session, scope)
     grouped = _gather(session, scope, "campaign")
     campaigns = {
@@ -596,9 +609,11 @@ def report_campaigns(session: Session, filters: ReportFilters, *, timezone: str)
     return CampaignsReport(filters, timezone, tuple(rows), totals, baseline)
 
 
-def report_channels(session: Session, filters: ReportFilters, *, timezone: str) -> ChannelsReport:
+def report_channels(
+    session: Session, filters: ReportFilters, *, timezone: str, currency: str | None = None
+) -> ChannelsReport:
     """One row per channel (link channel for clicks; click channel, else utm_source, for leads)."""
-    scope = resolve_scope(session, filters, timezone)
+    scope = resolve_scope(session, filters, timezone, currency)
     split = _prepare(session, scope)
     grouped = _gather(session, scope, "channel")
     rows = [ChannelRow(key, grouped.figures(key)) for key in grouped.groups()]
@@ -635,6 +650,7 @@ def report_rep(
     *,
     timezone: str,
     bucket: Bucket = "day",
+    currency: str | None = None,
 ) -> RepDetail:
     """One rep: figures, time series, links with figures, attributed records, funnel."""
     if bucket not in BUCKETS:
@@ -646,7 +662,7 @@ def report_rep(
     if len(starts) > MAX_DAY_BUCKETS:
         raise InvalidInput("Too many time buckets.", {"bucket": "Use week or month buckets."})
     filters = replace(filters, employee=handle)
-    scope = resolve_scope(session, filters, timezone)
+    scope = resolve_scope(session, filters, timezone, currency)
     _prepare(session, scope)  # an employee scope: never the rollup
     figures = _gather(session, scope, "all").figures(0)
     baseline = _baseline(session, scope)
@@ -679,7 +695,7 @@ def report_rep(
             won=bool(r.won),
             closed_at=r.closed_at,
             amount=r.amount,
-            currency=r.currency,
+            currency=r.currency or (currency if r.amount is not None else None),
             campaign=r.slug,
             channel=r.channel,
             click_at=r.click_at,
@@ -732,9 +748,10 @@ def report_program(
     timezone: str,
     cpm: float,
     cost_per_lead: float,
+    currency: str | None = None,
 ) -> ProgramReport:
     """Program results: participation, reach, value, top contributors."""
-    scope = resolve_scope(session, filters, timezone)
+    scope = resolve_scope(session, filters, timezone, currency)
     split = _prepare(session, scope)
     per_rep = _gather(session, scope, "employee", shares=True, split=split)
     people = _employee_rows(session, per_rep.groups())
@@ -783,6 +800,7 @@ def report_program(
         lead_cost_savings=round(totals.leads * cost_per_lead, 2),
         cpm=cpm,
         cost_per_lead=cost_per_lead,
+        currency=currency or NO_CURRENCY,
         top_contributors=rankings,
         totals=totals,
         baseline=baseline,

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from linktracker.crm.values import ValueProblem, currency_code
 from linktracker.db import utcnow
 from linktracker.errors import InvalidInput
 from linktracker.links.destinations import parse_allowed_domains
@@ -25,6 +26,8 @@ class ProgramSettings:
     cpm: float
     cost_per_lead: float
     reporting_timezone: str
+    # Amounts imported without a currency are in this one; so are CPM and cost per lead.
+    default_currency: str
 
 
 # setting -> configuration key it defaults from
@@ -36,6 +39,7 @@ CONFIG_KEYS = {
     "cpm": "CPM",
     "cost_per_lead": "COST_PER_LEAD",
     "reporting_timezone": "REPORTING_TIMEZONE",
+    "default_currency": "DEFAULT_CURRENCY",
 }
 
 
@@ -80,6 +84,18 @@ def _timezone(value: str) -> str:
     return value
 
 
+def _currency(value: str) -> str:
+    text = value.strip()
+    code = text.upper()
+    try:
+        known = currency_code(code) == code and len(code) == 3
+    except ValueProblem:
+        known = False
+    if not known:
+        raise ValueError(f"'{text}' is not an ISO 4217 currency code (e.g. EUR, USD, GBP)")
+    return code
+
+
 PARSERS: dict[str, Callable[[str], Any]] = {
     "allowed_domains": _domains,
     "utm_medium": _medium,
@@ -88,6 +104,7 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "cpm": _money,
     "cost_per_lead": _money,
     "reporting_timezone": _timezone,
+    "default_currency": _currency,
 }
 
 

@@ -170,6 +170,10 @@ class SettingsForm(FlaskForm):  # type: ignore[misc]
     reporting_timezone = StringField(
         "Reporting time zone", description="IANA name, e.g. Europe/Berlin."
     )
+    default_currency = StringField(
+        "Default currency",
+        description="ISO code, e.g. EUR: of CPM, cost per lead and CRM amounts without one.",
+    )
 
 
 def show_errors(form: FlaskForm, exc: DomainError) -> str:

@@ -131,6 +131,7 @@ def dashboard() -> str:
         timezone=program.reporting_timezone,
         cpm=program.cpm,
         cost_per_lead=program.cost_per_lead,
+        currency=program.default_currency,
     )
     bucket, points = report_trend(db(), state.filters, timezone=program.reporting_timezone)
     return render_template(
@@ -146,7 +147,10 @@ def dashboard() -> str:
 @require_roles(*MANAGERS)
 def leaderboard() -> str:
     state = read_filters()
-    report = report_reps(db(), state.filters, timezone=settings().reporting_timezone)
+    program = settings()
+    report = report_reps(
+        db(), state.filters, timezone=program.reporting_timezone, currency=program.default_currency
+    )
     return render_template("reports/leaderboard.html", state=state, report=report)
 
 
@@ -156,8 +160,14 @@ def rep(handle: str) -> str:
     state = read_filters()
     span = (state.filters.date_to - state.filters.date_from).days
     bucket: Bucket = "day" if span < 92 else "week"
+    program = settings()
     detail = report_rep(
-        db(), handle, state.filters, timezone=settings().reporting_timezone, bucket=bucket
+        db(),
+        handle,
+        state.filters,
+        timezone=program.reporting_timezone,
+        bucket=bucket,
+        currency=program.default_currency,
     )
     return render_template(
         "reports/rep.html",
@@ -173,7 +183,10 @@ def rep(handle: str) -> str:
 @require_roles(*MANAGERS)
 def campaigns() -> str:
     state = read_filters()
-    report = report_campaigns(db(), state.filters, timezone=settings().reporting_timezone)
+    program = settings()
+    report = report_campaigns(
+        db(), state.filters, timezone=program.reporting_timezone, currency=program.default_currency
+    )
     return render_template("reports/campaigns.html", state=state, report=report)
 
 
@@ -181,7 +194,10 @@ def campaigns() -> str:
 @require_roles(*MANAGERS)
 def channels() -> str:
     state = read_filters()
-    report = report_channels(db(), state.filters, timezone=settings().reporting_timezone)
+    program = settings()
+    report = report_channels(
+        db(), state.filters, timezone=program.reporting_timezone, currency=program.default_currency
+    )
     return render_template(
         "reports/channels.html", state=state, report=report, labels=CHANNEL_LABELS
     )

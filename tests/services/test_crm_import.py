@@ -136,7 +136,7 @@ def test_salesforce_leads_are_stored_with_hashed_emails_and_the_converted_flag(
     lead = records(session)["00Q5g0000000009AbC"]
     assert (lead.kind, lead.source, lead.owner) == ("lead", "salesforce", "Tom Berg")
     assert lead.created_at == utc(2026, 9, 16, 12, 11)
-    assert (lead.won, lead.closed_at, lead.stage) == (True, utc(2026, 10, 19), "Converted")
+    assert (lead.won, lead.closed_at, lead.stage) == (True, utc(2026, 10, 19, 12, 11), "Converted")
     assert (lead.utm_campaign, lead.utm_content, lead.lead_source) == (
         "we-are-hiring",
         "m2t6yf",
@@ -152,9 +152,9 @@ def test_german_salesforce_amounts_dates_and_won_flags(session: Session, tmp_pat
     deal = records(session)["0065g0000000002XyZ"]
     assert (deal.amount, deal.currency) == (Decimal("53375.39"), "EUR")
     assert deal.created_at == utc(2026, 8, 4, 11, 22)
-    assert (deal.stage, deal.won, deal.closed_at) == ("Closed Won", True, utc(2026, 8, 28))
+    assert (deal.stage, deal.won, deal.closed_at) == ("Closed Won", True, utc(2026, 8, 28, 11, 22))
     lost = records(session)["0065g0000000004XyZ"]
-    assert (lost.won, lost.closed_at) == (False, utc(2026, 10, 8))
+    assert (lost.won, lost.closed_at) == (False, utc(2026, 10, 8, 12, 32))
     assert records(session)["0065g0000000001XyZ"].closed_at is None
 
 

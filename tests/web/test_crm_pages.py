@@ -95,11 +95,69 @@ def test_a_file_that_is_not_a_csv_is_refused_with_a_clear_message(app, session):
     broken = (TEST_DATA / "crm" / "broken_not_a_csv.csv").read_bytes()
     preview_url = _upload(client, broken).headers["Location"]
     response = client.get(preview_url)
-    assert response.status_code == 422
-    assert "cannot be imported" in text(response)
+    # Nothing to map: the import's own page shows the refusal, rendered by the server.
+    detail_url = preview_url.removesuffix("/preview")
+    assert response.status_code == 302 and response.headers["Location"] == detail_url
+    imported = session.scalars(select(CrmImport)).one()
+    session.refresh(imported)
+    assert (imported.state, imported.rows) == ("refused", 0)
+    for _reload in range(2):
+        page = client.get(detail_url)
+        body = text(page)
+        assert page.status_code == 200
+        assert "Refused</span>" in body and imported.message in body
+        assert "This file was not imported" in body and "Upload another file" in body
+    assert "Refused</span>" in text(client.get("/app/crm/"))
+    assert "Awaiting confirmation" not in text(client.get("/app/crm/"))
     run = client.post(preview_url.replace("/preview", "/run"), follow_redirects=True)
     assert "Refused" in text(run)
     assert session.scalar(select(CrmImport.state)) == "refused"
+    assert client.get(f"{detail_url}/raw").data == broken
+
+
+def test_a_file_refused_in_the_web_is_recorded_refused_and_keeps_its_recognised_mapping(
+    app, session
+):
+    client = sign_in(app, session, "sales_ops")
+    # Recognisable columns, but no id column: detection refuses it, as the API would.
+    csv = (
+        b"Ref,Create Date,Deal Stage,Amount,Notes\n"
+        b"A-1,2026-10-01 10:00,Closed Won,100,first\n"
+        b"A-2,2026-10-02 11:00,Proposal,200,second\n"
+    )
+    preview_url = _upload(client, csv, "no-id.csv").headers["Location"]
+    response = client.get(preview_url)
+    body = text(response)
+    assert response.status_code == 422
+    assert "No id column found" in body
+    imported = session.scalars(select(CrmImport)).one()
+    session.refresh(imported)
+    assert imported.state == "refused" and imported.message.startswith("No id column found")
+    history = text(client.get("/app/crm/"))
+    assert "Refused</span>" in history and "Awaiting confirmation" not in history
+
+    def selected(page: str, index: int) -> str | None:
+        select_html = re.search(rf'<select id="map-{index}".*?</select>', page, re.S)
+        assert select_html is not None
+        chosen = re.search(r'<option value="([^"]*)" selected>', select_html[0])
+        return chosen[1] if chosen else None
+
+    # The recognised columns keep their fields; only the unknown ones start at "ignore".
+    for page in (body, text(client.get(preview_url))):
+        assert [selected(page, i) for i in range(5)] == [
+            None, "created_at", "stage", "amount", None,
+        ]  # fmt: skip
+    detail = text(client.get(preview_url.removesuffix("/preview")))
+    assert "Map the columns" in detail and preview_url in detail
+
+    mapping = {"map-0": "external_id", "map-1": "created_at", "map-2": "stage",
+               "map-3": "amount", "map-4": ""}  # fmt: skip
+    done = client.post(preview_url.replace("/preview", "/run"), data=mapping)
+    assert done.status_code == 302
+    session.refresh(imported)
+    assert (imported.state, imported.inserted, imported.message) == ("done", 2, None)
+    assert set(session.scalars(select(CrmRecord.external_id))) == {"A-1", "A-2"}
+    assert "Imported</span>" in text(client.get("/app/crm/"))
 
 
 def test_an_upload_without_a_file_is_refused_beside_the_field(app, session):
