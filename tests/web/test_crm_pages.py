@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import io
 import re
+from pathlib import Path
 
 from flask import Flask
 from sqlalchemy import func, select
 
+from linktracker.crm.locks import import_lock
 from linktracker.crm.models import CrmImport, CrmRecord
+from linktracker.crm.services import store_upload
 from tests.conftest import TEST_DATA
+from tests.services.test_crm_concurrency import (
+    ROWS,
+    export,
+    kill_import_after_first_batch,
+    wait_until_interrupted,
+)
 from tests.web.test_pages import sign_in, text
 
 BAD_ROWS = TEST_DATA / "crm" / "hubspot_with_bad_rows.csv"
@@ -158,3 +167,38 @@ def test_download_names_cannot_break_the_header() -> None:
     from linktracker.web.downloads import attachment
 
     assert attachment('a"b\\c\r\nd€.csv') == 'attachment; filename="a_b_c__d_.csv"'
+
+
+def test_a_killed_import_shows_interrupted_with_a_run_again_button_that_completes_it(
+    app: Flask, session
+):
+    client = sign_in(app, session, "sales_ops")
+    folder = Path(app.config["UPLOAD_FOLDER"])
+    stored = store_upload(session, io.BytesIO(export()), filename="a.csv", upload_folder=folder)
+    kill_import_after_first_batch(app, stored.id, folder)
+    wait_until_interrupted(session, stored.id)
+    assert "Interrupted</span>" in text(client.get("/app/crm/"))
+    page = text(client.get(f"/app/crm/{stored.id}"))
+    assert "Interrupted</span>" in page and "Interrupted after line 501" in page
+    assert f'action="/app/crm/{stored.id}/run"' in page
+    assert "Run the import again</button>" in page
+    done = client.post(f"/app/crm/{stored.id}/run", follow_redirects=True)
+    assert done.status_code == 200
+    assert f"Imported {ROWS:,} rows: {ROWS:,} new, 0 updated, 0 unchanged" in text(done)
+    assert "Run the import again</button>" not in text(done)
+    assert session.scalar(select(func.count()).select_from(CrmRecord)) == ROWS
+
+
+def test_running_an_import_while_another_runs_says_so_and_changes_nothing(app: Flask, session):
+    client = sign_in(app, session, "sales_ops")
+    app.config["CRM_IMPORT_WAIT_SECONDS"] = 0.2
+    folder = Path(app.config["UPLOAD_FOLDER"])
+    first = store_upload(session, io.BytesIO(export()), filename="a.csv", upload_folder=folder)
+    second = store_upload(session, io.BytesIO(export(10)), filename="b.csv", upload_folder=folder)
+    with import_lock(session, first.id, None):
+        answer = client.post(f"/app/crm/{second.id}/run", follow_redirects=True)
+    assert answer.status_code == 200
+    assert f"Import {first.id} is still running, and imports run one at a time." in text(answer)
+    session.expire_all()
+    assert session.get(CrmImport, second.id).state == "pending"
+    assert session.scalar(select(func.count()).select_from(CrmRecord)) == 0
