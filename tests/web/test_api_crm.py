@@ -396,3 +396,23 @@ def test_a_killed_import_offers_a_run_url_that_completes_it(
     assert (
         app.test_client().post(shown["run_url"], headers=api_headers("marketer")).status_code == 403
     )
+
+
+def test_a_raw_file_deleted_by_retention_is_410_and_the_import_stays(
+    app: Flask, client: FlaskClient, api_headers: Headers, session: Session
+) -> None:
+    app.config["CRM_RAW_RETENTION_DAYS"] = 0
+    headers = api_headers("sales_ops")
+    body = upload(client, headers, (CRM / "pipedrive_deals.csv").read_bytes()).json
+    assert (body["state"], body["inserted"]) == ("done", 20)
+    assert body["raw_deleted_at"] is not None
+    gone = client.get(f"/api/v1/crm/imports/{body['id']}/raw", headers=headers)
+    assert gone.status_code == 410
+    assert gone.json["error"].startswith(f"The raw file of import {body['id']} was deleted on ")
+    shown = client.get(f"/api/v1/crm/imports/{body['id']}", headers=headers).json
+    assert (shown["rows"], shown["inserted"], shown["raw_deleted_at"]) == (
+        20,
+        20,
+        body["raw_deleted_at"],
+    )
+    assert session.scalar(select(func.count()).select_from(CrmRecord)) == 20

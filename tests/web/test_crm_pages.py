@@ -6,6 +6,7 @@ import io
 import re
 from pathlib import Path
 
+import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
@@ -202,3 +203,32 @@ def test_running_an_import_while_another_runs_says_so_and_changes_nothing(app: F
     session.expire_all()
     assert session.get(CrmImport, second.id).state == "pending"
     assert session.scalar(select(func.count()).select_from(CrmRecord)) == 0
+
+
+@pytest.mark.parametrize(
+    ("role", "status"), [("sales_ops", 200), ("admin", 200), ("marketer", 403), ("employee", 403)]
+)
+def test_only_sales_ops_and_admins_download_a_raw_file(app: Flask, session, role, status):
+    stored = store_upload(
+        session, io.BytesIO(export(5)), filename="a.csv", upload_folder=app.config["UPLOAD_FOLDER"]
+    )
+    client = sign_in(app, session, role)
+    assert client.get(f"/app/crm/{stored.id}/raw").status_code == status
+
+
+def test_a_raw_file_deleted_by_retention_is_said_so_and_its_summary_stays(app: Flask, session):
+    client = sign_in(app, session, "sales_ops")
+    app.config["CRM_RAW_RETENTION_DAYS"] = 0
+    preview_url = _upload(client, BAD_ROWS.read_bytes(), "bad.csv").headers["Location"]
+    done = client.post(preview_url.replace("/preview", "/run"), follow_redirects=True)
+    body = text(done)
+    assert "Imported 7 rows: 2 new, 0 updated, 0 unchanged, 5 rejected." in body
+    assert "The raw file was deleted by retention on " in body
+    assert "the records and this summary are kept." in body
+    assert "Download raw file" not in body and "Download rejected rows" in body
+    detail_url = preview_url.replace("/preview", "")
+    gone = client.get(f"{detail_url}/raw")
+    assert gone.status_code == 410
+    assert "was deleted on" in text(gone) and "CRM_RAW_RETENTION_DAYS" in text(gone)
+    assert client.get(f"{detail_url}/rejected.csv").status_code == 200
+    assert session.scalar(select(func.count()).select_from(CrmRecord)) == 2
