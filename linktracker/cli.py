@@ -208,6 +208,7 @@ def run_command(
     upgrade_database(runtime.engine)
     with runtime.sessions() as session:
         empty = not session.scalar(select(func.count(Employee.id)))
+        _purge_raw_files(session, None)
     if empty and not no_demo:
         ctx.invoke(demo_data_command, force=False, seed=7)
     elif (Path(current_app.instance_path) / DEMO_LOGINS).exists():
@@ -518,14 +519,16 @@ def crm_run_command(import_id: int) -> None:
 )
 @with_appcontext
 def crm_purge_raw_command(days: int | None) -> None:
-    from linktracker.crm import services as crm
+    with _service_session() as session:
+        _purge_raw_files(session, days)
+
+
+def _purge_raw_files(session: Session, days: int | None) -> None:
+    from linktracker.crm.services import purge_raw_files
 
     config = _runtime().config
     days = int(config["CRM_RAW_RETENTION_DAYS"]) if days is None else days
-    with _service_session() as session:
-        purged = crm.purge_raw_files(
-            session, upload_folder=config["UPLOAD_FOLDER"], retention_days=days
-        )
+    purged = purge_raw_files(session, upload_folder=config["UPLOAD_FOLDER"], retention_days=days)
     ids = ", ".join(str(i) for i in purged.import_ids) or "none"
     click.echo(
         f"Deleted the raw files of {len(purged.import_ids)} import(s) older than {days} day(s) "

@@ -38,7 +38,11 @@ def purge_raw_files(
     retention_days: int,
     now: datetime | None = None,
 ) -> PurgeResult:
-    """Delete the raw files older than ``retention_days`` (negative: keep them forever)."""
+    """Delete the raw files older than ``retention_days`` (negative: keep them forever).
+
+    Raw files and folders left from before they were private become so on the way.
+    """
+    _make_private(Path(upload_folder) / "crm")
     if retention_days < 0:
         return PurgeResult((), 0)
     now = now or utcnow()
@@ -71,6 +75,17 @@ def purge_raw_files(
         session.commit()
         purged.append(record.id)
     return PurgeResult(tuple(purged), files)
+
+
+def _make_private(folder: Path) -> None:
+    """Raw files stored before they were made private: the service's user only."""
+    if not folder.is_dir():
+        return
+    for path in (folder, *folder.rglob("*")):
+        try:
+            path.chmod(0o700 if path.is_dir() else 0o600)
+        except OSError:  # another user's file: the purge still deletes what it may
+            continue
 
 
 def _unshared(session: Session, record: CrmImport) -> bool:

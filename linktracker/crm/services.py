@@ -13,6 +13,7 @@ Every public name stays importable from here.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import replace
@@ -79,6 +80,8 @@ __all__ = [
     "summary_table",
     "upload_and_import",
 ]
+
+_log = logging.getLogger(__name__)
 
 BATCH_SIZE: Final = 5000
 # From this size an import's rows are parsed in a process of their own (~0.15 s to start).
@@ -207,7 +210,12 @@ def _apply_retention(
     """Purge the raw files past retention after an import (None: not asked); their ids."""
     if days is None:
         return set()
-    purged = purge_raw_files(session, upload_folder=upload_folder, retention_days=days)
+    try:
+        purged = purge_raw_files(session, upload_folder=upload_folder, retention_days=days)
+    except OSError:  # the import itself succeeded; `crm purge-raw` says what is wrong
+        session.rollback()
+        _log.exception("Deleting raw CRM files past retention failed")
+        return set()
     return set(purged.import_ids)
 
 

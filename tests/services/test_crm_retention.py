@@ -161,3 +161,13 @@ def test_a_file_two_imports_share_goes_only_with_the_last_of_them(
     age(session, second.id, 31)
     assert purge_raw_files(session, upload_folder=tmp_path, retention_days=30).files == 1
     assert not shared.exists()
+
+
+def test_a_purge_makes_raw_files_stored_before_private(session: Session, tmp_path: Path) -> None:
+    summary = imported(session, tmp_path, export(10))
+    raw = raw_upload(session, summary.id, upload_folder=tmp_path).path
+    raw.chmod(0o644)  # as uploads were stored before
+    raw.parent.chmod(0o755)
+    (tmp_path / "crm").chmod(0o755)
+    assert purge_raw_files(session, upload_folder=tmp_path, retention_days=30).import_ids == ()
+    assert (mode(raw), mode(raw.parent), mode(tmp_path / "crm")) == (0o600, 0o700, 0o700)
