@@ -118,9 +118,13 @@ def _postgres_lock(engine: Engine, import_id: int, deadline: float | None) -> It
         connection.scalar(_TRY, {"namespace": _NAMESPACE, "key": import_id})
         yield
     finally:
-        # Closing the database session is what releases both locks, even after an error.
-        connection.invalidate()
-        connection.close()
+        try:
+            # Released now: a closed connection's locks go only when its server process
+            # notices, and whoever looks next must not find this import still running.
+            connection.execute(text("SELECT pg_advisory_unlock_all()"))
+        finally:
+            connection.invalidate()  # never back to the pool, whatever it still holds
+            connection.close()
 
 
 @contextmanager

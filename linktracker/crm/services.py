@@ -175,6 +175,9 @@ def import_crm_file(
     them (default: for uploads of ``PARSER_PROCESS_BYTES`` and more, where that outweighs
     starting them).
     """
+    record = load_import(session, import_id)
+    if record.state in ("done", "dry_run", "refused"):  # final: no need to wait for the lock
+        return _finished(session, record)
     try:
         with import_lock(session, import_id, wait_seconds):
             summary = _run_import(
@@ -235,10 +238,8 @@ def _run_import(
     session.commit()  # what follows reads the state as it is now, not a snapshot from before
     record = load_import(session, import_id)
     session.refresh(record)
-    if record.state in ("done", "dry_run"):
-        return summarise(record, first_errors(session, import_id))
-    if record.state == "refused":
-        raise ImportRefused(record.message or "The file was refused.", import_id)
+    if record.state in ("done", "dry_run", "refused"):
+        return _finished(session, record)
     # Under the lock a "running" import is one whose process died: it resumes.
     seen = record.state
     resuming = seen in ("running", "failed")
@@ -289,6 +290,13 @@ def _run_import(
     record.finished_at = utcnow()
     session.commit()
     return summarise(record, first_errors(session, import_id))
+
+
+def _finished(session: Session, record: CrmImport) -> ImportSummary:
+    """A finished import's summary, or its refusal raised again."""
+    if record.state == "refused":
+        raise ImportRefused(record.message or "The file was refused.", record.id)
+    return summarise(record, first_errors(session, record.id))
 
 
 def _claim(session: Session, record: CrmImport, seen: str) -> None:

@@ -18,7 +18,7 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from linktracker.crm.locks import ImportBusy
+from linktracker.crm.locks import ImportBusy, import_lock
 from linktracker.crm.models import CrmImport, CrmRecord
 from linktracker.crm.services import (
     ImportOptions,
@@ -261,3 +261,21 @@ def test_a_killed_import_is_shown_interrupted_and_running_it_again_completes_it_
     done = import_crm_file(session, import_id, upload_folder=tmp_path, email_secret=SECRET)
     assert (done.state, done.rows, done.inserted, done.resumable) == ("done", ROWS, ROWS, False)
     assert counted(session) == ROWS
+
+
+def test_a_finished_import_answers_at_once_while_another_runs(
+    session: Session, tmp_path: Path
+) -> None:
+    done = upload_and_import(
+        session,
+        io.BytesIO(export(10)),
+        filename="done.csv",
+        upload_folder=tmp_path,
+        email_secret=SECRET,
+    )
+    other = store_upload(session, io.BytesIO(export(5)), filename="b.csv", upload_folder=tmp_path)
+    with import_lock(session, other.id, None):
+        again = import_crm_file(
+            session, done.id, upload_folder=tmp_path, email_secret=SECRET, wait_seconds=0
+        )
+    assert (again.state, again.rows, again.inserted) == ("done", 10, 10)
