@@ -152,6 +152,7 @@ def test_the_retention_setting_applies_after_every_cli_import(
     app.config["CRM_RAW_RETENTION_DAYS"] = 0
     result = runner.invoke(args=["import-crm", str(CRM / "pipedrive_deals.csv")])
     assert result.exit_code == 0 and "inserted   20" in result.output
+    assert f"raw file   deleted by retention on {utcnow():%Y-%m-%d}" in result.output
     assert [p for p in Path(app.config["UPLOAD_FOLDER"]).rglob("*") if p.is_file()] == []
     assert records(session) == 20
 

@@ -198,6 +198,9 @@ def summary_table(summary: ImportSummary) -> str:
     if summary.mapping:
         mapped = ", ".join(f"{c} -> {f}" for c, f in summary.mapping.items() if f)
         rows.insert(4, ("mapping", mapped))
+    if summary.raw_deleted_at:
+        deleted = f"deleted by retention on {summary.raw_deleted_at:%Y-%m-%d}"
+        rows.append(("raw file", deleted))
     if summary.message:
         rows.append(("message", summary.message))
     width = max(len(name) for name, _ in rows)
