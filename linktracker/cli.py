@@ -24,6 +24,8 @@ from linktracker.migrate import upgrade_database
 from linktracker.runtime import Runtime
 
 DEMO_LOGINS = "demo-logins.txt"
+# The CLI waits longer than a web request for the import running before it.
+CLI_IMPORT_WAIT_SECONDS = 3600.0
 
 
 def _runtime() -> Runtime:
@@ -251,6 +253,7 @@ def run_command(
     upgrade_database(runtime.engine)
     with runtime.sessions() as session:
         empty = not session.scalar(select(func.count(Employee.id)))
+        _purge_raw_files(session, None)
     if empty and not no_demo:
         ctx.invoke(demo_data_command, force=False, seed=7)
     elif (Path(current_app.instance_path) / DEMO_LOGINS).exists():
@@ -507,6 +510,8 @@ def import_crm_command(
                 options=options,
                 window_days=program.attribution_window_days,
                 progress=progress,
+                wait_seconds=CLI_IMPORT_WAIT_SECONDS,
+                raw_retention_days=int(config["CRM_RAW_RETENTION_DAYS"]),
             )
         except crm.ImportRefused as exc:
             message = f"{path.name} was refused (import {exc.import_id}): {exc.message}"
@@ -527,6 +532,63 @@ def import_crm_command(
         )
 
 
+crm_group = AppGroup("crm", help="CRM imports: run one again, delete raw files past retention.")
+
+
+@crm_group.command(
+    "run", help="Run a stored import again: resumes an interrupted one with its options."
+)
+@click.argument("import_id", type=int)
+@with_appcontext
+def crm_run_command(import_id: int) -> None:
+    from linktracker.crm import services as crm
+
+    runtime = _runtime()
+    config = runtime.config
+    with _service_session() as session:
+        summary = crm.import_crm_file(
+            session,
+            import_id,
+            upload_folder=config["UPLOAD_FOLDER"],
+            email_secret=runtime.secret,
+            window_days=runtime.settings().attribution_window_days,
+            wait_seconds=CLI_IMPORT_WAIT_SECONDS,
+            raw_retention_days=int(config["CRM_RAW_RETENTION_DAYS"]),
+        )
+    click.echo(crm.summary_table(summary))
+
+
+@crm_group.command(
+    "purge-raw",
+    help="Delete the raw CRM uploads past retention (CRM_RAW_RETENTION_DAYS); the imports' "
+    "records and summaries stay.",
+)
+@click.option(
+    "--days",
+    type=int,
+    default=None,
+    help="Keep raw files this many days after their import finished instead of "
+    "CRM_RAW_RETENTION_DAYS (0: delete every finished import's raw file).",
+)
+@with_appcontext
+def crm_purge_raw_command(days: int | None) -> None:
+    with _service_session() as session:
+        _purge_raw_files(session, days)
+
+
+def _purge_raw_files(session: Session, days: int | None) -> None:
+    from linktracker.crm.services import purge_raw_files
+
+    config = _runtime().config
+    days = int(config["CRM_RAW_RETENTION_DAYS"]) if days is None else days
+    purged = purge_raw_files(session, upload_folder=config["UPLOAD_FOLDER"], retention_days=days)
+    ids = ", ".join(str(i) for i in purged.import_ids) or "none"
+    click.echo(
+        f"Deleted the raw files of {len(purged.import_ids)} import(s) older than {days} day(s) "
+        f"({purged.files} file(s); imports {ids}); their records and summaries are kept."
+    )
+
+
 def register_cli(app: Flask) -> None:
     """Put every command on the app's own CLI group."""
     for command in (
@@ -540,6 +602,7 @@ def register_cli(app: Flask) -> None:
         revoke_token_command,
         import_employees_command,
         import_crm_command,
+        crm_group,
         demo_data_command,
     ):
         app.cli.add_command(command)

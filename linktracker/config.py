@@ -47,6 +47,8 @@ DEFAULTS: dict[str, tuple[Any, Any]] = {
     "REPORTING_TIMEZONE": ("UTC", str),
     "CRM_TIMEZONE": ("UTC", str),
     "CRM_KEEP_EMAILS": (False, _bool),
+    "CRM_IMPORT_WAIT_SECONDS": (30.0, _FLOAT),
+    "CRM_RAW_RETENTION_DAYS": (30, _INT),
     "MAX_UPLOAD_MB": (200, _INT),
     "UPLOAD_FOLDER": (None, str),
     "SPOOL_FOLDER": (None, str),

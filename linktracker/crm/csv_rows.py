@@ -4,9 +4,9 @@
 file in memory; it does the first two and returns the third as :class:`ExportRows`, whose
 ``read`` any process can run on its own handle on the file:
 
-1. a 64 KB sample decides encoding, delimiter, header row and column mapping; a file
-   that is not text or lacks an id or creation-date column is refused whole
-   (:class:`UnreadableExport`);
+1. a 64 KB sample (up to 4 MB when the header line is longer) decides encoding,
+   delimiter, header row and column mapping; a file that is not text or lacks an id or
+   creation-date column is refused whole (:class:`UnreadableExport`);
 2. a pre-scan over every row decides what only the whole file can tell: day/month order
    of dates, the decimal separator of amounts, and which rows a later row with the same
    id supersedes; a file the csv module cannot split is refused here, before anything
@@ -48,6 +48,7 @@ from typing import BinaryIO, Final, NamedTuple
 
 from linktracker.crm.encodings import (
     CP1252,
+    MAX_SAMPLE_SIZE,
     SAMPLE_SIZE,
     Encoding,
     NotText,
@@ -764,6 +765,34 @@ class ExportRows:
         return _converter(self.plan)
 
 
+def _read_sample(stream: BinaryIO) -> tuple[bytes, bool]:
+    """The sample to decide the layout from, and whether it is the whole file.
+
+    It holds at least the header line and the line after it: a sample of wide header lines
+    grows (doubling) up to ``MAX_SAMPLE_SIZE``; a first line longer than that is refused.
+    """
+    want = SAMPLE_SIZE
+    sample = stream.read(want)
+    while True:
+        complete = len(sample) < want or not stream.read(1)
+        if complete or _line_breaks(sample) >= 2 or want >= MAX_SAMPLE_SIZE:
+            break
+        stream.seek(-1, io.SEEK_CUR)  # the byte read to tell whether the file ended
+        sample += stream.read(want)
+        want *= 2
+    if not complete and not _line_breaks(sample):
+        raise UnreadableExport(
+            f"The first line is longer than {MAX_SAMPLE_SIZE // 1024 // 1024} MB "
+            f"({MAX_SAMPLE_SIZE:,} bytes), the longest header line accepted: check that the "
+            "file is a CSV export with one record per line."
+        )
+    return sample, complete
+
+
+def _line_breaks(sample: bytes) -> int:
+    return max(sample.count(b"\n"), sample.count(b"\r"))
+
+
 def inspect_export(
     stream: BinaryIO,
     *,
@@ -778,8 +807,7 @@ def inspect_export(
         raise ValueError("inspect_export needs a seekable binary stream")
     zone(timezone)  # ValueError now: a misconfiguration, not the file's fault
     start = stream.tell()
-    sample = stream.read(SAMPLE_SIZE)
-    complete = len(sample) < SAMPLE_SIZE or not stream.read(1)
+    sample, complete = _read_sample(stream)
     try:
         encoding = detect_encoding(sample, complete=complete)
         text = decode_sample(sample, encoding, complete=complete)

@@ -206,6 +206,8 @@ def run(import_id: int) -> BaseResponse:
             click_id_param=options.click_id_param,
             keep_emails=options.keep_emails,
             window_days=settings().attribution_window_days,
+            wait_seconds=float(runtime().config["CRM_IMPORT_WAIT_SECONDS"]),
+            raw_retention_days=int(runtime().config["CRM_RAW_RETENTION_DAYS"]),
         )
     except DomainError as exc:
         db().rollback()

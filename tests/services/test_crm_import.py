@@ -355,6 +355,7 @@ def test_rejected_rows_csv_neutralises_formulas_but_keeps_plain_numbers(
         ),
         (b"", "empty"),
         (b"just one column\nvalue\n", "single column"),
+        (b"Id," + b"x" * (4 << 20), "first line is longer than 4 MB (4,194,304 bytes)"),
     ],
 )
 def test_a_refused_file_is_recorded_with_its_message_and_raw_bytes_kept(
@@ -372,6 +373,20 @@ def test_a_refused_file_is_recorded_with_its_message_and_raw_bytes_kept(
     assert count(session, CrmRecord) == 0 and count(session, CrmImportError) == 0
     with pytest.raises(ImportRefused):  # running it again refuses again
         import_crm_file(session, summary.id, upload_folder=tmp_path, email_secret=SECRET)
+
+
+@pytest.mark.parametrize("columns", [5_000, 30_000])
+def test_a_header_line_longer_than_the_64_kb_sample_is_read_whole(
+    session: Session, tmp_path: Path, columns: int
+) -> None:
+    custom = [f"Custom field {i:05d}" for i in range(columns)]  # 95 KB and 570 KB lines
+    rows = [["Lead ID", "Create Date", "Lead Status", *custom]]
+    rows += [[f"L{i}", "2026-01-05", "Open", *[""] * columns] for i in range(3)]
+    data = csv_bytes(rows)
+    assert data.index(b"\r\n") > 64 * 1024
+    summary = run_import(session, tmp_path, data, "wide.csv")
+    assert (summary.state, summary.rows, summary.inserted, summary.rejected) == ("done", 3, 3, 0)
+    assert set(records(session)) == {"L0", "L1", "L2"}
 
 
 def test_an_upload_over_the_size_limit_is_refused_before_anything_is_recorded(

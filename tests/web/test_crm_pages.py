@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import io
 import re
+from pathlib import Path
 
+import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
+from linktracker.crm.locks import import_lock
 from linktracker.crm.models import CrmImport, CrmRecord
+from linktracker.crm.services import store_upload
 from tests.conftest import TEST_DATA
+from tests.services.test_crm_concurrency import (
+    ROWS,
+    export,
+    kill_import_after_first_batch,
+    wait_until_interrupted,
+)
 from tests.web.test_pages import sign_in, text
 
 BAD_ROWS = TEST_DATA / "crm" / "hubspot_with_bad_rows.csv"
@@ -216,3 +226,67 @@ def test_download_names_cannot_break_the_header() -> None:
     from linktracker.web.downloads import attachment
 
     assert attachment('a"b\\c\r\nd€.csv') == 'attachment; filename="a_b_c__d_.csv"'
+
+
+def test_a_killed_import_shows_interrupted_with_a_run_again_button_that_completes_it(
+    app: Flask, session
+):
+    client = sign_in(app, session, "sales_ops")
+    folder = Path(app.config["UPLOAD_FOLDER"])
+    stored = store_upload(session, io.BytesIO(export()), filename="a.csv", upload_folder=folder)
+    kill_import_after_first_batch(app, stored.id, folder)
+    wait_until_interrupted(session, stored.id)
+    assert "Interrupted</span>" in text(client.get("/app/crm/"))
+    page = text(client.get(f"/app/crm/{stored.id}"))
+    assert "Interrupted</span>" in page and "Interrupted after line 501" in page
+    assert f'action="/app/crm/{stored.id}/run"' in page
+    assert "Run the import again</button>" in page
+    done = client.post(f"/app/crm/{stored.id}/run", follow_redirects=True)
+    assert done.status_code == 200
+    assert f"Imported {ROWS:,} rows: {ROWS:,} new, 0 updated, 0 unchanged" in text(done)
+    assert "Run the import again</button>" not in text(done)
+    assert session.scalar(select(func.count()).select_from(CrmRecord)) == ROWS
+
+
+def test_running_an_import_while_another_runs_says_so_and_changes_nothing(app: Flask, session):
+    client = sign_in(app, session, "sales_ops")
+    app.config["CRM_IMPORT_WAIT_SECONDS"] = 0.2
+    folder = Path(app.config["UPLOAD_FOLDER"])
+    first = store_upload(session, io.BytesIO(export()), filename="a.csv", upload_folder=folder)
+    second = store_upload(session, io.BytesIO(export(10)), filename="b.csv", upload_folder=folder)
+    with import_lock(session, first.id, None):
+        answer = client.post(f"/app/crm/{second.id}/run", follow_redirects=True)
+    assert answer.status_code == 200
+    assert f"Import {first.id} is still running, and imports run one at a time." in text(answer)
+    session.expire_all()
+    assert session.get(CrmImport, second.id).state == "pending"
+    assert session.scalar(select(func.count()).select_from(CrmRecord)) == 0
+
+
+@pytest.mark.parametrize(
+    ("role", "status"), [("sales_ops", 200), ("admin", 200), ("marketer", 403), ("employee", 403)]
+)
+def test_only_sales_ops_and_admins_download_a_raw_file(app: Flask, session, role, status):
+    stored = store_upload(
+        session, io.BytesIO(export(5)), filename="a.csv", upload_folder=app.config["UPLOAD_FOLDER"]
+    )
+    client = sign_in(app, session, role)
+    assert client.get(f"/app/crm/{stored.id}/raw").status_code == status
+
+
+def test_a_raw_file_deleted_by_retention_is_said_so_and_its_summary_stays(app: Flask, session):
+    client = sign_in(app, session, "sales_ops")
+    app.config["CRM_RAW_RETENTION_DAYS"] = 0
+    preview_url = _upload(client, BAD_ROWS.read_bytes(), "bad.csv").headers["Location"]
+    done = client.post(preview_url.replace("/preview", "/run"), follow_redirects=True)
+    body = text(done)
+    assert "Imported 7 rows: 2 new, 0 updated, 0 unchanged, 5 rejected." in body
+    assert "The raw file was deleted by retention on " in body
+    assert "the records and this summary are kept." in body
+    assert "Download raw file" not in body and "Download rejected rows" in body
+    detail_url = preview_url.replace("/preview", "")
+    gone = client.get(f"{detail_url}/raw")
+    assert gone.status_code == 410
+    assert "was deleted on" in text(gone) and "CRM_RAW_RETENTION_DAYS" in text(gone)
+    assert client.get(f"{detail_url}/rejected.csv").status_code == 200
+    assert session.scalar(select(func.count()).select_from(CrmRecord)) == 2
