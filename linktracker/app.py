@@ -69,6 +69,7 @@ def register_blueprints(app: Flask) -> None:
     from linktracker.web.employees import employees
     from linktracker.web.my_links import my_links
     from linktracker.web.pages import pages
+    from linktracker.web.params import register_params
     from linktracker.web.public import public
     from linktracker.web.reports_pages import reports
     from linktracker.web.security import register_security
@@ -85,6 +86,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(public)  # last: its /<code> catches the root namespace
     register_templating(app)
     register_security(app)
+    register_params(app)
 
 
 def register_errorhandlers(app: Flask) -> None:

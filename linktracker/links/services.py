@@ -16,6 +16,7 @@ from linktracker.db import utcnow
 from linktracker.employees.models import Employee
 from linktracker.employees.services import get_employee
 from linktracker.errors import Conflict, InvalidInput, NotFound
+from linktracker.limits import refuse_nul
 from linktracker.links.codes import new_code, validate_vanity
 from linktracker.links.destinations import check_destination
 from linktracker.links.models import Link
@@ -64,6 +65,15 @@ def get_or_create_link(
     make_code: Callable[[], str] = new_code,
 ) -> LinkResult:
     """The link for (campaign, employee, channel), created on first request."""
+    refuse_nul(
+        "The link could not be made.",
+        {
+            "campaign": campaign_slug,
+            "employee": employee_handle,
+            "channel": channel,
+            "code": vanity,
+        },
+    )
     campaign = get_campaign(session, campaign_slug)
     employee = get_employee(session, employee_handle)
     channel = channel.strip().lower()
