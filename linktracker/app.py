@@ -77,6 +77,7 @@ def register_blueprints(app: Flask) -> None:
     from linktracker.web.templating import register_templating
     from linktracker.web.users import users
 
+    register_params(app)  # first: it bounds the `int` converter the routes below use
     csrf.exempt(api)  # bearer tokens, not cookies: no cross-site forgery to guard against
     app.register_blueprint(api)
     app.register_blueprint(auth)
@@ -86,7 +87,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(public)  # last: its /<code> catches the root namespace
     register_templating(app)
     register_security(app)
-    register_params(app)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -85,7 +85,7 @@ def _mapping() -> dict[str, str | None] | None:
         return None
     try:
         mapping = json.loads(text)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise InvalidInput(
             "'mapping' must be a JSON object of column name to field.", {"mapping": "Invalid JSON."}
         ) from exc

@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask, request
+from werkzeug.routing import IntegerConverter, Map
 
 from linktracker.errors import DomainError
 from linktracker.limits import NUL, parse_whole_number
+
+# The widest integer any of our databases stores; a larger id in a path can match nothing.
+MAX_ID = 2**63 - 1
+
+
+class BoundedIntConverter(IntegerConverter):
+    """`<int:...>` path parts up to MAX_ID: a larger number is a 404, not a database error."""
+
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
 
 
 class NulInAddress(DomainError):
@@ -30,5 +44,6 @@ def int_arg(name: str, *, default: int, minimum: int = 0, maximum: int) -> int:
 
 
 def register_params(app: Flask) -> None:
-    """Install the NUL guard in front of every view."""
+    """Bound `<int:...>` path parts and install the NUL guard; before any route is added."""
+    app.url_map.converters["int"] = BoundedIntConverter
     app.before_request(refuse_nul_in_address)

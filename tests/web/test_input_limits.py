@@ -519,3 +519,46 @@ def test_vanity_code_with_a_trailing_newline_is_refused(
     response = client.post("/api/v1/links", json=body, headers=api_headers())
     assert response.status_code == 422
     assert count(session, Link) == 0
+
+
+BIG = "99999999999999999999"
+
+
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [
+        ("GET", f"/app/campaigns/{BIG}"),
+        ("GET", f"/app/campaigns/{BIG}/edit"),
+        ("GET", f"/app/crm/{BIG}"),
+        ("GET", f"/app/crm/{BIG}/preview"),
+        ("GET", f"/app/users/{BIG}/password"),
+        ("GET", f"/api/v1/crm/imports/{BIG}"),
+        ("GET", f"/api/v1/crm/imports/{BIG}/raw"),
+        ("POST", f"/app/employees/{BIG}/active"),
+        ("POST", f"/app/users/{BIG}/active"),
+        ("POST", f"/app/campaigns/{BIG}/active"),
+        ("POST", f"/app/campaigns/{BIG}/links"),
+        ("POST", f"/app/crm/{BIG}/run"),
+    ],
+)
+def test_ids_too_large_for_the_database_are_a_404(
+    app: Flask, session: Session, method: str, url: str
+) -> None:
+    response = sign_in(app, session, "admin").open(url, method=method, data={"active": "0"})
+    assert response.status_code == 404
+    assert "not found" in body_of(response).lower()
+
+
+def test_crm_import_mapping_nested_too_deeply_is_refused(
+    client: FlaskClient, api_headers: Headers, session: Session
+) -> None:
+    data = {"file": (io.BytesIO(b"id,created\n1,2026-01-01\n"), "x.csv"), "mapping": "[" * 100_000}
+    response = client.post(
+        "/api/v1/crm/imports",
+        data=data,
+        content_type="multipart/form-data",
+        headers=api_headers("sales_ops"),
+    )
+    assert response.status_code == 422
+    assert response.json["fields"]["mapping"] == "Invalid JSON."
+    assert count(session, CrmImport) == 0
