@@ -155,9 +155,17 @@ def import_employees(session: Session, text: str) -> EmployeeImportResult:
     result = EmployeeImportResult()
     existing = {e.email: e for e in session.scalars(select(Employee))}
     handles = {e.handle: e.email for e in existing.values()}
-    for row in reader:
-        line = reader.line_num
-        _import_employee_row(_clean_row(row), line, existing, handles, session, result)
+    rows = iter(reader)
+    while True:
+        before = reader.line_num
+        try:
+            row = next(rows)
+        except StopIteration:
+            break
+        except csv.Error as exc:  # e.g. a field over the csv module's limit: skip that line
+            result.errors.append((before + 1, f"unreadable line: {exc}"))
+            continue
+        _import_employee_row(_clean_row(row), reader.line_num, existing, handles, session, result)
     session.commit()
     return result
 

@@ -403,12 +403,16 @@ IMPORT = (
     "Huge,huge@example.com,,Sales,{huge}\n"
     "Good Two,good2@example.com,,Marketing,20\n"
     "Long Mail,{long_email},,Sales,1\n"
+    "{huge_name},huge-name@example.com,,Sales,1\n"
 )
 
 
 def _import_text() -> str:
     return IMPORT.format(
-        long_team=over(Employee, "team"), huge="9" * 30, long_email="m" * 320 + "@example.com"
+        long_team=over(Employee, "team"),
+        huge="9" * 30,
+        long_email="m" * 320 + "@example.com",
+        huge_name="n" * 200_000,
     )
 
 
@@ -429,7 +433,7 @@ def test_employee_import_on_the_web_keeps_good_lines_and_lists_bad_ones(
     body = body_of(response)
     assert response.status_code == 200, body[:3000]
     assert re.search(r'Created</p>\s*<p class="stat-value">2<', body)
-    assert re.search(r'Rejected</p>\s*<p class="stat-value">4<', body)
+    assert re.search(r'Rejected</p>\s*<p class="stat-value">5<', body)
     assert "120 characters" in body and "NUL" in body and "320 characters" in body
     _assert_good_lines_saved(session)
 
@@ -441,10 +445,11 @@ def test_employee_import_on_the_cli_keeps_good_lines_and_lists_bad_ones(
     path.write_text(_import_text(), encoding="utf-8")
     result = runner.invoke(args=["import-employees", str(path)])
     assert result.exit_code == 1, result.output
-    for line in (3, 4, 5, 7):
+    for line in (3, 4, 5, 7, 8):
         assert f"line {line}" in result.output
     assert "line 2:" not in result.output and "line 6:" not in result.output
     assert "120 characters" in result.output and "NUL" in result.output
+    assert "unreadable line" in result.output
     _assert_good_lines_saved(session)
 
 
@@ -458,6 +463,17 @@ def test_employee_import_updating_a_team_to_an_overlong_one_is_a_bad_line(
     assert "line 2" in result.output and "120 characters" in result.output
     session.expire_all()
     assert session.scalar(select(Employee.team)) == "Sales"
+
+
+def test_employee_import_on_the_cli_refuses_a_file_that_is_not_utf8(
+    runner: FlaskCliRunner, session: Session, tmp_path: Path
+) -> None:
+    path = tmp_path / "people.csv"
+    path.write_bytes("name,email\nJosé,jose@example.com\n".encode("cp1252"))
+    result = runner.invoke(args=["import-employees", str(path)])
+    assert result.exit_code == 1
+    assert "not UTF-8" in result.output
+    assert count(session, Employee) == 0
 
 
 # ---------------------------------------------------------------- CLI
