@@ -69,7 +69,11 @@ def _medium(value: str) -> str:
 
 
 def _window(value: str) -> int:
-    days = int(value)
+    text = value.strip()
+    # ASCII digits only: int() also reads other scripts' digits and refuses long numbers oddly.
+    if not (text.isascii() and text.isdigit() and len(text) <= 6):
+        raise ValueError("enter a whole number of days")
+    days = int(text)
     if not 1 <= days <= 365:
         raise ValueError("must be between 1 and 365 days")
     return days

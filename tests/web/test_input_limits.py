@@ -340,6 +340,8 @@ SETTINGS = {
         ({"cpm": "inf"}, "cpm", "Enter a number"),
         ({"cost_per_lead": "-inf"}, "cost_per_lead", "Enter a number"),
         ({"click_id_param": "clïck"}, "click_id_param", "letters"),
+        ({"attribution_window_days": "9" * 5000}, "attribution_window_days", "whole number"),
+        ({"attribution_window_days": "٣٠"}, "attribution_window_days", "whole number"),
         ({"click_id_param": "cid²"}, "click_id_param", "letters"),
         ({"utm_medium": NUL}, "utm_medium", "NUL"),
         ({"allowed_domains": "example.com\x00"}, "allowed_domains", "NUL"),
@@ -578,3 +580,11 @@ def test_crm_import_mapping_nested_too_deeply_is_refused(
     assert response.status_code == 422
     assert response.json["fields"]["mapping"] == "Invalid JSON."
     assert count(session, CrmImport) == 0
+
+
+def test_cli_revoking_a_token_id_too_large_for_the_database_says_not_found(
+    runner: FlaskCliRunner,
+) -> None:
+    result = runner.invoke(args=["revoke-token", BIG])
+    assert result.exit_code == 1
+    assert f"No token with id {BIG}." in result.output
