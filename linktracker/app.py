@@ -71,6 +71,7 @@ def register_blueprints(app: Flask) -> None:
     from linktracker.web.employees import employees
     from linktracker.web.my_links import my_links
     from linktracker.web.pages import pages
+    from linktracker.web.params import register_params
     from linktracker.web.public import public
     from linktracker.web.reports_pages import reports
     from linktracker.web.security import register_security
@@ -78,6 +79,7 @@ def register_blueprints(app: Flask) -> None:
     from linktracker.web.templating import register_templating
     from linktracker.web.users import users
 
+    register_params(app)  # first: it bounds the `int` converter the routes below use
     csrf.exempt(api)  # the API checks CSRF itself, for cookie-signed writes only
     app.register_blueprint(api)
     app.register_blueprint(auth)

@@ -133,8 +133,14 @@ def revoke_token_command(token_id: int) -> None:
 @click.argument("file", type=click.File("r", encoding="utf-8-sig"))
 @with_appcontext
 def import_employees_command(file: TextIO) -> None:
+    try:
+        text = file.read()
+    except UnicodeDecodeError:
+        raise click.ClickException(
+            "The file is not UTF-8 text. Save it as “CSV UTF-8” and import again."
+        ) from None
     with _service_session() as session:
-        result = import_employees(session, file.read())
+        result = import_employees(session, text)
     click.echo(
         f"created {result.created}, updated {result.updated}, unchanged {result.unchanged}, "
         f"rejected {len(result.errors)}"

@@ -18,6 +18,7 @@ from linktracker.auth.throttle import LoginLimits, finish_attempt, start_attempt
 from linktracker.db import get_or_not_found, utcnow
 from linktracker.employees.models import Employee
 from linktracker.errors import Conflict, InvalidInput, NotFound
+from linktracker.limits import NUL, text_errors
 
 TOKEN_PREFIX = "lt_"
 # Checked against when the email is unknown, so a miss costs as much time as a hit.
@@ -37,6 +38,9 @@ def create_user(session: Session, email: str, role: str, password: str) -> User:
     email = email.strip().lower()
     if role not in ROLES:
         raise InvalidInput(f"Role must be one of {', '.join(ROLES)}.", {"role": "Unknown role."})
+    errors = text_errors(User, {"email": email})
+    if errors:
+        raise InvalidInput("The user could not be saved.", errors)
     if "@" not in email:
         raise InvalidInput(f"'{email}' is not an email address.", {"email": "Invalid email."})
     if session.scalar(select(User.id).where(User.email == email)):
@@ -88,6 +92,8 @@ def get_user(session: Session, user_id: int) -> User:
 
 def find_user_by_email(session: Session, email: str) -> User | None:
     """The user with this email, if any."""
+    if NUL in email:
+        return None  # no stored email holds one, and the database refuses to compare it
     return session.scalar(select(User).where(User.email == email.strip().lower()))
 
 
@@ -153,6 +159,9 @@ def create_token(
     session: Session, email: str, name: str = "", role: str | None = None
 ) -> IssuedToken:
     """Issue an API token for a user; only its hash is stored, the token is shown once."""
+    errors = text_errors(ApiToken, {"name": name})
+    if errors:
+        raise InvalidInput("The token could not be issued.", errors)
     user = find_user_by_email(session, email)
     if user is None:
         raise NotFound(f"No user with email {email}.", {"email": "Unknown user."})

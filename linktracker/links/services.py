@@ -16,6 +16,7 @@ from linktracker.db import utcnow
 from linktracker.employees.models import Employee
 from linktracker.employees.services import get_employee
 from linktracker.errors import Conflict, Forbidden, InvalidInput, NotFound
+from linktracker.limits import refuse_nul
 from linktracker.links.codes import new_code, validate_vanity
 from linktracker.links.destinations import check_destination
 from linktracker.links.iri import encode_destination
@@ -74,6 +75,15 @@ def get_or_create_link(
     A custom short code (`vanity`) is only taken from a manager: `chosen_by` is the role of
     whoever asks for it.
     """
+    refuse_nul(
+        "The link could not be made.",
+        {
+            "campaign": campaign_slug,
+            "employee": employee_handle,
+            "channel": channel,
+            "code": vanity,
+        },
+    )
     if vanity is not None:
         check_may_choose_code(chosen_by)
     campaign = get_campaign(session, campaign_slug)

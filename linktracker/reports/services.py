@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 from linktracker.campaigns.models import Campaign
 from linktracker.employees.models import Employee
 from linktracker.errors import InvalidInput, NotFound
+from linktracker.limits import parse_day
 from linktracker.reports import queries, rollup
 from linktracker.reports.queries import NO_CURRENCY, Dimension, Scope
 from linktracker.reports.rollup import Split
@@ -290,13 +291,11 @@ def parse_report_dates(
     errors: dict[str, str] = {}
     parsed: dict[str, date | None] = {}
     for name, raw in (("from", date_from), ("to", date_to)):
-        parsed[name] = None
-        if raw is None or raw.strip() == "":
-            continue
         try:
-            parsed[name] = date.fromisoformat(raw.strip())
-        except ValueError:
-            errors[name] = "Use a date as YYYY-MM-DD."
+            parsed[name] = parse_day(name, raw)
+        except InvalidInput as exc:
+            parsed[name] = None
+            errors.update(exc.fields)
     if errors:
         raise InvalidInput("The date range is invalid.", errors)
     end = parsed["to"] or today

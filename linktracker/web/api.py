@@ -31,7 +31,10 @@ class BadRequest(InvalidInput):
 
 def payload() -> dict[str, Any]:
     """The request's JSON object, or a 400 saying what is wrong with it."""
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:
+        raise BadRequest("The JSON body is nested too deeply; send a flat JSON object.") from None
     if not isinstance(data, dict):
         raise BadRequest("Send a JSON object with Content-Type: application/json.")
     return data

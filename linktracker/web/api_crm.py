@@ -24,9 +24,13 @@ from linktracker.errors import InvalidInput
 from linktracker.web.api import api
 from linktracker.web.context import db, identity, require_roles, runtime, settings
 from linktracker.web.downloads import streamed_csv
+from linktracker.web.params import int_arg
 
 IMPORTERS = ("sales_ops", "admin")
 READERS = ("sales_ops", "admin", "marketer")
+MAX_PAGE = 500
+# Far beyond any real history, and well inside what an SQL OFFSET accepts.
+MAX_OFFSET = 10**9
 _TRUE = {"1", "true", "yes", "on", "day", "dayfirst"}
 _FALSE = {"0", "false", "no", "off", "month", "monthfirst"}
 
@@ -88,7 +92,7 @@ def _mapping() -> dict[str, str | None] | None:
         return None
     try:
         mapping = json.loads(text)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise InvalidInput(
             "'mapping' must be a JSON object of column name to field.", {"mapping": "Invalid JSON."}
         ) from exc
@@ -169,8 +173,8 @@ def _answer(exc: ImportRefused | ImportBusy) -> tuple[Response, int]:
 @api.get("/crm/imports")
 @require_roles(*READERS)
 def get_crm_imports() -> Response:
-    limit = min(max(request.args.get("limit", 50, type=int) or 50, 1), 500)
-    offset = max(request.args.get("offset", 0, type=int) or 0, 0)
+    limit = int_arg("limit", default=50, minimum=1, maximum=MAX_PAGE)
+    offset = int_arg("offset", default=0, maximum=MAX_OFFSET)
     imports = list_imports(db(), limit=limit, offset=offset)
     return jsonify({"imports": [import_json(i) for i in imports]})
 

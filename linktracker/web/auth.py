@@ -41,8 +41,15 @@ def _check_limits(state: BlueprintSetupState) -> None:
 
 
 def _safe_next(target: str | None) -> str:
-    # Only same-site paths: a login form must not become an open redirect.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    # Only same-site paths: a login form must not become an open redirect, and no control
+    # character (CR/LF would split the Location header, a tab or NUL confuses browsers).
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and target.isprintable()
+    ):
         parts = urlsplit(target)
         if not parts.netloc and not parts.scheme:
             return target

@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, Response, g, render_template, request, url_for
 
 from linktracker.campaigns.services import list_campaigns
 from linktracker.clicks.referrers import CHANNELS
@@ -76,6 +76,7 @@ def read_filters(default_days: int = 30) -> FilterState:
     filters = ReportFilters(start, end, campaign=slug, channel=channel, team=team)
     query = {"from": start.isoformat(), "to": end.isoformat()}
     query.update({k: v for k, v in (("campaign", slug), ("channel", channel), ("team", team)) if v})
+    g.filter_errors = errors
     return FilterState(
         filters,
         errors,
@@ -118,6 +119,14 @@ def chart_spec(points: tuple[SeriesPoint, ...], bucket: str) -> str:
 
 def series_total(points: tuple[SeriesPoint, ...]) -> int:
     return sum(p.clicks + p.leads for p in points)
+
+
+@reports.after_request
+def flag_refused_filters(response: Response) -> Response:
+    """A page drawn with a refused filter falls back to the default and answers 422."""
+    if g.get("filter_errors") and response.status_code == 200:
+        response.status_code = 422
+    return response
 
 
 @reports.get("/")
