@@ -177,7 +177,7 @@ def demo_data_command(force: bool, seed: int) -> None:
     "--reuse-port/--shared-socket",
     default=None,
     help="A listening socket per worker, so the kernel spreads connections evenly "
-    "[default: with several threaded workers].",
+    "[default: with several workers].",
 )
 @click.option("--no-demo", is_flag=True, help="Do not load demo data into an empty database.")
 @click.pass_context
@@ -214,8 +214,10 @@ def run_command(
     click.echo(f"Serving linktracker on http://{host}:{port}/app/ (Ctrl+C to stop)")
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     serve(
-        app, host, port, workers, threads, reuse_port=reuse_port, control_folder=app.instance_path
-    )
+        app, host, port, workers, threads,
+        reuse_port=reuse_port, control_folder=app.instance_path,
+        on_worker_start=runtime.start_serving,
+    )  # fmt: skip
 
 
 @click.command(
