@@ -6,16 +6,14 @@ of clients sending their headers a line at a time (or connecting and sending not
 every thread, and every redirect waited. Here the worker's event loop reads the request head,
 and a small body of declared length, without blocking; only a complete request reaches a
 thread. A request that is not complete within REQUEST_READ_SECONDS of its first wait is
-dropped. A larger body (a CRM upload) is read by the thread, each read giving up after
-SOCKET_IO_SECONDS without progress; behind a reverse proxy, which buffers whole requests,
-threads never wait on a client at all.
+dropped. A larger body (a CRM upload) is read by the thread as the app asks for it; behind
+a reverse proxy, which buffers whole requests, threads never wait on a client at all.
 """
 
 from __future__ import annotations
 
 import re
 import selectors
-import socket
 import time
 from collections import deque
 from functools import partial
@@ -29,21 +27,11 @@ REQUEST_READ_SECONDS = 10.0
 # Bodies up to this size (declared with Content-Length) are read before a thread takes the
 # request: sign-ins, forms and API calls. Larger ones are read by the thread as the app asks.
 BODY_BUFFER_BYTES = 64 * 1024
-# A blocking read or write in a thread (a large body, a response) gives up after this long
-# without progress.
-SOCKET_IO_SECONDS = 30.0
 RECV_BYTES = 64 * 1024
 
 _HEAD_END = b"\r\n\r\n"
 _CONTENT_LENGTH = re.compile(rb"\r\ncontent-length[ \t]*:[ \t]*(\d+)[ \t]*\r\n", re.IGNORECASE)
 _TRANSFER_ENCODING = re.compile(rb"\r\ntransfer-encoding[ \t]*:", re.IGNORECASE)
-
-
-class _ClientSocket(socket.socket):
-    """A client socket whose blocking mode still gives up after SOCKET_IO_SECONDS."""
-
-    def setblocking(self, flag: bool) -> None:
-        self.settimeout(SOCKET_IO_SECONDS if flag else 0.0)
 
 
 def request_bytes_wanted(data: bytes) -> int | None:
@@ -85,15 +73,14 @@ class BufferedThreadWorker(ThreadWorker):  # type: ignore[misc]
             conn.complete = False
             super().enqueue_req(conn)
             return
-        if not isinstance(conn.sock, _ClientSocket):
-            conn.sock = _ClientSocket(fileno=conn.sock.detach())
-            conn.sock.setblocking(False)
+        if not hasattr(conn, "buffered"):  # a new connection (non-blocking already)
             conn.buffered = b""
             conn.request_number = 0
-        if conn.parser is not None:  # a request pipelined behind the previous one
+        if conn.parser is not None and conn.parser.unreader.buf.getbuffer().nbytes:
+            # a request pipelined behind the previous one
             conn.buffered += conn.parser.unreader.take_buffered()
+            conn.sock.setblocking(False)
         conn.request_number += 1
-        conn.sock.setblocking(False)
         if self._read(conn):
             return
         deadline = time.monotonic() + REQUEST_READ_SECONDS
