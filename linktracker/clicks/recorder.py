@@ -129,6 +129,7 @@ class ClickRecorder:
         self._skip_database_until = 0.0
         self._batch_started = 0.0  # monotonic start of the writer's current batch, 0 if idle
         self._next_orphan_check = 0.0
+        self._idle_replay_after = 0.0  # after a failed replay: not before this when idle
         self._draining = False
         self._checkpoints = engine.dialect.name == "sqlite"
         self._checkpoint_due = threading.Event()
@@ -227,7 +228,7 @@ class ClickRecorder:
             try:
                 batch = [self._queue.get(timeout=self._idle_seconds())]
             except queue.Empty:
-                self._replay_when_due()  # idle: no insert will trigger it
+                self._replay_when_due(idle=True)  # no insert will trigger it
                 continue
             first = batch[0]
             if self._last_batch_size > 1 and first is not None:
@@ -368,12 +369,12 @@ class ClickRecorder:
 
     def _idle_seconds(self) -> float:
         """How long the writer waits for a click before it looks for clicks to replay."""
-        due = self._next_orphan_check
+        due = max(self._next_orphan_check, self._idle_replay_after)
         if self.spool.holding:  # ours: as soon as the database may answer again
             due = min(due, self._skip_database_until)
         return min(self.replay_seconds, max(due - time.monotonic(), 0.1))
 
-    def _replay_when_due(self) -> None:
+    def _replay_when_due(self, *, idle: bool = False) -> None:
         # After an insert (the database answers), or when idle: replay our own spool at once,
         # every process's leftovers every replay_seconds. Replay runs on its own thread so new
         # clicks are not held up.
@@ -382,6 +383,8 @@ class ClickRecorder:
             return
         if now < self._skip_database_until:
             return  # the database failed a moment ago
+        if idle and not self.spool.holding and now < self._idle_replay_after:
+            return  # the last replay failed: the next insert (the database is back) retries
         self._next_orphan_check = now + self.replay_seconds
         pid = os.getpid()  # our own live journals are not leftovers
         leftovers = [p for p in self.spool.pending_files() if not is_journal(p, pid)]
@@ -399,6 +402,7 @@ class ClickRecorder:
                 log.warning("replayed %d spooled click(s), %d new", result.rows, result.inserted)
         except Exception:  # noqa: BLE001 - a failed replay is retried later
             log.warning("spool replay failed; it will be retried", exc_info=True)
-            self._next_orphan_check = time.monotonic() + self.replay_seconds
+            self._next_orphan_check = 0.0
+            self._idle_replay_after = time.monotonic() + self.replay_seconds
         finally:
             self._draining = False

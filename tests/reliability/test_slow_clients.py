@@ -29,22 +29,30 @@ def _database_with_a_link(folder: Path) -> str:
 
 @contextmanager
 def _slow_clients(port: int, count: int) -> Iterator[list[socket.socket]]:
-    """Half send a request head a line at a time and never finish it; half send nothing."""
+    """A third send a request head a line at a time, a third a sign-in form's body a byte at a
+    time, and a third send nothing; none ever finishes its request."""
     clients = [socket.create_connection(("127.0.0.1", port)) for _ in range(count)]
-    dribblers = clients[: count // 2]
+    heads, bodies = clients[: count // 3], clients[count // 3 : 2 * count // 3]
     stop = threading.Event()
 
     def dribble() -> None:
-        for client in dribblers:
+        for client in heads:
             client.sendall(b"GET /app/ HTTP/1.1\r\n")
+        for client in bodies:
+            client.sendall(
+                b"POST /app/login HTTP/1.1\r\nHost: x\r\nContent-Length: 2000\r\n"
+                b"Content-Type: application/x-www-form-urlencoded\r\n\r\nemail="
+            )
         line = 0
         while not stop.wait(0.2):
             line += 1
-            for client in dribblers:
-                try:
+            try:
+                for client in heads:
                     client.sendall(b"X-Slow-%d: %s\r\n" % (line, b"a" * (line % 7)))
-                except OSError:
-                    return  # the server dropped it: what it may do after its read timeout
+                for client in bodies:
+                    client.sendall(b"a")
+            except OSError:
+                return  # the server dropped one: what it may do after its read timeout
 
     sender = threading.Thread(target=dribble, daemon=True)
     sender.start()
@@ -86,3 +94,18 @@ def test_redirects_and_pages_answer_promptly_while_64_slow_clients_hold_connecti
         answers += [_timed(port, f"/{code}"), _timed(port, "/app/login")]
     assert [status for status, _ in answers] == [302, 200, 302, 200]
     assert max(seconds for _, seconds in answers) < PROMPT, answers
+
+
+def test_pipelined_requests_are_each_answered(tmp_path: Path) -> None:
+    port = _free_port()
+    with _running(tmp_path, port, "--workers", "2", "--threads", "4"):
+        client = socket.create_connection(("127.0.0.1", port), timeout=10)
+        try:
+            client.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n" * 3)
+            received = b""
+            while received.count(b"HTTP/1.1 200") < 3:
+                data = client.recv(65536)
+                assert data, f"connection closed after {received!r}"
+                received += data
+        finally:
+            client.close()
