@@ -12,6 +12,7 @@ from pathlib import Path
 
 from bench.redirect import create_bench_link
 from linktracker.db import make_engine
+from linktracker.http_worker import REQUEST_READ_SECONDS
 from linktracker.migrate import upgrade_database
 from tests.reliability.test_serve import _free_port, _running
 
@@ -86,14 +87,31 @@ def test_redirects_and_pages_answer_promptly_while_64_slow_clients_hold_connecti
     env = {"ALLOWED_DOMAINS": "www.example.com"}
     with (
         _running(tmp_path, port, "--workers", "2", "--threads", "4", env=env),
-        _slow_clients(port, SLOW_CLIENTS),
+        _slow_clients(port, SLOW_CLIENTS) as clients,
     ):
+        opened = time.monotonic()
         time.sleep(1.0)  # every slow connection accepted and dribbling
         answers = [_timed(port, f"/{code}"), _timed(port, "/app/login")]
         time.sleep(1.0)  # several header lines later
         answers += [_timed(port, f"/{code}"), _timed(port, "/app/login")]
+        # However fast they dribble, requests not complete in time are dropped.
+        deadline = opened + REQUEST_READ_SECONDS + 5
+        dropped = sum(_closed_by_server(client, deadline) for client in clients)
     assert [status for status, _ in answers] == [302, 200, 302, 200]
     assert max(seconds for _, seconds in answers) < PROMPT, answers
+    assert dropped == SLOW_CLIENTS
+
+
+def _closed_by_server(client: socket.socket, deadline: float) -> bool:
+    try:
+        while True:
+            client.settimeout(max(deadline - time.monotonic(), 0.01))
+            if not client.recv(4096):
+                return True
+    except ConnectionResetError:
+        return True
+    except TimeoutError:
+        return False
 
 
 def test_pipelined_requests_are_each_answered(tmp_path: Path) -> None:
