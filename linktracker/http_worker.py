@@ -31,20 +31,22 @@ RECV_BYTES = 64 * 1024
 
 _HEAD_END = b"\r\n\r\n"
 _CONTENT_LENGTH = re.compile(rb"\r\ncontent-length[ \t]*:[ \t]*(\d+)[ \t]*(?=\r\n)", re.IGNORECASE)
-_TRANSFER_ENCODING = re.compile(rb"\r\ntransfer-encoding[ \t]*:", re.IGNORECASE)
+# A chunked body, or one the client sends only after "100 Continue" (which the thread sends).
+_THREAD_READS_BODY = re.compile(rb"\r\n(?:transfer-encoding|expect)[ \t]*:", re.IGNORECASE)
 
 
 def request_bytes_wanted(data: bytes) -> int | None:
     """How many bytes the request at the start of ``data`` needs before a thread takes it.
 
-    None while its head is incomplete; the head alone when its body is chunked or large.
+    None while its head is incomplete; the head alone when its body is chunked, large, or
+    waits for "100 Continue".
     """
     end = data.find(_HEAD_END)
     if end < 0:
         return None
     head_length = end + len(_HEAD_END)
     head = b"\r\n" + data[:head_length]
-    if _TRANSFER_ENCODING.search(head):
+    if _THREAD_READS_BODY.search(head):
         return head_length
     lengths = _CONTENT_LENGTH.findall(head)
     if len(lengths) != 1 or int(lengths[0]) > BODY_BUFFER_BYTES:

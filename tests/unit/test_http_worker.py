@@ -16,9 +16,11 @@ POST = b"POST /app/login HTTP/1.1\r\nHost: x\r\n"
         (POST + b"Content-Length: 10\r\n\r\n", b"", 10),
         (POST + b"content-length:10 \r\n\r\n", b"abc", 10),
         (POST + b"Content-Length: %d\r\n\r\n" % BODY_BUFFER_BYTES, b"", BODY_BUFFER_BYTES),
-        # Read by the thread: a large body, a chunked one, or framing the parser refuses.
+        # Read by the thread: a large body, a chunked one, one sent after "100 Continue", or
+        # framing the parser refuses.
         (POST + b"Content-Length: %d\r\n\r\n" % (BODY_BUFFER_BYTES + 1), b"", 0),
         (POST + b"Transfer-Encoding: chunked\r\n\r\n", b"", 0),
+        (POST + b"Content-Length: 10\r\nExpect: 100-continue\r\n\r\n", b"", 0),
         (POST + b"Content-Length: 1\r\nContent-Length: 2\r\n\r\n", b"", 0),
     ],
 )
