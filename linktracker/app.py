@@ -57,6 +57,8 @@ def register_runtime(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
+    # With a shared store (RATELIMIT_STORAGE_URI) the sign-in limit's 429 says when to retry.
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     limiter.init_app(app)
 
 
@@ -69,6 +71,7 @@ def register_blueprints(app: Flask) -> None:
     from linktracker.web.employees import employees
     from linktracker.web.my_links import my_links
     from linktracker.web.pages import pages
+    from linktracker.web.params import register_params
     from linktracker.web.public import public
     from linktracker.web.reports_pages import reports
     from linktracker.web.security import register_security
@@ -76,7 +79,8 @@ def register_blueprints(app: Flask) -> None:
     from linktracker.web.templating import register_templating
     from linktracker.web.users import users
 
-    csrf.exempt(api)  # bearer tokens, not cookies: no cross-site forgery to guard against
+    register_params(app)  # first: it bounds the `int` converter the routes below use
+    csrf.exempt(api)  # the API checks CSRF itself, for cookie-signed writes only
     app.register_blueprint(api)
     app.register_blueprint(auth)
     app.register_blueprint(pages)

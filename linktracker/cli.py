@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO, cast
+from urllib.parse import urlsplit
 
 import click
 from flask import Flask, current_app
@@ -15,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from linktracker.auth.services import create_token, create_user, list_tokens, revoke_token
+from linktracker.config import WILDCARD_HOSTS, points_elsewhere, served_base_url
 from linktracker.employees.models import Employee
 from linktracker.employees.services import import_employees
 from linktracker.errors import DomainError
@@ -22,6 +24,8 @@ from linktracker.migrate import upgrade_database
 from linktracker.runtime import Runtime
 
 DEMO_LOGINS = "demo-logins.txt"
+# The CLI waits longer than a web request for the import running before it.
+CLI_IMPORT_WAIT_SECONDS = 3600.0
 
 
 def _runtime() -> Runtime:
@@ -71,8 +75,8 @@ def db_upgrade() -> None:
 def create_user_command(email: str, role: str, password: str | None) -> None:
     generated = password is None
     if password == "":
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    if generated:
+        password = str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
+    if password is None:
         password = secrets.token_urlsafe(12)
     with _service_session() as session:
         user = create_user(session, email, role, password)
@@ -129,8 +133,14 @@ def revoke_token_command(token_id: int) -> None:
 @click.argument("file", type=click.File("r", encoding="utf-8-sig"))
 @with_appcontext
 def import_employees_command(file: TextIO) -> None:
+    try:
+        text = file.read()
+    except UnicodeDecodeError:
+        raise click.ClickException(
+            "The file is not UTF-8 text. Save it as “CSV UTF-8” and import again."
+        ) from None
     with _service_session() as session:
-        result = import_employees(session, file.read())
+        result = import_employees(session, text)
     click.echo(
         f"created {result.created}, updated {result.updated}, unchanged {result.unchanged}, "
         f"rejected {len(result.errors)}"
@@ -168,6 +178,41 @@ def demo_data_command(force: bool, seed: int) -> None:
     click.echo(f"(also written to {logins})")
 
 
+def _check_public_url(
+    _ctx: click.Context, _param: click.Parameter, value: str | None
+) -> str | None:
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise click.BadParameter("give an origin such as https://go.example.com.")
+    return value.rstrip("/")
+
+
+def _choose_base_url(host: str, port: int, public_url: str | None) -> None:
+    """Set the origin links are built on, and say which; warn when it is not this server."""
+    config = current_app.config
+    if public_url:
+        config["BASE_URL"] = public_url
+    elif not config["BASE_URL_SET"]:
+        config["BASE_URL"] = served_base_url(host, port)
+    base_url = config["BASE_URL"]
+    if host in WILDCARD_HOSTS and not public_url and not config["BASE_URL_SET"]:
+        click.echo(
+            f"Links are built on {base_url} (this machine's host name; start with "
+            "--public-url URL if clients reach it by another name)"
+        )
+    else:
+        click.echo(f"Links are built on {base_url}")
+    if not public_url and config["BASE_URL_SET"] and points_elsewhere(base_url, host, port):
+        click.echo(
+            f"Warning: BASE_URL {base_url} is not the address served ({host}:{port}), so "
+            "links lead elsewhere. Behind a proxy that is intended: start with "
+            f"--public-url {base_url} to silence this warning.",
+            err=True,
+        )
+
+
 @click.command("run", help="Migrate the database, load demo data on first run, and serve.")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
@@ -180,6 +225,13 @@ def demo_data_command(force: bool, seed: int) -> None:
     "[default: with several workers].",
 )
 @click.option("--no-demo", is_flag=True, help="Do not load demo data into an empty database.")
+@click.option(
+    "--public-url",
+    metavar="URL",
+    callback=_check_public_url,
+    help="Build links on URL (e.g. the proxy's https://go.example.com) instead of BASE_URL "
+    "or the address served.",
+)
 @click.pass_context
 @with_appcontext
 def run_command(
@@ -190,6 +242,7 @@ def run_command(
     threads: int,
     reuse_port: bool | None,
     no_demo: bool,
+    public_url: str | None,
 ) -> None:
     from linktracker.serve import address_in_use, serve
 
@@ -206,12 +259,14 @@ def run_command(
     upgrade_database(runtime.engine)
     with runtime.sessions() as session:
         empty = not session.scalar(select(func.count(Employee.id)))
+        _purge_raw_files(session, None)
     if empty and not no_demo:
         ctx.invoke(demo_data_command, force=False, seed=7)
     elif (Path(current_app.instance_path) / DEMO_LOGINS).exists():
         click.echo(f"Demo sign-ins: {Path(current_app.instance_path) / DEMO_LOGINS}")
     runtime.dispose()  # no pooled connection may cross the fork into the workers
     click.echo(f"Serving linktracker on http://{host}:{port}/app/ (Ctrl+C to stop)")
+    _choose_base_url(host, port, public_url)
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     serve(
         app, host, port, workers, threads,
@@ -276,6 +331,7 @@ def _print_report(
     runtime = _runtime()
     program = runtime.settings()
     zone = program.reporting_timezone
+    currency = program.default_currency
     with runtime.sessions() as session:
         try:
             start, end = services.parse_report_dates(
@@ -283,12 +339,17 @@ def _print_report(
             )
             filters = services.ReportFilters(start, end, campaign, channel, team)
             if kind == "reps":
-                table = present.reps_table(services.report_reps(session, filters, timezone=zone))
+                reps = services.report_reps(session, filters, timezone=zone, currency=currency)
+                table = present.reps_table(reps)
             elif kind == "campaigns":
-                report = services.report_campaigns(session, filters, timezone=zone)
+                report = services.report_campaigns(
+                    session, filters, timezone=zone, currency=currency
+                )
                 table = present.campaigns_table(report)
             elif kind == "channels":
-                report_ = services.report_channels(session, filters, timezone=zone)
+                report_ = services.report_channels(
+                    session, filters, timezone=zone, currency=currency
+                )
                 table = present.channels_table(report_)
             else:
                 table = present.program_table(
@@ -298,6 +359,7 @@ def _print_report(
                         timezone=zone,
                         cpm=program.cpm,
                         cost_per_lead=program.cost_per_lead,
+                        currency=currency,
                     )
                 )
         except DomainError as exc:
@@ -456,6 +518,8 @@ def import_crm_command(
                 options=options,
                 window_days=program.attribution_window_days,
                 progress=progress,
+                wait_seconds=CLI_IMPORT_WAIT_SECONDS,
+                raw_retention_days=int(config["CRM_RAW_RETENTION_DAYS"]),
             )
         except crm.ImportRefused as exc:
             message = f"{path.name} was refused (import {exc.import_id}): {exc.message}"
@@ -476,6 +540,63 @@ def import_crm_command(
         )
 
 
+crm_group = AppGroup("crm", help="CRM imports: run one again, delete raw files past retention.")
+
+
+@crm_group.command(
+    "run", help="Run a stored import again: resumes an interrupted one with its options."
+)
+@click.argument("import_id", type=int)
+@with_appcontext
+def crm_run_command(import_id: int) -> None:
+    from linktracker.crm import services as crm
+
+    runtime = _runtime()
+    config = runtime.config
+    with _service_session() as session:
+        summary = crm.import_crm_file(
+            session,
+            import_id,
+            upload_folder=config["UPLOAD_FOLDER"],
+            email_secret=runtime.secret,
+            window_days=runtime.settings().attribution_window_days,
+            wait_seconds=CLI_IMPORT_WAIT_SECONDS,
+            raw_retention_days=int(config["CRM_RAW_RETENTION_DAYS"]),
+        )
+    click.echo(crm.summary_table(summary))
+
+
+@crm_group.command(
+    "purge-raw",
+    help="Delete the raw CRM uploads past retention (CRM_RAW_RETENTION_DAYS); the imports' "
+    "records and summaries stay.",
+)
+@click.option(
+    "--days",
+    type=int,
+    default=None,
+    help="Keep raw files this many days after their import finished instead of "
+    "CRM_RAW_RETENTION_DAYS (0: delete every finished import's raw file).",
+)
+@with_appcontext
+def crm_purge_raw_command(days: int | None) -> None:
+    with _service_session() as session:
+        _purge_raw_files(session, days)
+
+
+def _purge_raw_files(session: Session, days: int | None) -> None:
+    from linktracker.crm.services import purge_raw_files
+
+    config = _runtime().config
+    days = int(config["CRM_RAW_RETENTION_DAYS"]) if days is None else days
+    purged = purge_raw_files(session, upload_folder=config["UPLOAD_FOLDER"], retention_days=days)
+    ids = ", ".join(str(i) for i in purged.import_ids) or "none"
+    click.echo(
+        f"Deleted the raw files of {len(purged.import_ids)} import(s) older than {days} day(s) "
+        f"({purged.files} file(s); imports {ids}); their records and summaries are kept."
+    )
+
+
 def register_cli(app: Flask) -> None:
     """Put every command on the app's own CLI group."""
     for command in (
@@ -489,6 +610,7 @@ def register_cli(app: Flask) -> None:
         revoke_token_command,
         import_employees_command,
         import_crm_command,
+        crm_group,
         demo_data_command,
     ):
         app.cli.add_command(command)

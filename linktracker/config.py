@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
+import socket
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 # name -> (default, parser). Every key can be set as an environment variable of the same name.
 _INT = int
@@ -17,11 +20,17 @@ def _bool(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+DEFAULT_BASE_URL = "http://127.0.0.1:5000"
+# Hosts that mean "every interface": nobody can follow a link to them.
+WILDCARD_HOSTS = {"", "0.0.0.0", "::"}
+LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
+
 DEFAULTS: dict[str, tuple[Any, Any]] = {
     "INSTANCE_PATH": (None, str),
     "DATABASE_URL": (None, str),
     "SECRET_KEY": (None, str),
-    "BASE_URL": ("http://127.0.0.1:5000", str),
+    # Unset: `linktracker run` builds links on the address it serves (DEFAULT_BASE_URL otherwise).
+    "BASE_URL": (None, str),
     "ALLOWED_DOMAINS": ("example.com, *.example.com", str),
     "CLICK_ID_PARAM": ("lt_cid", str),
     "UTM_MEDIUM": ("social", str),
@@ -35,14 +44,18 @@ DEFAULTS: dict[str, tuple[Any, Any]] = {
     "ATTRIBUTION_WINDOW_DAYS": (30, _INT),
     "CPM": (10.0, _FLOAT),
     "COST_PER_LEAD": (50.0, _FLOAT),
+    "DEFAULT_CURRENCY": ("USD", str),
     "REPORTING_TIMEZONE": ("UTC", str),
     "CRM_TIMEZONE": ("UTC", str),
     "CRM_KEEP_EMAILS": (False, _bool),
+    "CRM_IMPORT_WAIT_SECONDS": (30.0, _FLOAT),
+    "CRM_RAW_RETENTION_DAYS": (30, _INT),
     "MAX_UPLOAD_MB": (200, _INT),
     "UPLOAD_FOLDER": (None, str),
     "SPOOL_FOLDER": (None, str),
     "RATELIMIT_STORAGE_URI": ("memory://", str),
     "LOGIN_RATE_LIMIT": ("10 per minute", str),
+    "LOGIN_FAILURE_LIMIT": ("5 per 15 minutes", str),
     "SESSION_COOKIE_SECURE": (False, _bool),
     "SQL_ECHO": (False, _bool),
 }
@@ -63,9 +76,47 @@ def load_config(instance_path: str, overrides: Mapping[str, Any] | None = None) 
     config["SPOOL_FOLDER"] = config["SPOOL_FOLDER"] or str(instance / "spool")
     if not config["SECRET_KEY"]:
         config["SECRET_KEY"] = _instance_secret(instance)
-    config["BASE_URL"] = str(config["BASE_URL"]).rstrip("/")
+    # Whether BASE_URL was chosen (environment or create_app) rather than left to the server.
+    config["BASE_URL_SET"] = bool(config["BASE_URL"])
+    config["BASE_URL"] = str(config["BASE_URL"] or DEFAULT_BASE_URL).rstrip("/")
     config["MAX_CONTENT_LENGTH"] = int(config["MAX_UPLOAD_MB"]) * 1024 * 1024
     return config
+
+
+def served_base_url(host: str, port: int) -> str:
+    """The origin of links to a server on ``host:port``.
+
+    A wildcard host (0.0.0.0, ::) listens on every interface but cannot be visited, so links
+    name the machine's host name instead.
+    """
+    if host in WILDCARD_HOSTS:
+        host = socket.gethostname()
+    elif _is_ipv6(host):
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+def points_elsewhere(base_url: str, host: str, port: int) -> bool:
+    """Whether links on ``base_url`` lead to another host or port than ``host:port``."""
+    parts = urlsplit(base_url)
+    try:
+        base_port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:  # a port that is not a number
+        return True
+    base_host = (parts.hostname or "").lower()
+    if base_port != port:
+        return True
+    if host in WILDCARD_HOSTS:
+        return False  # every name of this machine reaches the server
+    served = host.lower().strip("[]")
+    return base_host != served and not {base_host, served} <= LOOPBACK_NAMES
+
+
+def _is_ipv6(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).version == 6
+    except ValueError:
+        return False
 
 
 def normalise_database_url(url: str) -> str:

@@ -101,7 +101,8 @@ _Row = TypeVar("_Row")
 
 def get_or_not_found(session: Session, model: type[_Row], ident: int, what: str) -> _Row:
     """The row of ``model`` with this id, or NotFound ("No <what> with id <ident>.")."""
-    row = session.get(model, ident)
+    # An id no integer column can hold matches nothing (and SQLite refuses to bind it).
+    row = session.get(model, ident) if -(2**63) <= ident < 2**63 else None
     if row is None:
         raise NotFound(f"No {what} with id {ident}.")
     return row

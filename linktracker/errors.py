@@ -28,6 +28,10 @@ class Conflict(DomainError):
     status = 409
 
 
+class Gone(DomainError):
+    status = 410
+
+
 class Forbidden(DomainError):
     status = 403
 

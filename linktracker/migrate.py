@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 
 from alembic import command
@@ -11,13 +12,24 @@ from sqlalchemy import Engine
 
 from linktracker.crm.indexes import restore_indexes
 
-MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+def migrations_folder() -> Path:
+    """Alembic's script folder: migrations/, installed as the package linktracker.migrations."""
+    try:
+        folder = resources.files("linktracker.migrations")
+    except ModuleNotFoundError as exc:
+        # An editable install made before the folder was part of the package.
+        raise RuntimeError(
+            "linktracker.migrations is not installed: reinstall the package "
+            "(pip install -e . in a checkout)."
+        ) from exc
+    return Path(str(folder))
 
 
 def alembic_config(url: str) -> Config:
     """An Alembic config pointing at migrations/ and the given database."""
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("script_location", str(migrations_folder()))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     config.set_main_option("file_template", "%%(year)d_%%(month).2d_%%(day).2d_%%(rev)s_%%(slug)s")
     return config

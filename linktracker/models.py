@@ -1,6 +1,6 @@
 """Every model, imported in one place so metadata (Alembic, tests) sees the whole schema."""
 
-from linktracker.auth.models import ApiToken, User
+from linktracker.auth.models import ApiToken, LoginAttempt, User
 from linktracker.campaigns.models import Campaign
 from linktracker.clicks.models import Click
 from linktracker.crm.models import CrmImport, CrmImportError, CrmRecord
@@ -31,6 +31,7 @@ __all__ = [
     "Link",
     "LinkDay",
     "LinkMonth",
+    "LoginAttempt",
     "RepDay",
     "RepMonth",
     "Setting",

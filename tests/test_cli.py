@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from flask.testing import FlaskCliRunner
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from linktracker.auth.services import find_user_by_email
 from linktracker.clicks.models import Click
 from linktracker.employees.models import Employee
 from tests.conftest import TEST_DATA
@@ -37,6 +39,17 @@ def test_create_user_refuses_bad_input(runner: FlaskCliRunner) -> None:
                                  "--password", "short"])  # fmt: skip
     assert result.exit_code != 0
     assert "at least 10 characters" in result.output
+
+
+@pytest.mark.parametrize("password", ["aaaaaaaaaa", "password12", " " * 10])
+def test_create_user_refuses_guessable_passwords(
+    runner: FlaskCliRunner, session: Session, password: str
+) -> None:
+    result = runner.invoke(args=["create-user", "x@example.com", "--role", "admin",
+                                 "--password", password])  # fmt: skip
+    assert result.exit_code != 0
+    assert "too easy to guess" in result.output or "Set a password" in result.output
+    assert find_user_by_email(session, "x@example.com") is None
 
 
 def test_create_token_for_unknown_user_fails(runner: FlaskCliRunner) -> None:

@@ -1,15 +1,26 @@
-"""`linktracker import-crm`: summary table, mapping options, dry run, refusals, exit codes."""
+"""`linktracker import-crm` and `crm`: summary table, options, refusals, run again, purge-raw."""
 
 from __future__ import annotations
 
+import io
+from datetime import timedelta
 from pathlib import Path
 
+from flask import Flask
 from flask.testing import FlaskCliRunner
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from linktracker.crm.models import CrmImport, CrmRecord
+from linktracker.crm.services import store_upload
+from linktracker.db import utcnow
 from tests.conftest import TEST_DATA
+from tests.services.test_crm_concurrency import (
+    ROWS,
+    export,
+    kill_import_after_first_batch,
+    wait_until_interrupted,
+)
 
 CRM = TEST_DATA / "crm"
 
@@ -103,3 +114,60 @@ def test_import_crm_shows_a_progress_bar_for_large_files(
     result = runner.invoke(args=["import-crm", str(path)])
     assert result.exit_code == 0, result.output
     assert "Importing x.csv" in result.output and "inserted   40" in result.output
+
+
+def test_crm_purge_raw_deletes_raw_files_past_retention_and_keeps_the_imports(
+    app: Flask, runner: FlaskCliRunner, session: Session
+) -> None:
+    folder = Path(app.config["UPLOAD_FOLDER"])
+    for name in ("pipedrive_deals.csv", "hubspot_deals_export.csv"):
+        assert runner.invoke(args=["import-crm", str(CRM / name)]).exit_code == 0
+    old, recent = session.scalars(select(CrmImport).order_by(CrmImport.id)).all()
+    then = utcnow() - timedelta(days=31)
+    session.execute(update(CrmImport).where(CrmImport.id == old.id).values(finished_at=then))
+    session.commit()
+    result = runner.invoke(args=["crm", "purge-raw"])
+    assert result.exit_code == 0, result.output
+    assert result.output == (
+        f"Deleted the raw files of 1 import(s) older than 30 day(s) (1 file(s); imports "
+        f"{old.id}); their records and summaries are kept.\n"
+    )
+    assert not (folder / old.storage_path).exists() and (folder / recent.storage_path).exists()
+    result = runner.invoke(args=["crm", "purge-raw", "--days", "0"])
+    assert f"(1 file(s); imports {recent.id})" in result.output
+    assert [p for p in (folder / "crm").rglob("*") if p.is_file()] == []
+    session.expire_all()
+    assert [
+        (i.state, i.rows) for i in session.scalars(select(CrmImport).order_by(CrmImport.id))
+    ] == [
+        ("done", 20),
+        ("done", 30),
+    ]
+    assert records(session) == 50
+
+
+def test_the_retention_setting_applies_after_every_cli_import(
+    app: Flask, runner: FlaskCliRunner, session: Session
+) -> None:
+    app.config["CRM_RAW_RETENTION_DAYS"] = 0
+    result = runner.invoke(args=["import-crm", str(CRM / "pipedrive_deals.csv")])
+    assert result.exit_code == 0 and "inserted   20" in result.output
+    assert f"raw file   deleted by retention on {utcnow():%Y-%m-%d}" in result.output
+    assert [p for p in Path(app.config["UPLOAD_FOLDER"]).rglob("*") if p.is_file()] == []
+    assert records(session) == 20
+
+
+def test_crm_run_completes_an_interrupted_import(
+    app: Flask, runner: FlaskCliRunner, session: Session
+) -> None:
+    folder = Path(app.config["UPLOAD_FOLDER"])
+    stored = store_upload(session, io.BytesIO(export()), filename="a.csv", upload_folder=folder)
+    kill_import_after_first_batch(app, stored.id, folder)
+    wait_until_interrupted(session, stored.id)
+    result = runner.invoke(args=["crm", "run", str(stored.id)])
+    assert result.exit_code == 0, result.output
+    assert f"import     {stored.id} (done)" in result.output
+    assert f"inserted   {ROWS:,}" in result.output
+    assert records(session) == ROWS
+    missing = runner.invoke(args=["crm", "run", "999"])
+    assert (missing.exit_code, missing.output) == (1, "Error: No CRM import with id 999.\n")

@@ -6,21 +6,21 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from linktracker.auth.models import ROLES, ApiToken, User
+from linktracker.auth.passwords import check_password
+from linktracker.auth.throttle import LoginLimits, finish_attempt, start_attempt
 from linktracker.db import get_or_not_found, utcnow
 from linktracker.employees.models import Employee
 from linktracker.errors import Conflict, InvalidInput, NotFound
+from linktracker.limits import NUL, text_errors
 
-MIN_PASSWORD = 10
 TOKEN_PREFIX = "lt_"
-LOCK_AFTER = 5
-LOCK_FOR = timedelta(minutes=15)
 # Checked against when the email is unknown, so a miss costs as much time as a hit.
 _DUMMY_HASH = generate_password_hash("not-a-real-password-" + secrets.token_hex(8))
 
@@ -30,30 +30,27 @@ def hash_password(password: str) -> str:
     return generate_password_hash(password, method="scrypt")
 
 
-def _check_password_strength(password: str) -> None:
-    if len(password) < MIN_PASSWORD:
-        raise InvalidInput(
-            f"Passwords need at least {MIN_PASSWORD} characters.",
-            {"password": f"At least {MIN_PASSWORD} characters."},
-        )
+def create_user(session: Session, email: str, role: str, password: str) -> User:
+    """Create a user who can sign in; employees are linked to their Employee by email.
 
-
-def create_user(session: Session, email: str, role: str, password: str | None = None) -> User:
-    """Create a user; employees are linked to (or create) their Employee by email."""
+    A password is required: an account without one could never sign in.
+    """
     email = email.strip().lower()
     if role not in ROLES:
         raise InvalidInput(f"Role must be one of {', '.join(ROLES)}.", {"role": "Unknown role."})
+    errors = text_errors(User, {"email": email})
+    if errors:
+        raise InvalidInput("The user could not be saved.", errors)
     if "@" not in email:
         raise InvalidInput(f"'{email}' is not an email address.", {"email": "Invalid email."})
     if session.scalar(select(User.id).where(User.email == email)):
         raise Conflict(f"A user with email {email} already exists.", {"email": "Taken."})
-    if password is not None:
-        _check_password_strength(password)
+    check_password(password, [email])
     employee_id = session.scalar(select(Employee.id).where(func.lower(Employee.email) == email))
     user = User(
         email=email,
         role=role,
-        password_hash=hash_password(password) if password else None,
+        password_hash=hash_password(password),
         employee_id=employee_id,
         active=True,
     )
@@ -64,14 +61,18 @@ def create_user(session: Session, email: str, role: str, password: str | None = 
 
 def set_password(session: Session, user_id: int, password: str) -> User:
     """Set a new password and end every existing session of that user."""
-    _check_password_strength(password)
     user = get_user(session, user_id)
+    check_password(password, [user.email])
     user.password_hash = hash_password(password)
     user.session_version += 1
-    user.failed_logins = 0
-    user.locked_until = None
     session.commit()
     return user
+
+
+def end_sessions(session: Session, user_id: int) -> None:
+    """Sign the user out everywhere: every session cookie issued so far stops working."""
+    get_user(session, user_id).session_version += 1
+    session.commit()
 
 
 def set_user_active(session: Session, user_id: int, active: bool) -> User:
@@ -91,11 +92,13 @@ def get_user(session: Session, user_id: int) -> User:
 
 def find_user_by_email(session: Session, email: str) -> User | None:
     """The user with this email, if any."""
+    if NUL in email:
+        return None  # no stored email holds one, and the database refuses to compare it
     return session.scalar(select(User).where(User.email == email.strip().lower()))
 
 
 class LoginFailed(Exception):
-    """Wrong email or password, or locked; the message never says which."""
+    """Wrong email or password; the message never says which."""
 
 
 def authenticate(session: Session, email: str, password: str, now: datetime | None = None) -> User:
@@ -105,23 +108,40 @@ def authenticate(session: Session, email: str, password: str, now: datetime | No
     if user is None or not user.password_hash or not user.active:
         check_password_hash(_DUMMY_HASH, password)
         raise LoginFailed("Wrong email or password.")
-    if user.locked_until is not None and user.locked_until > now:
-        check_password_hash(_DUMMY_HASH, password)
-        raise LoginFailed("Wrong email or password.")
     if not check_password_hash(user.password_hash, password):
-        user.failed_logins += 1
-        if user.failed_logins >= LOCK_AFTER:
-            user.locked_until = now + LOCK_FOR
-            user.failed_logins = 0
-        session.commit()
         raise LoginFailed("Wrong email or password.")
-    user.failed_logins = 0
     user.last_login_at = now
     if user.employee_id is not None:
         employee = session.get(Employee, user.employee_id)
         if employee is not None and employee.joined_at is None:
             employee.joined_at = now
     session.commit()
+    return user
+
+
+def sign_in(
+    session: Session,
+    email: str,
+    password: str,
+    *,
+    address: str,
+    limits: LoginLimits | None,
+    now: datetime | None = None,
+) -> User:
+    """Authenticate within the sign-in limits (None: unthrottled).
+
+    LoginThrottled when this address, or this account from this address, tried too often;
+    LoginFailed for wrong credentials. Accounts are never locked for everyone.
+    """
+    if limits is None:
+        return authenticate(session, email, password, now)
+    attempt = start_attempt(session, email, address, limits, now)
+    try:
+        user = authenticate(session, email, password, now)
+    except LoginFailed:
+        finish_attempt(session, attempt, succeeded=False)
+        raise
+    finish_attempt(session, attempt, succeeded=True)
     return user
 
 
@@ -139,6 +159,9 @@ def create_token(
     session: Session, email: str, name: str = "", role: str | None = None
 ) -> IssuedToken:
     """Issue an API token for a user; only its hash is stored, the token is shown once."""
+    errors = text_errors(ApiToken, {"name": name})
+    if errors:
+        raise InvalidInput("The token could not be issued.", errors)
     user = find_user_by_email(session, email)
     if user is None:
         raise NotFound(f"No user with email {email}.", {"email": "Unknown user."})

@@ -14,6 +14,7 @@ from linktracker.campaigns.models import GOALS, Campaign
 from linktracker.clicks.referrers import CHANNELS
 from linktracker.db import get_or_not_found
 from linktracker.errors import Conflict, InvalidInput, NotFound
+from linktracker.limits import nul_errors, text_errors
 from linktracker.links.destinations import check_destination
 from linktracker.links.utm import normalise_utm_value
 
@@ -116,28 +117,42 @@ def _apply(
     utm_lowercase: bool,
     dates: tuple[date | None, date | None],
 ) -> None:
-    errors: dict[str, str] = {}
+    channels = None if channels is None else list(channels)
+    medium, utm_id, term = (_clean(v) for v in utm)
+    errors = text_errors(
+        Campaign,
+        {
+            "name": name.strip(),
+            "slug": slug,
+            "destination_url": destination_url,
+            "goal": goal,
+            "utm_medium": medium,
+            "utm_id": utm_id,
+            "utm_term": term,
+        },
+    )
+    errors.update(nul_errors({"channels": "".join(channels or ())}))
     if not name.strip():
-        errors["name"] = "Name is required."
-    if not SLUG_RE.match(slug):
-        errors["slug"] = "Slug may contain only lowercase letters, digits and '-'."
-    try:
-        destination_url = check_destination(destination_url, allowed_domains)
-    except InvalidInput as exc:
-        errors["destination_url"] = exc.fields.get("destination_url", exc.message)
+        errors.setdefault("name", "Name is required.")
+    if not SLUG_RE.fullmatch(slug):
+        errors.setdefault("slug", "Slug may contain only lowercase letters, digits and '-'.")
+    if "destination_url" not in errors:
+        try:
+            destination_url = check_destination(destination_url, allowed_domains)
+        except InvalidInput as exc:
+            errors["destination_url"] = exc.fields.get("destination_url", exc.message)
     chosen = list(dict.fromkeys(c.strip().lower() for c in (channels or DEFAULT_CHANNELS)))
     unknown = [c for c in chosen if c not in CHANNELS]
-    if unknown or not chosen:
+    if (unknown or not chosen) and "channels" not in errors:
         errors["channels"] = (
             f"Unknown channel(s): {', '.join(unknown)}. " if unknown else "Pick a channel. "
         ) + f"Choose from {', '.join(CHANNELS)}."
-    if goal not in GOALS:
+    if goal not in GOALS and "goal" not in errors:
         errors["goal"] = f"Goal must be one of {', '.join(GOALS)}."
     if dates[0] and dates[1] and dates[1] < dates[0]:
         errors["ends_on"] = "The end date is before the start date."
     if errors:
         raise InvalidInput("The campaign could not be saved.", errors)
-    medium, utm_id, term = (_clean(v) for v in utm)
     campaign.name = name.strip()
     campaign.slug = slug
     campaign.destination_url = destination_url

@@ -155,9 +155,8 @@ def _classify(user_agent: str) -> UaVerdict:
 
 
 def _looks_automated(user_agent: str, browser: str | None, device: str | None) -> bool:
-    # Supplement to the two libraries, measured in tests/unit/test_bots.py: crawlerdetect
-    # alone flags ~86 % of crawler-user-agents' instances; these two rules lift that past
-    # 97 % without flagging a mainstream browser of uap-core's test set.
+    # Supplement to the two libraries for the crawlers they miss, without flagging a
+    # mainstream browser (tests/unit/test_bots.py checks both).
     # 1. ua-parser recognises neither a browser nor a device: people click links in browsers
     #    and in-app web views on phones and computers, which uap-core knows; scripts and
     #    services it does not. (Browser alone is not enough: old feature phones have no

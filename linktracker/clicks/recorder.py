@@ -53,16 +53,15 @@ REPLAY_SECONDS = 30.0
 # Under load (the last batch had company), the writer lets this much time pass between the
 # first waiting row and taking the batch: more rows per commit, so fewer commits, writer
 # wake-ups and GIL hand-offs per click. A lone click never waits for it. With "commit" each
-# redirect waits through it (bench/redirect.py on SQLite: about 3 -> 5.5 rows per batch, a few
-# per cent more redirects per second). With "journal" nobody waits for the writer, so it
-# gathers for longer: tens of rows per commit, ~170 µs less worker CPU per SQLite redirect.
+# redirect waits through it, so it stays short; with "journal" nobody waits for the writer, so
+# it gathers for longer (figures in docs/performance.md).
 # A batch someone waits for (a journal that could not be written, a flush) gathers at most
 # GATHER_SECONDS in either mode.
 GATHER_SECONDS = 0.0005
 JOURNAL_GATHER_SECONDS = 0.02
 # SQLite: the writer's connection does not checkpoint the WAL itself. A checkpoint syncs the
-# WAL and the database file: about 9 ms every 60 or so commits, nearly half the writer's time,
-# which every click of the batch committing at that moment waited for. A thread of its own
+# WAL and the database file, which every click of the batch committing at that moment would
+# wait for (figures in docs/performance.md). A thread of its own
 # checkpoints instead, on its own connection, concurrently with new inserts, after every
 # CHECKPOINT_BATCHES batches. A PASSIVE checkpoint that runs alongside inserts cannot
 # let the WAL start over, so past WAL_LIMIT_FRAMES frames (4 KiB each) the writer checkpoints

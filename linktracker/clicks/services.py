@@ -162,8 +162,8 @@ class ClickInsert:
 
     def _values_statement(self, size: int) -> tuple[str, list[tuple[int, str]]]:
         # SQLite: INSERT ... VALUES (?, ...), (?, ...): the one-row statement's "(?, ...)"
-        # group repeated `size` times (compiling a 500-row statement takes SQLAlchemy ~150 ms
-        # of GIL); `order` maps each positional parameter to (row index, column key). Sizes
+        # group repeated `size` times (SQLAlchemy compiling a large statement holds the GIL
+        # for long); `order` maps each positional parameter to (row index, column key). Sizes
         # are powers of two (see _chunks), so few texts are cached here and in the driver's
         # prepared-statement cache.
         cached = self._statements.get(size)

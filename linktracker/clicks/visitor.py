@@ -103,10 +103,8 @@ def new_click_id() -> str:
 
     7 characters of the time in milliseconds, then 16 of 12 random bytes. Ids made later sort
     after earlier ones, so the clicks table's unique index on them grows at its right edge
-    instead of taking each insert at a random page: SQLite stores a row in ~12 µs instead of
-    33–45 µs (growing with the table; PostgreSQL: no difference). The redirect benchmark,
-    which starts from an empty table, does not see it in its noise. The random part alone
-    keeps them unguessable; the time part only says when the id was made.
+    instead of taking each insert at a random page (figures in docs/performance.md). The
+    random part alone keeps them unguessable; the time part only says when the id was made.
     """
     ids: list[str] | None = getattr(_ids, "ids", None)
     if not ids:

@@ -4,9 +4,9 @@
 file in memory; it does the first two and returns the third as :class:`ExportRows`, whose
 ``read`` any process can run on its own handle on the file:
 
-1. a 64 KB sample decides encoding, delimiter, header row and column mapping; a file
-   that is not text or lacks an id or creation-date column is refused whole
-   (:class:`UnreadableExport`);
+1. a 64 KB sample (up to 4 MB when the header line is longer) decides encoding,
+   delimiter, header row and column mapping; a file that is not text or lacks an id or
+   creation-date column is refused whole (:class:`UnreadableExport`);
 2. a pre-scan over every row decides what only the whole file can tell: day/month order
    of dates, the decimal separator of amounts, and which rows a later row with the same
    id supersedes; a file the csv module cannot split is refused here, before anything
@@ -48,6 +48,7 @@ from typing import BinaryIO, Final, NamedTuple
 
 from linktracker.crm.encodings import (
     CP1252,
+    MAX_SAMPLE_SIZE,
     SAMPLE_SIZE,
     Encoding,
     NotText,
@@ -107,14 +108,21 @@ _FOOTER: Final = re.compile(
 
 
 class UnreadableExport(InvalidInput):
-    """The upload is refused whole; ``str(exc)`` is the message for the user."""
+    """The upload is refused whole; ``str(exc)`` is the message for the user.
+
+    ``mapping`` is what was recognised of the header when a needed column is missing.
+    """
+
+    def __init__(self, message: str, mapping: dict[str, str | None] | None = None) -> None:
+        super().__init__(message)
+        self.mapping = mapping
 
 
 class ParsedRecord(NamedTuple):
     """One good row of a CRM export, typed and normalised (datetimes are UTC-aware)."""
 
-    # An immutable NamedTuple rather than a frozen dataclass: building a frozen dataclass
-    # of this size costs ~4 µs, a quarter of the per-row budget of a million-row import.
+    # An immutable NamedTuple rather than a frozen dataclass: one is built per row, and a
+    # frozen dataclass of this size costs several times as much to build.
     line: int  # physical line where the row starts, 1-based, header included
     external_id: str
     kind: str  # lead, contact or deal
@@ -600,11 +608,12 @@ def _converter(plan: _Plan) -> Converter:
             else:
                 won = stage_outcome == "won"
             column = c_closed_at
-            close_date = dates(text) if (text := row[i_closed_at]) else None
+            closing = dates.closing
+            close_date = closing(text, created_at) if (text := row[i_closed_at]) else None
             column = c_won_at
-            won_at = dates(text) if (text := row[i_won_at]) else None
+            won_at = closing(text, created_at) if (text := row[i_won_at]) else None
             column = c_lost_at
-            lost_at = dates(text) if (text := row[i_lost_at]) else None
+            lost_at = closing(text, created_at) if (text := row[i_lost_at]) else None
         except ValueProblem as problem:
             return RowError(line, column, str(problem), raw)
 
@@ -756,6 +765,34 @@ class ExportRows:
         return _converter(self.plan)
 
 
+def _read_sample(stream: BinaryIO) -> tuple[bytes, bool]:
+    """The sample to decide the layout from, and whether it is the whole file.
+
+    It holds at least the header line and the line after it: a sample of wide header lines
+    grows (doubling) up to ``MAX_SAMPLE_SIZE``; a first line longer than that is refused.
+    """
+    want = SAMPLE_SIZE
+    sample = stream.read(want)
+    while True:
+        complete = len(sample) < want or not stream.read(1)
+        if complete or _line_breaks(sample) >= 2 or want >= MAX_SAMPLE_SIZE:
+            break
+        stream.seek(-1, io.SEEK_CUR)  # the byte read to tell whether the file ended
+        sample += stream.read(want)
+        want *= 2
+    if not complete and not _line_breaks(sample):
+        raise UnreadableExport(
+            f"The first line is longer than {MAX_SAMPLE_SIZE // 1024 // 1024} MB "
+            f"({MAX_SAMPLE_SIZE:,} bytes), the longest header line accepted: check that the "
+            "file is a CSV export with one record per line."
+        )
+    return sample, complete
+
+
+def _line_breaks(sample: bytes) -> int:
+    return max(sample.count(b"\n"), sample.count(b"\r"))
+
+
 def inspect_export(
     stream: BinaryIO,
     *,
@@ -770,8 +807,7 @@ def inspect_export(
         raise ValueError("inspect_export needs a seekable binary stream")
     zone(timezone)  # ValueError now: a misconfiguration, not the file's fault
     start = stream.tell()
-    sample = stream.read(SAMPLE_SIZE)
-    complete = len(sample) < SAMPLE_SIZE or not stream.read(1)
+    sample, complete = _read_sample(stream)
     try:
         encoding = detect_encoding(sample, complete=complete)
         text = decode_sample(sample, encoding, complete=complete)
@@ -783,7 +819,7 @@ def inspect_export(
     try:
         header = map_header(layout.header, explicit=mapping, click_id_param=click_id_param)
     except MappingError as exc:
-        raise UnreadableExport(str(exc)) from exc
+        raise UnreadableExport(str(exc), exc.mapping) from exc
 
     lines = text.count("\n") or text.count("\r")
     scan = _prescan(

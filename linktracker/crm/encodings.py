@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CP1252",
+    "MAX_SAMPLE_SIZE",
     "SAMPLE_SIZE",
     "Encoding",
     "NotText",
@@ -30,6 +31,8 @@ __all__ = [
 ]
 
 SAMPLE_SIZE: Final = 64 * 1024
+# Wide exports (thousands of custom fields) have header lines longer than a sample.
+MAX_SAMPLE_SIZE: Final = 4 * 1024 * 1024
 _TAIL_BYTES: Final = 8  # a multiple of 2 and 4 keeps UTF-16/32 characters whole
 
 

@@ -26,7 +26,15 @@ __all__ = [
 
 
 class MappingError(ValueError):
-    """The header cannot be mapped to CRM fields; the message says what is missing."""
+    """The header cannot be mapped to CRM fields; the message says what is missing.
+
+    ``mapping`` holds what was recognised ({column: field or None}) when only a needed
+    column is missing, so a person can complete it instead of starting from nothing.
+    """
+
+    def __init__(self, message: str, mapping: dict[str, str | None] | None = None) -> None:
+        super().__init__(message)
+        self.mapping = mapping
 
 
 # Fields a column can be mapped to. Besides the record's own fields, `status` (Pipedrive
@@ -491,7 +499,8 @@ def map_header(
             f"No {' and no '.join(_NEEDED[m][0] for m in missing)} found. "
             f"Columns found: {_quoted(columns)}. "
             f"Needed: {'; '.join(f'{_NEEDED[m][0]} (e.g. {_NEEDED[m][1]})' for m in missing)}. "
-            "If the file names them differently, map them explicitly."
+            "If the file names them differently, map them explicitly.",
+            dict(zip(columns, targets, strict=True)),
         )
     return HeaderMapping(
         columns=columns,

@@ -4,9 +4,8 @@ Every record an import inserts also goes into five secondary index B-trees (repo
 records, creation date, last import, campaign). Rows arrive in file order, so each batch
 lands all over those trees: on SQLite each batch's commit rewrites most of their pages, on
 PostgreSQL each insert dirties a page of every index. Building an index once from the
-loaded table sorts instead, which costs a fraction of that (300,000 fresh rows: SQLite
-importing process 19.5 s -> 10-13 s of CPU including the rebuild; PostgreSQL 15-25 %
-faster). So an import whose first batch projects at least ``DEFER_ROWS`` new records, and
+loaded table sorts instead, which costs a fraction of that (figures in docs/performance.md).
+So an import whose first batch projects at least ``DEFER_ROWS`` new records, and
 at least as many as the table holds, drops those indexes with that batch and creates them
 again after its last one, before attribution reads the records. (A re-import, whose
 records are unchanged, keeps them: rebuilding would be all cost.) The unique key (source,

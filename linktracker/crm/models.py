@@ -40,6 +40,8 @@ class CrmImport(Base):
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     # Path of the raw upload inside UPLOAD_FOLDER; the bytes are never modified.
     storage_path: Mapped[str] = mapped_column(String(500))
+    # When CRM_RAW_RETENTION_DAYS deleted the raw upload (records and counts stay).
+    raw_deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     state: Mapped[str] = mapped_column(String(16), default="pending")
     message: Mapped[str | None] = mapped_column(Text)
     encoding: Mapped[str | None] = mapped_column(String(40))

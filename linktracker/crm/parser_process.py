@@ -1,6 +1,6 @@
 """An import's rows parsed in a process of their own, handed to the importing one in batches.
 
-Parsing a row is pure Python (~40 µs of it per row with its content hash), and one process
+Parsing a row is pure Python (most of an import's CPU, with its content hash), and one process
 runs one thread of Python at a time: parsing beside the writer in one process, the import
 was bound by the two taking turns. In a child process the parsing runs on the other core
 while the importing process only compares content hashes and writes.
@@ -230,7 +230,7 @@ def main() -> None:
     try:
         job = pickle.load(sys.stdin.buffer)
         # Rows make and drop many small objects, few of them in cycles: fewer, cheaper
-        # collections (startup's objects frozen out of them) save ~3 % of the instructions.
+        # collections, with startup's objects frozen out of them.
         gc.freeze()
         gc.set_threshold(20_000, 20, 20)
         _run(job, out)

@@ -13,15 +13,18 @@ Every public name stays importable from here.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
-from typing import BinaryIO, Final
+from dataclasses import replace
+from typing import Any, BinaryIO, Final
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from linktracker.attribution.services import attribute_records
 from linktracker.crm.csv_rows import ExportInfo, UnreadableExport
+from linktracker.crm.locks import ImportBusy, import_lock, running_import
 from linktracker.crm.models import CrmImport, CrmRecord
 from linktracker.crm.options import (
     ImportOptions,
@@ -31,6 +34,7 @@ from linktracker.crm.options import (
 )
 from linktracker.crm.preview import ImportPreview, preview_export, preview_import
 from linktracker.crm.rejected import iter_rejected_rows_csv, rejected_rows_csv
+from linktracker.crm.retention import PurgeResult, purge_raw_files
 from linktracker.crm.storage import store_upload
 from linktracker.crm.summary import (
     SUMMARY_ERRORS,
@@ -47,17 +51,21 @@ from linktracker.crm.summary import (
 )
 from linktracker.crm.upsert import ImportRun
 from linktracker.db import utcnow
-from linktracker.errors import InvalidInput
+from linktracker.errors import Conflict, InvalidInput
 
 __all__ = [
     "BATCH_SIZE",
+    "LOCK_WAIT_SECONDS",
+    "ImportBusy",
     "ImportOptions",
     "ImportPreview",
     "ImportProgress",
     "ImportRefused",
     "ImportRowError",
     "ImportSummary",
+    "PurgeResult",
     "RawUpload",
+    "UnreadableExport",
     "get_import",
     "import_crm_file",
     "iter_rejected_rows_csv",
@@ -66,15 +74,19 @@ __all__ = [
     "parse_mapping_option",
     "preview_export",
     "preview_import",
+    "purge_raw_files",
     "raw_upload",
+    "refuse_import",
     "rejected_rows_csv",
     "store_upload",
     "summary_table",
     "upload_and_import",
 ]
 
+_log = logging.getLogger(__name__)
+
 BATCH_SIZE: Final = 5000
-# From this size an import's rows are parsed in a process of their own (~0.15 s to start).
+# From this size an import's rows are parsed in a process of their own (worth its start-up).
 PARSER_PROCESS_BYTES: Final = 2 * 1024 * 1024
 # Parsing processes per import: one per core, up to two (each splits every row and
 # converts every other batch; the importing process needs the rest of the machine).
@@ -84,6 +96,8 @@ PARSER_PROCESSES: Final = min(
 PROGRESS_BAR_BYTES: Final = 5 * 1024 * 1024  # the CLI shows a progress bar from this size
 # Above this many changed records one pass over every record is cheaper than id lists.
 ATTRIBUTE_ALL_ABOVE: Final = 20_000
+# How long an import waits for the one running before it answers "busy" (web and API).
+LOCK_WAIT_SECONDS: Final = 30.0
 
 
 class ImportRefused(InvalidInput):
@@ -107,6 +121,8 @@ def upload_and_import(
     options: ImportOptions | None = None,
     window_days: int = 30,
     progress: ProgressCallback | None = None,
+    wait_seconds: float | None = LOCK_WAIT_SECONDS,
+    raw_retention_days: int | None = None,
 ) -> ImportSummary:
     """Store an upload, then import it (the API's, the CLI's and the demo's one call)."""
     options = options or ImportOptions()
@@ -127,6 +143,8 @@ def upload_and_import(
         email_secret=email_secret,
         window_days=window_days,
         progress=progress,
+        wait_seconds=wait_seconds,
+        raw_retention_days=raw_retention_days,
         **options.as_json(),  # mapping, dayfirst, timezone, click_id_param, keep_emails, dry_run
     )
 
@@ -147,27 +165,86 @@ def import_crm_file(
     batch_size: int = BATCH_SIZE,
     parser_process: bool | None = None,
     progress: ProgressCallback | None = None,
+    wait_seconds: float | None = LOCK_WAIT_SECONDS,
+    raw_retention_days: int | None = None,
 ) -> ImportSummary:
     """Import (or resume) a stored upload; options left None are the recorded ones.
 
+    Imports run one at a time (``locks``): this one waits up to ``wait_seconds`` for the
+    one running, then raises :class:`ImportBusy` and stays as it was. Given
+    ``raw_retention_days``, raw files past retention (this one's too) are deleted after.
     ``parser_process`` parses the rows in processes of their own, ``PARSER_PROCESSES`` of
     them (default: for uploads of ``PARSER_PROCESS_BYTES`` and more, where that outweighs
     starting them).
     """
     record = load_import(session, import_id)
-    if record.state in ("done", "dry_run"):
-        return summarise(record, first_errors(session, import_id))
-    if record.state == "refused":
-        raise ImportRefused(record.message or "The file was refused.", import_id)
-    given = {
-        "mapping": None if mapping is None else dict(mapping),
-        "dayfirst": dayfirst,
-        "timezone": timezone,
-        "click_id_param": click_id_param,
-        "keep_emails": keep_emails,
-        "dry_run": dry_run,
-    }
-    resuming = record.state in ("running", "failed")
+    if _is_final(record, mapping):  # no need to wait for the lock
+        return _finished(session, record)
+    try:
+        with import_lock(session, import_id, wait_seconds):
+            summary = _run_import(
+                session,
+                import_id,
+                upload_folder=upload_folder,
+                email_secret=email_secret,
+                given={
+                    "mapping": None if mapping is None else dict(mapping),
+                    "dayfirst": dayfirst,
+                    "timezone": timezone,
+                    "click_id_param": click_id_param,
+                    "keep_emails": keep_emails,
+                    "dry_run": dry_run,
+                },
+                window_days=window_days,
+                batch_size=batch_size,
+                parser_process=parser_process,
+                progress=progress,
+            )
+    except ImportRefused:
+        _apply_retention(session, upload_folder, raw_retention_days)
+        raise
+    if _apply_retention(session, upload_folder, raw_retention_days) & {import_id}:
+        session.expire_all()
+        return get_import(session, import_id)
+    return summary
+
+
+def _apply_retention(
+    session: Session, upload_folder: str | os.PathLike[str], days: int | None
+) -> set[int]:
+    """Purge the raw files past retention after an import (None: not asked); their ids."""
+    if days is None:
+        return set()
+    try:
+        purged = purge_raw_files(session, upload_folder=upload_folder, retention_days=days)
+    except OSError:  # the import itself succeeded; `crm purge-raw` says what is wrong
+        session.rollback()
+        _log.exception("Deleting raw CRM files past retention failed")
+        return set()
+    return set(purged.import_ids)
+
+
+def _run_import(
+    session: Session,
+    import_id: int,
+    *,
+    upload_folder: str | os.PathLike[str],
+    email_secret: bytes,
+    given: dict[str, Any],
+    window_days: int,
+    batch_size: int,
+    parser_process: bool | None,
+    progress: ProgressCallback | None,
+) -> ImportSummary:
+    """Run an import while holding the import lock: no other import writes meanwhile."""
+    session.commit()  # what follows reads the state as it is now, not a snapshot from before
+    record = load_import(session, import_id)
+    session.refresh(record)
+    if _is_final(record, given["mapping"]):
+        return _finished(session, record)
+    # Under the lock a "running" import is one whose process died: it resumes.
+    seen = record.state
+    resuming = seen in ("running", "failed")
     if resuming:
         options = ImportOptions.from_json(record.options or {})
         recorded = options.as_json()
@@ -180,13 +257,14 @@ def import_crm_file(
                 )
     else:
         defaults = ImportOptions()
+        timezone, click_id_param = given["timezone"], given["click_id_param"]
         options = ImportOptions(
-            mapping=None if mapping is None else dict(mapping),
-            dayfirst=dayfirst,
+            mapping=given["mapping"],
+            dayfirst=given["dayfirst"],
             timezone=defaults.timezone if timezone is None else timezone,
             click_id_param=defaults.click_id_param if click_id_param is None else click_id_param,
-            keep_emails=bool(keep_emails),
-            dry_run=bool(dry_run),
+            keep_emails=bool(given["keep_emails"]),
+            dry_run=bool(given["dry_run"]),
         )
         check_options(options)
     path = raw_path(record, upload_folder)
@@ -194,12 +272,11 @@ def import_crm_file(
         try:
             info, rows = inspect_with_options(stream, options, record.source or None)
         except UnreadableExport as exc:
-            _refuse(session, record, options, str(exc))
+            _refuse(session, record, options, str(exc), exc.mapping)
             raise ImportRefused(str(exc), import_id) from exc
     if not resuming:
         _record_export(record, info, options)
-        record.state = "running"
-        session.commit()
+    _claim(session, record, seen)
     if parser_process is None:
         parser_process = record.size >= PARSER_PROCESS_BYTES
     run = ImportRun(session, record, info, options, email_secret, progress)
@@ -217,6 +294,36 @@ def import_crm_file(
     return summarise(record, first_errors(session, import_id))
 
 
+def _is_final(record: CrmImport, mapping: Mapping[str, str | None] | None) -> bool:
+    """Whether an import has nothing left to run: done, or refused and no mapping given."""
+    return record.state in ("done", "dry_run") or (record.state == "refused" and mapping is None)
+
+
+def _finished(session: Session, record: CrmImport) -> ImportSummary:
+    """A finished import's summary, or its refusal raised again."""
+    if record.state == "refused":
+        raise ImportRefused(record.message or "The file was refused.", record.id)
+    return summarise(record, first_errors(session, record.id))
+
+
+def _claim(session: Session, record: CrmImport, seen: str) -> None:
+    """Mark the import running, only if its state is still the one read (else Conflict)."""
+    claimed = session.execute(
+        update(CrmImport)
+        .where(CrmImport.id == record.id, CrmImport.state == seen)
+        .values(state="running", message=None)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        session.rollback()
+        raise Conflict(
+            f"Import {record.id} changed while it was being started; reload its page.",
+            {"import": "Changed meanwhile."},
+        )
+    session.commit()
+    session.refresh(record)
+
+
 def _attribute_import(session: Session, import_id: int, window_days: int, param: str) -> None:
     """Hand the records this import inserted or changed to attribution (one call)."""
     touched = CrmRecord.last_import_id == import_id
@@ -229,11 +336,34 @@ def _attribute_import(session: Session, import_id: int, window_days: int, param:
     attribute_records(session, window_days=window_days, click_id_param=param, record_ids=record_ids)
 
 
-def _refuse(session: Session, record: CrmImport, options: ImportOptions, message: str) -> None:
+def refuse_import(
+    session: Session,
+    import_id: int,
+    refusal: UnreadableExport,
+    *,
+    options: ImportOptions | None = None,
+) -> ImportSummary:
+    """Record that a pending upload is refused, as importing it would (read on preview)."""
+    record = load_import(session, import_id)
+    if record.state == "pending":
+        _refuse(session, record, options or ImportOptions(), str(refusal), refusal.mapping)
+    return summarise(record, ())
+
+
+def _refuse(
+    session: Session,
+    record: CrmImport,
+    options: ImportOptions,
+    message: str,
+    mapping: Mapping[str, str | None] | None = None,
+) -> None:
     session.rollback()
     record.state = "refused"
     record.message = message
     record.options = options.as_json()
+    if mapping is not None:
+        # What was recognised, so the mapping can be completed by hand.
+        record.mapping = dict(mapping)
     record.finished_at = utcnow()
     session.commit()
 
@@ -262,15 +392,29 @@ def get_import(
 ) -> ImportSummary:
     """One import with its first row errors."""
     record = load_import(session, import_id)
-    return summarise(record, first_errors(session, import_id, error_limit))
+    summary = summarise(record, first_errors(session, import_id, error_limit))
+    return _as_seen(summary, running_import(session) if record.state == "running" else None)
 
 
 def list_imports(session: Session, *, limit: int = 50, offset: int = 0) -> list[ImportSummary]:
     """Imports, newest first (without their row errors)."""
     records = session.scalars(
         select(CrmImport).order_by(CrmImport.id.desc()).limit(limit).offset(offset)
+    ).all()
+    running = running_import(session) if any(r.state == "running" for r in records) else None
+    return [_as_seen(summarise(record, ()), running) for record in records]
+
+
+def _as_seen(summary: ImportSummary, running: int | None) -> ImportSummary:
+    """An import left running by a process that died is shown as interrupted."""
+    if summary.state != "running" or summary.id == running:
+        return summary
+    message = (
+        f"Interrupted after line {summary.progress_line}: the process running the import "
+        "ended. The rows up to that line are imported. Run the import again to complete it."
     )
-    return [summarise(record, ()) for record in records]
+    resumable = summary.raw_deleted_at is None
+    return replace(summary, state="failed", message=message, resumable=resumable)
 
 
 def list_import_errors(

@@ -1,4 +1,4 @@
-"""Storing uploads: every upload kept byte for byte, content-addressed, under a size limit."""
+"""Storing uploads: every upload kept byte for byte, private to the service, under a size limit."""
 
 from __future__ import annotations
 
@@ -33,13 +33,14 @@ def store_upload(
     """Copy an upload byte for byte into the upload folder and record a pending import."""
     source = normalise_source(source)
     folder = Path(upload_folder)
-    spool = folder / "crm" / "incoming"
-    spool.mkdir(parents=True, exist_ok=True)
+    spool = private_folder(folder, "crm", "incoming")
     temporary = spool / f"{secrets.token_hex(8)}.part"
     digest = hashlib.sha256()
     size = 0
     try:
-        with temporary.open("wb") as out:
+        # Created readable by the service's user only: the bytes hold customer emails in clear.
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "wb") as out:
             while chunk := stream.read(CHUNK_SIZE):
                 size += len(chunk)
                 if max_bytes is not None and size > max_bytes:
@@ -53,15 +54,13 @@ def store_upload(
             out.flush()
             os.fsync(out.fileno())
         sha256 = digest.hexdigest()
-        # Content-addressed: identical uploads share one file, which is never rewritten.
-        relative = PurePosixPath("crm", sha256[:2], sha256)
+        # One file per upload, named by its digest: retention deletes an import's raw file
+        # without touching another upload of the same bytes.
+        relative = PurePosixPath("crm", sha256[:2], f"{sha256}-{temporary.stem}")
         final = folder / relative
-        final.parent.mkdir(parents=True, exist_ok=True)
-        if final.exists() and final.stat().st_size == size:
-            temporary.unlink()
-        else:
-            os.replace(temporary, final)
-            _fsync_directory(final.parent)
+        private_folder(folder, "crm", sha256[:2])
+        os.replace(temporary, final)
+        _fsync_directory(final.parent)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
@@ -85,6 +84,16 @@ def store_upload(
     session.add(record)
     session.commit()
     return summarise(record, ())
+
+
+def private_folder(root: Path, *parts: str) -> Path:
+    """``root / parts``, created if missing; each folder from ``crm`` down is mode 0700."""
+    path = root
+    for part in parts:
+        path = path / part
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path.chmod(0o700)  # folders made before raw files were private
+    return path
 
 
 def normalise_source(source: str | None) -> str | None:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from linktracker.crm.models import CrmImport, CrmImportError
 from linktracker.db import get_or_not_found
-from linktracker.errors import NotFound
+from linktracker.errors import Gone, NotFound
 
 SUMMARY_ERRORS: Final = 1000  # row errors listed in a summary; every one is stored
 
@@ -60,6 +60,9 @@ class ImportSummary:
     unchanged: int
     rejected: int
     errors: tuple[ImportRowError, ...] = field(default=())
+    # Stopped part way (failed, or its process died while running): running it resumes.
+    resumable: bool = False
+    raw_deleted_at: datetime | None = None  # the raw upload, deleted by retention
 
     @property
     def errors_truncated(self) -> bool:
@@ -100,6 +103,13 @@ def load_import(session: Session, import_id: int) -> CrmImport:
 
 
 def raw_path(record: CrmImport, upload_folder: str | os.PathLike[str]) -> Path:
+    if record.raw_deleted_at is not None:
+        raise Gone(
+            f"The raw file of import {record.id} was deleted on "
+            f"{record.raw_deleted_at:%Y-%m-%d} by the retention setting "
+            "(CRM_RAW_RETENTION_DAYS); the import's records and summary are kept. "
+            "Upload the file again to import it again."
+        )
     path = Path(upload_folder) / record.storage_path
     if not path.is_file():
         raise NotFound(
@@ -153,6 +163,8 @@ def summarise(record: CrmImport, errors: Iterable[ImportRowError]) -> ImportSumm
         unchanged=record.unchanged,
         rejected=record.rejected,
         errors=tuple(errors),
+        resumable=record.state == "failed" and record.raw_deleted_at is None,
+        raw_deleted_at=record.raw_deleted_at,
     )
 
 
@@ -186,6 +198,9 @@ def summary_table(summary: ImportSummary) -> str:
     if summary.mapping:
         mapped = ", ".join(f"{c} -> {f}" for c, f in summary.mapping.items() if f)
         rows.insert(4, ("mapping", mapped))
+    if summary.raw_deleted_at:
+        deleted = f"deleted by retention on {summary.raw_deleted_at:%Y-%m-%d}"
+        rows.append(("raw file", deleted))
     if summary.message:
         rows.append(("message", summary.message))
     width = max(len(name) for name, _ in rows)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from linktracker.db import get_or_not_found
 from linktracker.employees.models import Employee
 from linktracker.errors import Conflict, InvalidInput, NotFound
+from linktracker.limits import integer_max, parse_whole_number, text_errors
 
 HANDLE_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -29,28 +30,37 @@ def new_opaque_handle() -> str:
 
 
 def validate_employee_fields(
-    name: str, email: str, handle: str | None, connections: int | str | None
+    name: str,
+    email: str,
+    handle: str | None,
+    connections: int | str | None,
+    team: str | None = None,
 ) -> dict[str, str]:
     """Return {field: message} for every invalid value (empty when all are valid)."""
-    errors: dict[str, str] = {}
-    if not name.strip():
+    errors = text_errors(
+        Employee,
+        {"name": name.strip(), "email": email.strip(), "handle": handle, "team": _team(team)},
+    )
+    if "name" not in errors and not name.strip():
         errors["name"] = "Name is required."
-    elif len(name) > 200:
-        errors["name"] = "Name is longer than 200 characters."
-    if not EMAIL_RE.match(email.strip()):
+    if "email" not in errors and not EMAIL_RE.fullmatch(email.strip()):
         errors["email"] = f"'{email}' is not a valid email address."
-    if handle is not None and handle != "" and not HANDLE_RE.match(handle):
+    if "handle" not in errors and handle and not HANDLE_RE.fullmatch(handle):
         errors["handle"] = (
             "Handle may contain only lowercase letters, digits and '-', "
             "must start and end with a letter or digit, and be at most 64 characters."
         )
     if connections not in (None, ""):
+        most = integer_max(Employee, "connections")
         try:
-            if int(connections) < 0:
-                raise ValueError
-        except (TypeError, ValueError):
-            errors["connections"] = "Connections must be a whole number of 0 or more."
+            parse_whole_number("connections", str(connections), default=0, maximum=most)
+        except InvalidInput:
+            errors["connections"] = f"Connections must be a whole number from 0 to {most}."
     return errors
+
+
+def _team(team: str | None) -> str | None:
+    return (team or "").strip() or None
 
 
 def create_employee(
@@ -64,7 +74,7 @@ def create_employee(
     program_role: str = "advocate",
 ) -> Employee:
     """Create an employee; refuses invalid values and an email or handle already in use."""
-    errors = validate_employee_fields(name, email, handle, connections)
+    errors = validate_employee_fields(name, email, handle, connections, team)
     if errors:
         raise InvalidInput("The employee could not be saved.", errors)
     employee = _new_employee(name, email, handle or None, team, connections, program_role)
@@ -90,7 +100,7 @@ def _new_employee(
         name=name.strip(),
         email=email.strip().lower(),
         handle=handle or new_opaque_handle(),
-        team=(team or "").strip() or None,
+        team=_team(team),
         connections=int(connections or 0),
         program_role=program_role,
         active=True,
@@ -145,9 +155,17 @@ def import_employees(session: Session, text: str) -> EmployeeImportResult:
     result = EmployeeImportResult()
     existing = {e.email: e for e in session.scalars(select(Employee))}
     handles = {e.handle: e.email for e in existing.values()}
-    for row in reader:
-        line = reader.line_num
-        _import_employee_row(_clean_row(row), line, existing, handles, session, result)
+    rows = iter(reader)
+    while True:
+        before = reader.line_num
+        try:
+            row = next(rows)
+        except StopIteration:
+            break
+        except csv.Error as exc:  # e.g. a field over the csv module's limit: skip that line
+            result.errors.append((before + 1, f"unreadable line: {exc}"))
+            continue
+        _import_employee_row(_clean_row(row), reader.line_num, existing, handles, session, result)
     session.commit()
     return result
 
@@ -166,7 +184,9 @@ def _import_employee_row(
 ) -> None:
     email = row.get("email", "").lower()
     handle = row.get("handle") or None
-    errors = validate_employee_fields(row.get("name", ""), email, handle, row.get("connections"))
+    errors = validate_employee_fields(
+        row.get("name", ""), email, handle, row.get("connections"), row.get("team")
+    )
     if handle and handles.get(handle, email) != email:
         errors["handle"] = f"Handle '{handle}' belongs to {handles[handle]}."
     if errors:

@@ -29,7 +29,7 @@ def new_code(length: int = CODE_LENGTH) -> str:
 
 def validate_vanity(slug: str) -> str:
     """Return the vanity slug if usable, else raise InvalidInput naming the problem."""
-    if not VANITY_RE.match(slug):
+    if not VANITY_RE.fullmatch(slug):
         raise InvalidInput(
             "A custom short code must be 3–64 letters, digits, '-' or '_', starting with a "
             "letter or digit.",

@@ -8,6 +8,9 @@ Allowed-domain entries are exact hosts (`example.com`, IP addresses) or wildcard
 `*.example.com` matches subdomains at any depth (`a.example.com`, `a.b.example.com`) but not
 `example.com` itself, so allowing a whole site takes both entries. Hosts are compared in
 punycode, so look-alikes such as a Cyrillic 'а' never match an ASCII entry.
+
+An accepted destination comes back as a valid URI (path, query and fragment percent-encoded
+as UTF-8); controls and invisible or text-direction characters are refused by name.
 """
 
 from __future__ import annotations
@@ -19,53 +22,17 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 from linktracker.errors import InvalidInput
+from linktracker.links.iri import describe_character, encode_tail, hidden_character, host_to_ascii
 
 _FIELD = "destination_url"
 
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
-_ASCII_HOST = re.compile(r"[a-z0-9_\-]+(?:\.[a-z0-9_\-]+)*")
-# Label separators that IDNA (and browsers) treat as '.'.
-_IDEOGRAPHIC_DOTS = re.compile("[\u3002\uff0e\uff61]")
 _HEX_NUMBER = re.compile(r"0[xX][0-9A-Fa-f]*")
 _ENTRY_SPLIT = re.compile(r"[,\s]+")
 _SHOWN_ENTRIES = 10
 _BACKSLASH_MESSAGE = (
     "Destination must not contain backslashes (\\) before the path: browsers read them as '/'."
 )
-
-
-def host_to_ascii(host: str) -> str:
-    """Return the lowercase ASCII (punycode) form of a domain name; raise ValueError if unsafe."""
-    ascii_host = host.lower() if host.isascii() else _idna_encode(host)
-    if ascii_host.endswith("."):
-        ascii_host = ascii_host[:-1]
-    if not _ASCII_HOST.fullmatch(ascii_host):
-        raise ValueError(f"'{host}' is not a valid host name.")
-    return ascii_host
-
-
-def _idna_encode(host: str) -> str:
-    # Python's codec implements IDNA 2003, browsers UTS #46 (non-transitional). They agree on
-    # ordinary names but not on characters such as 'ß', 'ς', joiners or code points newer than
-    # Unicode 3.2, where a browser may land on a different registered domain than the one we
-    # checked. Such hosts are refused rather than guessed.
-    if any(unicodedata.ucd_3_2_0.category(ch) == "Cn" for ch in host):
-        raise ValueError(
-            f"'{host}' contains characters too recent for reliable IDNA conversion; "
-            "enter its punycode (xn--) form."
-        )
-    try:
-        encoded = host.encode("idna").decode("ascii").lower()
-        round_trip = encoded.encode("ascii").decode("idna")
-    except UnicodeError as exc:
-        raise ValueError(f"'{host}' is not a valid internationalised host name.") from exc
-    expected = _IDEOGRAPHIC_DOTS.sub(".", unicodedata.normalize("NFKC", host)).lower()
-    if round_trip != expected:
-        raise ValueError(
-            f"'{host}' contains characters that browsers may read differently "
-            "(such as 'ß' or invisible characters); enter its punycode (xn--) form."
-        )
-    return encoded
 
 
 def _ends_in_number(host: str) -> bool:
@@ -182,11 +149,9 @@ def check_destination(url: str, allowed: Sequence[str]) -> str:
     raw = url.strip()
     if not raw:
         raise _refuse("Destination URL is required.")
-    if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in raw):
-        raise _refuse(
-            "Destination must not contain spaces, tabs, line breaks or control characters; "
-            "percent-encode them (a space is %20)."
-        )
+    hidden = hidden_character(raw)
+    if hidden is not None:
+        raise _refuse(_hidden_message(*hidden))
     match = _SCHEME.match(raw)
     if match is None or match.group(1).lower() not in ("http", "https"):
         raise _refuse("Destination must start with http:// or https://.")
@@ -236,7 +201,20 @@ def check_destination(url: str, allowed: Sequence[str]) -> str:
                 f"add '{normalised}' to allow the domain itself."
             )
         raise _refuse(message)
-    return f"{scheme}://{normalised}{':' + port if port else ''}{rest[authority_end:]}"
+    tail = encode_tail(rest[authority_end:])
+    return f"{scheme}://{normalised}{':' + port if port else ''}{tail}"
+
+
+def _hidden_message(index: int, char: str) -> str:
+    where = f"{describe_character(char)} at character {index + 1}"
+    if unicodedata.category(char) in ("Cc", "Zl", "Zp"):
+        return f"Destination must not contain tabs, line breaks or control characters ({where})."
+    if unicodedata.category(char) == "Cs":
+        return f"Destination contains an invalid character ({where})."
+    return (
+        f"Destination must not contain invisible or text-direction characters ({where}): "
+        "they can disguise where a link really goes."
+    )
 
 
 def _split_port(authority: str) -> tuple[str, str]:

@@ -15,14 +15,19 @@ from linktracker.campaigns.services import get_campaign
 from linktracker.db import utcnow
 from linktracker.employees.models import Employee
 from linktracker.employees.services import get_employee
-from linktracker.errors import Conflict, InvalidInput, NotFound
+from linktracker.errors import Conflict, Forbidden, InvalidInput, NotFound
+from linktracker.limits import refuse_nul
 from linktracker.links.codes import new_code, validate_vanity
 from linktracker.links.destinations import check_destination
+from linktracker.links.iri import encode_destination
 from linktracker.links.models import Link
 from linktracker.links.utm import merge_utm
 
 MAX_CODE_ATTEMPTS = 8
 BULK_CHUNK = 2000
+# A chosen code such as /pricing reads as the company's own page, so only those who speak
+# for the company may pick one; everyone else gets a random code.
+CODE_CHOOSERS = ("admin", "marketer")
 
 
 def utm_parameters(campaign: Campaign, handle: str, channel: str, medium: str) -> dict[str, str]:
@@ -43,7 +48,8 @@ def utm_parameters(campaign: Campaign, handle: str, channel: str, medium: str) -
 def destination_for(campaign: Campaign, handle: str, channel: str, medium: str) -> str:
     """The campaign URL with this employee's UTM parameters merged in."""
     params = utm_parameters(campaign, handle, channel, medium)
-    return merge_utm(campaign.destination_url, params, normalise=campaign.utm_lowercase)
+    merged = merge_utm(campaign.destination_url, params, normalise=campaign.utm_lowercase)
+    return encode_destination(merged)
 
 
 @dataclass(frozen=True)
@@ -61,9 +67,25 @@ def get_or_create_link(
     medium: str,
     allowed_domains: Sequence[str],
     vanity: str | None = None,
+    chosen_by: str | None = None,
     make_code: Callable[[], str] = new_code,
 ) -> LinkResult:
-    """The link for (campaign, employee, channel), created on first request."""
+    """The link for (campaign, employee, channel), created on first request.
+
+    A custom short code (`vanity`) is only taken from a manager: `chosen_by` is the role of
+    whoever asks for it.
+    """
+    refuse_nul(
+        "The link could not be made.",
+        {
+            "campaign": campaign_slug,
+            "employee": employee_handle,
+            "channel": channel,
+            "code": vanity,
+        },
+    )
+    if vanity is not None:
+        check_may_choose_code(chosen_by)
     campaign = get_campaign(session, campaign_slug)
     employee = get_employee(session, employee_handle)
     channel = channel.strip().lower()
@@ -108,6 +130,16 @@ def get_or_create_link(
             if vanity is not None:
                 raise Conflict(f"The short code '{vanity}' is already in use.") from None
     raise Conflict("Could not find a free short code; try again.")
+
+
+def check_may_choose_code(role: str | None) -> None:
+    """Refuse custom short codes to anyone but marketers and admins."""
+    if role not in CODE_CHOOSERS:
+        raise Forbidden(
+            "Custom short codes (such as /pricing) are chosen by marketers and admins only; "
+            "leave the code out and your link gets a random one.",
+            {"code": "Only marketers and admins choose custom codes."},
+        )
 
 
 def _mark_joined(employee: Employee) -> None:

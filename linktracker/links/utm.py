@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 from urllib.parse import quote, unquote_plus
 
-from linktracker.links.destinations import host_to_ascii
+from linktracker.links.iri import encode_destination, host_to_ascii
 
 _WHITESPACE = re.compile(r"\s+")
 # Characters a query may carry unescaped (RFC 3986 query minus '&' and '#', plus '%' so
@@ -113,7 +113,9 @@ def _prepared_destination(
 ) -> tuple[str, str, str, frozenset[str], str]:
     # Destinations are frozen per link and a redirect is hit many times, so the parsing is
     # done once per (destination, parameter name) and reused.
-    head, query, fragment = _split_url(destination)
+    # Destinations stored before they were normalised may still hold raw Unicode, which
+    # cannot go into a Location header.
+    head, query, fragment = _split_url(encode_destination(destination))
     kept: list[str] = []
     keys = {click_id_param}
     for segment in (query or "").split("&"):
@@ -126,6 +128,12 @@ def _prepared_destination(
         keys.add(key)
     suffix = "" if fragment is None else "#" + fragment
     return head, "&".join(kept), suffix, frozenset(keys), _encode_query_part(click_id_param)
+
+
+def redirect_preview(destination: str, click_id_param: str) -> tuple[str, str, str]:
+    """The redirect's URL cut around its click id: (before, 'param=', after the id)."""
+    head, query, suffix, _keys, param = _prepared_destination(destination, click_id_param)
+    return (f"{head}?{query}&" if query else f"{head}?"), f"{param}=", suffix
 
 
 def append_redirect_params(

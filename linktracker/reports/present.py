@@ -189,6 +189,7 @@ def program_dict(report: ProgramReport) -> dict[str, Any]:
         "lead_cost_savings": report.lead_cost_savings,
         "cpm": report.cpm,
         "cost_per_lead": report.cost_per_lead,
+        "currency": report.currency,
         "top_contributors": [
             {
                 "metric": ranking.metric,
@@ -295,6 +296,7 @@ def program_table(report: ProgramReport) -> Table:
                  "unique_visitors", "leads", "won", "click_to_lead_rate", "lead_to_won_rate",
                  "estimated_impressions", "earned_media_value", "lead_cost_savings"):  # fmt: skip
         rows.append([name, data[name], formulas.get(name, "")])
+    rows.append(["currency", report.currency, "of earned media value and lead-cost savings"])
     for currency, amount in report.revenue.items():
         rows.append([f"revenue_{currency}", amount, formulas["revenue"]])
     for ranking in report.top_contributors:

@@ -8,7 +8,9 @@ Decisions (documented in the README):
   time, leads by record creation time.
 - A won record without close date counts as won and is left out of time to close; a won
   record closed before it was created is left out of time to close and counted in
-  `closed_before_created` (the import keeps it: the CRM is the source of truth).
+  `closed_before_created` (the import keeps it: the CRM is the source of truth). Pages that
+  show days to close say how many records it leaves out. A close date without a time was
+  imported as a whole day (closed at the creation's time of day), so same-day wins are 0.
 - Rates and days are None when their denominator is empty (never 0, never an error).
 - The baseline ("All other sources") is every non-advocacy record (method `none`) created in
   the range; campaign/channel/team/employee filters describe advocacy, so they do not apply.
@@ -32,8 +34,9 @@ from sqlalchemy.orm import Session
 from linktracker.campaigns.models import Campaign
 from linktracker.employees.models import Employee
 from linktracker.errors import InvalidInput, NotFound
+from linktracker.limits import parse_day
 from linktracker.reports import queries, rollup
-from linktracker.reports.queries import Dimension, Scope
+from linktracker.reports.queries import NO_CURRENCY, Dimension, Scope
 from linktracker.reports.rollup import Split
 
 Bucket = Literal["day", "week", "month"]
@@ -59,12 +62,13 @@ FORMULAS: dict[str, str] = {
     "click_to_lead_rate": "leads / unique_visitors (null when unique_visitors = 0)",
     "lead_to_won_rate": "won / leads (null when leads = 0)",
     "median_days_to_close": "median over won leads with closed_at >= created_at of "
-    "(closed_at - created_at) in days",
+    "(closed_at - created_at) in days (a close date without a time counts whole days)",
     "mean_days_to_close": "mean over the same records of (closed_at - created_at) in days",
     "median_days_click_to_close": "median over those with an attributed click of "
     "(closed_at - attributed click time) in days",
     "mean_days_click_to_close": "mean of (closed_at - attributed click time) in days",
-    "revenue": "sum of amount over won leads, per currency",
+    "revenue": "sum of amount over won leads, per currency (the default currency for "
+    "amounts imported without one)",
     "invited": "employees on file",
     "joined": "employees who signed in or got a link (joined_at set)",
     "join_rate": "joined / invited",
@@ -270,6 +274,7 @@ class ProgramReport:
     lead_cost_savings: float
     cpm: float
     cost_per_lead: float
+    currency: str  # of earned media value, lead-cost savings, CPM and cost per lead
     top_contributors: tuple[Ranking, ...]
     totals: Figures
     baseline: Figures
@@ -286,13 +291,11 @@ def parse_report_dates(
     errors: dict[str, str] = {}
     parsed: dict[str, date | None] = {}
     for name, raw in (("from", date_from), ("to", date_to)):
-        parsed[name] = None
-        if raw is None or raw.strip() == "":
-            continue
         try:
-            parsed[name] = date.fromisoformat(raw.strip())
-        except ValueError:
-            errors[name] = "Use a date as YYYY-MM-DD."
+            parsed[name] = parse_day(name, raw)
+        except InvalidInput as exc:
+            parsed[name] = None
+            errors.update(exc.fields)
     if errors:
         raise InvalidInput("The date range is invalid.", errors)
     end = parsed["to"] or today
@@ -337,8 +340,12 @@ def series_points(
     )
 
 
-def resolve_scope(session: Session, filters: ReportFilters, timezone: str) -> Scope:
-    """Turn filters into a UTC interval and ids; unknown campaign or employee -> InvalidInput."""
+def resolve_scope(
+    session: Session, filters: ReportFilters, timezone: str, currency: str | None = None
+) -> Scope:
+    """Turn filters into a UTC interval and ids; unknown campaign or employee -> InvalidInput.
+
+    ``currency`` is the default currency: amounts recorded without one are counted in it."""
     zone = zoneinfo.ZoneInfo(timezone)
     errors: dict[str, str] = {}
     campaign_id = employee_id = None
@@ -359,6 +366,7 @@ def resolve_scope(session: Session, filters: ReportFilters, timezone: str) -> Sc
         channel=filters.channel,
         team=filters.team,
         employee_id=employee_id,
+        currency=currency or NO_CURRENCY,
     )
 
 
@@ -542,8 +550,8 @@ def _totals_and_baseline(
 
 def _employee_rows(session: Session, ids: Iterable[int]) -> dict[int, Any]:
     """id, handle, name, team and connections of these employees. Beyond IN_LIST_LIMIT ids
-    the whole table is read instead: sending and parsing an IN list of 2,000 parameters
-    costs more than reading 2,000 short rows (PostgreSQL: ~40 ms against ~5 ms)."""
+    the whole table is read instead: sending and parsing a long IN list costs more than
+    reading as many short rows."""
     wanted = {i for i in ids if i is not None}
     statement = select(
         Employee.id, Employee.handle, Employee.name, Employee.team, Employee.connections
@@ -567,9 +575,11 @@ def _rep_rows(grouped: _Grouped, people: dict[int, EmployeeRef]) -> tuple[RepRow
 # ---------------------------------------------------------------- reports
 
 
-def report_reps(session: Session, filters: ReportFilters, *, timezone: str) -> RepsReport:
+def report_reps(
+    session: Session, filters: ReportFilters, *, timezone: str, currency: str | None = None
+) -> RepsReport:
     """The leaderboard: one row per rep with clicks (any request) or leads in range."""
-    scope = resolve_scope(session, filters, timezone)
+    scope = resolve_scope(session, filters, timezone, currency)
     split = _prepare(session, scope)
     per_rep = _gather(session, scope, "employee", split=split)
     reps = _rep_rows(per_rep, _employees(_employee_rows(session, per_rep.groups())))
@@ -577,9 +587,11 @@ def report_reps(session: Session, filters: ReportFilters, *, timezone: str) -> R
     return RepsReport(filters, timezone, reps, totals, _baseline(session, scope))
 
 
-def report_campaigns(session: Session, filters: ReportFilters, *, timezone: str) -> CampaignsReport:
+def report_campaigns(
+    session: Session, filters: ReportFilters, *, timezone: str, currency: str | None = None
+) -> CampaignsReport:
     """One row per campaign with activity in range (plus leads credited without a campaign)."""
-    scope = resolve_scope(session, filters, timezone)
+    scope = resolve_scope(session, filters, timezone, currency)
     split = _prepare(session, scope)
     grouped = _gather(session, scope, "campaign")
     campaigns = {
@@ -596,9 +608,11 @@ def report_campaigns(session: Session, filters: ReportFilters, *, timezone: str)
     return CampaignsReport(filters, timezone, tuple(rows), totals, baseline)
 
 
-def report_channels(session: Session, filters: ReportFilters, *, timezone: str) -> ChannelsReport:
+def report_channels(
+    session: Session, filters: ReportFilters, *, timezone: str, currency: str | None = None
+) -> ChannelsReport:
     """One row per channel (link channel for clicks; click channel, else utm_source, for leads)."""
-    scope = resolve_scope(session, filters, timezone)
+    scope = resolve_scope(session, filters, timezone, currency)
     split = _prepare(session, scope)
     grouped = _gather(session, scope, "channel")
     rows = [ChannelRow(key, grouped.figures(key)) for key in grouped.groups()]
@@ -635,6 +649,7 @@ def report_rep(
     *,
     timezone: str,
     bucket: Bucket = "day",
+    currency: str | None = None,
 ) -> RepDetail:
     """One rep: figures, time series, links with figures, attributed records, funnel."""
     if bucket not in BUCKETS:
@@ -646,7 +661,7 @@ def report_rep(
     if len(starts) > MAX_DAY_BUCKETS:
         raise InvalidInput("Too many time buckets.", {"bucket": "Use week or month buckets."})
     filters = replace(filters, employee=handle)
-    scope = resolve_scope(session, filters, timezone)
+    scope = resolve_scope(session, filters, timezone, currency)
     _prepare(session, scope)  # an employee scope: never the rollup
     figures = _gather(session, scope, "all").figures(0)
     baseline = _baseline(session, scope)
@@ -679,7 +694,7 @@ def report_rep(
             won=bool(r.won),
             closed_at=r.closed_at,
             amount=r.amount,
-            currency=r.currency,
+            currency=r.currency or (currency if r.amount is not None else None),
             campaign=r.slug,
             channel=r.channel,
             click_at=r.click_at,
@@ -709,8 +724,8 @@ def _ranking(
 ) -> Ranking:
     """The TOP_CONTRIBUTORS employees with the highest positive value (ties by handle).
 
-    Only the top few become EmployeeRefs: the program report ranks all 2,000 reps of a large
-    program three times, and building their full Figures only to sort them cost ~40 ms."""
+    Only the top few become EmployeeRefs: the program report ranks every rep three times,
+    and building everyone's full Figures only to sort them was a large part of its time."""
     candidates = (
         (-value, people[key].handle, key) for key, value in values if value > 0 and key in people
     )
@@ -732,9 +747,10 @@ def report_program(
     timezone: str,
     cpm: float,
     cost_per_lead: float,
+    currency: str | None = None,
 ) -> ProgramReport:
     """Program results: participation, reach, value, top contributors."""
-    scope = resolve_scope(session, filters, timezone)
+    scope = resolve_scope(session, filters, timezone, currency)
     split = _prepare(session, scope)
     per_rep = _gather(session, scope, "employee", shares=True, split=split)
     people = _employee_rows(session, per_rep.groups())
@@ -783,6 +799,7 @@ def report_program(
         lead_cost_savings=round(totals.leads * cost_per_lead, 2),
         cpm=cpm,
         cost_per_lead=cost_per_lead,
+        currency=currency or NO_CURRENCY,
         top_contributors=rankings,
         totals=totals,
         baseline=baseline,

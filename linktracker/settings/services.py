@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import math
+import re
 import zoneinfo
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
@@ -10,8 +13,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from linktracker.campaigns.models import Campaign
+from linktracker.crm.values import ValueProblem, currency_code
 from linktracker.db import utcnow
 from linktracker.errors import InvalidInput
+from linktracker.limits import NUL, NUL_MESSAGE, column_length, text_problem
 from linktracker.links.destinations import parse_allowed_domains
 from linktracker.settings.models import Setting
 
@@ -25,7 +31,11 @@ class ProgramSettings:
     cpm: float
     cost_per_lead: float
     reporting_timezone: str
+    # Amounts imported without a currency are in this one; so are CPM and cost per lead.
+    default_currency: str
 
+
+PARAM_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 # setting -> configuration key it defaults from
 CONFIG_KEYS = {
@@ -36,6 +46,7 @@ CONFIG_KEYS = {
     "cpm": "CPM",
     "cost_per_lead": "COST_PER_LEAD",
     "reporting_timezone": "REPORTING_TIMEZONE",
+    "default_currency": "DEFAULT_CURRENCY",
 }
 
 
@@ -45,8 +56,9 @@ def _domains(value: str) -> tuple[str, ...]:
 
 def _param(value: str) -> str:
     value = value.strip()
-    if not value or not value.replace("_", "").replace("-", "").isalnum():
-        raise ValueError("use letters, digits, '_' or '-' only")
+    # ASCII only: str.isalnum() also passes letters and digits of every other script.
+    if not PARAM_RE.fullmatch(value):
+        raise ValueError("use letters a-z, digits, '_' or '-' only (at most 64)")
     return value
 
 
@@ -54,11 +66,18 @@ def _medium(value: str) -> str:
     value = value.strip().lower()
     if not value:
         raise ValueError("must not be empty")
+    problem = text_problem(value, column_length(Campaign, "utm_medium"))
+    if problem:
+        raise ValueError(problem)
     return value
 
 
 def _window(value: str) -> int:
-    days = int(value)
+    text = value.strip()
+    # ASCII digits only: int() also reads other scripts' digits and refuses long numbers oddly.
+    if not (text.isascii() and text.isdigit() and len(text) <= 6):
+        raise ValueError("enter a whole number of days")
+    days = int(text)
     if not 1 <= days <= 365:
         raise ValueError("must be between 1 and 365 days")
     return days
@@ -66,6 +85,9 @@ def _window(value: str) -> int:
 
 def _money(value: str) -> float:
     amount = float(value)
+    if not math.isfinite(amount):
+        # float() reads nan and inf, which no figure can be (and JSON cannot carry).
+        raise ValueError("enter a number (nan and infinity are not amounts)")
     if amount < 0:
         raise ValueError("must be 0 or more")
     return amount
@@ -80,6 +102,18 @@ def _timezone(value: str) -> str:
     return value
 
 
+def _currency(value: str) -> str:
+    text = value.strip()
+    code = text.upper()
+    try:
+        known = currency_code(code) == code and len(code) == 3
+    except ValueProblem:
+        known = False
+    if not known:
+        raise ValueError(f"'{text}' is not an ISO 4217 currency code (e.g. EUR, USD, GBP)")
+    return code
+
+
 PARSERS: dict[str, Callable[[str], Any]] = {
     "allowed_domains": _domains,
     "utm_medium": _medium,
@@ -88,6 +122,7 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "cpm": _money,
     "cost_per_lead": _money,
     "reporting_timezone": _timezone,
+    "default_currency": _currency,
 }
 
 
@@ -100,7 +135,12 @@ def defaults_from_config(config: Mapping[str, Any]) -> ProgramSettings:
 def load_settings(session: Session, defaults: ProgramSettings) -> ProgramSettings:
     """The effective settings: defaults overridden by the saved ones."""
     saved = {s.key: s.value for s in session.scalars(select(Setting))}
-    overrides = {k: PARSERS[k](v) for k, v in saved.items() if k in PARSERS}
+    overrides: dict[str, Any] = {}
+    for name, raw in saved.items():
+        if name in PARSERS:
+            # A value saved before a rule was tightened falls back to the default, not a 500.
+            with contextlib.suppress(ValueError):
+                overrides[name] = PARSERS[name](raw)
     return replace(defaults, **overrides)
 
 
@@ -111,6 +151,9 @@ def save_settings(session: Session, values: Mapping[str, str]) -> None:
     for name, raw in values.items():
         if name not in PARSERS:
             errors[name] = "Unknown setting."
+            continue
+        if NUL in raw:
+            errors[name] = NUL_MESSAGE
             continue
         try:
             PARSERS[name](raw)

@@ -16,8 +16,11 @@ from linktracker.errors import Forbidden, InvalidInput, NotFound
 from linktracker.links.models import Link
 from linktracker.links.services import get_link, get_or_create_link
 from linktracker.web.context import Identity, db, identity, require_roles, runtime, settings
+from linktracker.web.security import protect_cookie_writes
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
+# Exempt from the app-wide form check (bearer requests cannot be forged), checked here instead.
+api.before_request(protect_cookie_writes)
 
 MANAGERS = ("admin", "marketer")
 
@@ -28,7 +31,10 @@ class BadRequest(InvalidInput):
 
 def payload() -> dict[str, Any]:
     """The request's JSON object, or a 400 saying what is wrong with it."""
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:
+        raise BadRequest("The JSON body is nested too deeply; send a flat JSON object.") from None
     if not isinstance(data, dict):
         raise BadRequest("Send a JSON object with Content-Type: application/json.")
     return data
@@ -161,6 +167,7 @@ def post_link() -> tuple[Response, int]:
         medium=settings().utm_medium,
         allowed_domains=settings().allowed_domains,
         vanity=text(data, "code"),
+        chosen_by=who.role,
     )
     return jsonify(link_json(result.link)), 201 if result.created else 200
 

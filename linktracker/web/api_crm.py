@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 from typing import Any, BinaryIO, cast
 
-from flask import Response, jsonify, request, send_file
+from flask import Response, jsonify, request, send_file, url_for
 from werkzeug.datastructures import FileStorage
 
 from linktracker.crm.services import (
+    ImportBusy,
     ImportOptions,
     ImportRefused,
     ImportSummary,
     get_import,
+    import_crm_file,
     iter_rejected_rows_csv,
     list_imports,
     raw_upload,
@@ -22,9 +24,13 @@ from linktracker.errors import InvalidInput
 from linktracker.web.api import api
 from linktracker.web.context import db, identity, require_roles, runtime, settings
 from linktracker.web.downloads import streamed_csv
+from linktracker.web.params import int_arg
 
 IMPORTERS = ("sales_ops", "admin")
 READERS = ("sales_ops", "admin", "marketer")
+MAX_PAGE = 500
+# Far beyond any real history, and well inside what an SQL OFFSET accepts.
+MAX_OFFSET = 10**9
 _TRUE = {"1", "true", "yes", "on", "day", "dayfirst"}
 _FALSE = {"0", "false", "no", "off", "month", "monthfirst"}
 
@@ -61,6 +67,11 @@ def import_json(summary: ImportSummary) -> dict[str, Any]:
             {"line": e.line, "column": e.column, "reason": e.reason} for e in summary.errors
         ],
         "errors_truncated": summary.errors_truncated,
+        "raw_deleted_at": (summary.raw_deleted_at.isoformat() if summary.raw_deleted_at else None),
+        "resumable": summary.resumable,
+        "run_url": (
+            url_for("api.run_crm_import", import_id=summary.id) if summary.resumable else None
+        ),
     }
 
 
@@ -81,7 +92,7 @@ def _mapping() -> dict[str, str | None] | None:
         return None
     try:
         mapping = json.loads(text)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise InvalidInput(
             "'mapping' must be a JSON object of column name to field.", {"mapping": "Invalid JSON."}
         ) from exc
@@ -123,19 +134,47 @@ def post_crm_import() -> tuple[Response, int]:
             uploaded_by=who.user_id if who else None,
             options=options,
             window_days=settings().attribution_window_days,
+            wait_seconds=float(config["CRM_IMPORT_WAIT_SECONDS"]),
+            raw_retention_days=int(config["CRM_RAW_RETENTION_DAYS"]),
         )
-    except ImportRefused as exc:
-        body = import_json(get_import(db(), exc.import_id))
-        body.update(error=exc.message, fields=exc.fields)
-        return jsonify(body), 422
+    except (ImportRefused, ImportBusy) as exc:
+        return _answer(exc)
     return jsonify(import_json(summary)), 201
+
+
+@api.post("/crm/imports/<int:import_id>/run")
+@require_roles(*IMPORTERS)
+def run_crm_import(import_id: int) -> tuple[Response, int]:
+    """Run a stored import again: resumes an interrupted one, with its recorded options."""
+    config = runtime().config
+    try:
+        summary = import_crm_file(
+            db(),
+            import_id,
+            upload_folder=config["UPLOAD_FOLDER"],
+            email_secret=runtime().secret,
+            window_days=settings().attribution_window_days,
+            wait_seconds=float(config["CRM_IMPORT_WAIT_SECONDS"]),
+            raw_retention_days=int(config["CRM_RAW_RETENTION_DAYS"]),
+        )
+    except (ImportRefused, ImportBusy) as exc:
+        return _answer(exc)
+    return jsonify(import_json(summary)), 200
+
+
+def _answer(exc: ImportRefused | ImportBusy) -> tuple[Response, int]:
+    """The import as it stands, with why it was refused (422) or not run now (409)."""
+    db().rollback()
+    body = import_json(get_import(db(), exc.import_id))
+    body.update(error=exc.message, fields=exc.fields)
+    return jsonify(body), exc.status
 
 
 @api.get("/crm/imports")
 @require_roles(*READERS)
 def get_crm_imports() -> Response:
-    limit = min(max(request.args.get("limit", 50, type=int) or 50, 1), 500)
-    offset = max(request.args.get("offset", 0, type=int) or 0, 0)
+    limit = int_arg("limit", default=50, minimum=1, maximum=MAX_PAGE)
+    offset = int_arg("offset", default=0, maximum=MAX_OFFSET)
     imports = list_imports(db(), limit=limit, offset=offset)
     return jsonify({"imports": [import_json(i) for i in imports]})
 
@@ -147,7 +186,7 @@ def get_crm_import(import_id: int) -> Response:
 
 
 @api.get("/crm/imports/<int:import_id>/raw")
-@require_roles(*READERS)
+@require_roles(*IMPORTERS)  # customer emails in clear: not for marketers
 def get_crm_import_raw(import_id: int) -> Response:
     raw = raw_upload(db(), import_id, upload_folder=runtime().config["UPLOAD_FOLDER"])
     return send_file(

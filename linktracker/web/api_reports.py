@@ -56,7 +56,10 @@ def _respond(data: dict[str, Any], table: present.Table, name: str) -> Response:
 @api.get("/reports/reps")
 @require_roles(*MANAGERS)
 def get_reps_report() -> Response:
-    report = report_reps(db(), _filters(), timezone=settings().reporting_timezone)
+    program = settings()
+    report = report_reps(
+        db(), _filters(), timezone=program.reporting_timezone, currency=program.default_currency
+    )
     return _respond(present.reps_dict(report), present.reps_table(report), "reps")
 
 
@@ -73,26 +76,40 @@ def get_rep_report(handle: str) -> Response:
     bucket = request.args.get("bucket", "day")
     if bucket not in BUCKETS:
         raise InvalidInput("Unknown time bucket.", {"bucket": "Use day, week or month."})
-    if request.args.get("table", "series") not in ("series", "links", "records"):
+    name = request.args.get("table", "series")
+    if name not in ("series", "links", "records"):
         raise InvalidInput("Unknown table.", {"table": "Use series, links or records."})
+    program = settings()
     detail = report_rep(
-        db(), handle, _filters(), timezone=settings().reporting_timezone, bucket=bucket
+        db(),
+        handle,
+        _filters(),
+        timezone=program.reporting_timezone,
+        bucket=bucket,
+        currency=program.default_currency,
     )
-    table = present.rep_table(detail, request.args.get("table", "series"))
-    return _respond(present.rep_dict(detail), table, f"rep-{handle}")
+    table = present.rep_table(detail, name)
+    # One file name per table: the rep page offers several downloads side by side.
+    return _respond(present.rep_dict(detail), table, f"rep-{handle}-{name}")
 
 
 @api.get("/reports/campaigns")
 @require_roles(*MANAGERS)
 def get_campaigns_report() -> Response:
-    report = report_campaigns(db(), _filters(), timezone=settings().reporting_timezone)
+    program = settings()
+    report = report_campaigns(
+        db(), _filters(), timezone=program.reporting_timezone, currency=program.default_currency
+    )
     return _respond(present.campaigns_dict(report), present.campaigns_table(report), "campaigns")
 
 
 @api.get("/reports/channels")
 @require_roles(*MANAGERS)
 def get_channels_report() -> Response:
-    report = report_channels(db(), _filters(), timezone=settings().reporting_timezone)
+    program = settings()
+    report = report_channels(
+        db(), _filters(), timezone=program.reporting_timezone, currency=program.default_currency
+    )
     return _respond(present.channels_dict(report), present.channels_table(report), "channels")
 
 
@@ -106,5 +123,6 @@ def get_program_report() -> Response:
         timezone=program.reporting_timezone,
         cpm=program.cpm,
         cost_per_lead=program.cost_per_lead,
+        currency=program.default_currency,
     )
     return _respond(present.program_dict(report), present.program_table(report), "program")

@@ -21,8 +21,13 @@ from linktracker.employees.services import list_employees
 from linktracker.errors import DomainError, InvalidInput
 from linktracker.links.destinations import check_destination
 from linktracker.links.overview import CampaignLinkCount, campaign_link_counts, campaign_links
-from linktracker.links.services import create_campaign_links, destination_for
-from linktracker.web.context import db, require_roles, runtime, settings
+from linktracker.links.services import (
+    create_campaign_links,
+    destination_for,
+    get_or_create_link,
+)
+from linktracker.links.utm import redirect_preview
+from linktracker.web.context import db, identity, require_roles, runtime, settings
 from linktracker.web.forms import (
     CHANNEL_LABELS,
     CampaignForm,
@@ -49,10 +54,20 @@ SAMPLE_HANDLE = "a-sample01"
 
 
 @dataclass(frozen=True)
+class PreviewUrl:
+    """One channel's final URL, cut where the redirect puts the click id."""
+
+    channel: str
+    before: str
+    click_id: str
+    after: str
+
+
+@dataclass(frozen=True)
 class Preview:
     employee: str
     handle: str
-    urls: list[tuple[str, str]]
+    urls: list[PreviewUrl]
     click_id_param: str
     error: str | None = None
 
@@ -63,12 +78,12 @@ def build_preview(values: dict[str, Any], slug: str) -> Preview:
     name, handle = (sample.name, sample.handle) if sample else ("a sample employee", SAMPLE_HANDLE)
     param = settings().click_id_param
     try:
-        check_destination(values["destination_url"] or "", settings().allowed_domains)
+        destination = check_destination(values["destination_url"] or "", settings().allowed_domains)
     except InvalidInput as exc:
         return Preview(name, handle, [], param, exc.fields.get("destination_url", exc.message))
     draft = Campaign(
         slug=slug,
-        destination_url=values["destination_url"],
+        destination_url=destination,
         utm_medium=(values.get("utm_medium") or "").lower() or None,
         utm_id=values.get("utm_id") or None,
         utm_term=values.get("utm_term") or None,
@@ -76,7 +91,10 @@ def build_preview(values: dict[str, Any], slug: str) -> Preview:
     )
     medium = settings().utm_medium
     urls = [
-        (CHANNEL_LABELS.get(c, c), destination_for(draft, handle, c, medium))
+        PreviewUrl(
+            CHANNEL_LABELS.get(c, c),
+            *redirect_preview(destination_for(draft, handle, c, medium), param),
+        )
         for c in values.get("channels") or []
     ]
     return Preview(name, handle, urls, param)
@@ -131,6 +149,8 @@ def detail(campaign_id: int) -> str:
         preview=preview,
         base_url=runtime().config["BASE_URL"],
         links=campaign_links(db(), campaign.id),
+        employees=[e for e in list_employees(db()) if e.active],
+        channel_labels=CHANNEL_LABELS,
     )
 
 
@@ -178,6 +198,43 @@ def generate_links(campaign_id: int) -> BaseResponse:
             f"{result.created:,} new link(s) made; {result.existing:,} existed already.",
             "success",
         )
+    return redirect(url_for("campaigns.detail", campaign_id=campaign_id))
+
+
+@campaigns.post("/<int:campaign_id>/custom-link")
+@require_roles(*MANAGERS)
+def custom_link(campaign_id: int) -> BaseResponse:
+    campaign = get_campaign_by_id(db(), campaign_id)
+    who = identity()
+    assert who is not None
+    code = request.form.get("code", "").strip()
+    channel = request.form.get("channel", "")
+    try:
+        if not code:
+            raise InvalidInput("Enter the custom short code.", {"code": "Required."})
+        result = get_or_create_link(
+            db(),
+            campaign_slug=campaign.slug,
+            employee_handle=request.form.get("employee", "").strip(),
+            channel=channel,
+            medium=settings().utm_medium,
+            allowed_domains=settings().allowed_domains,
+            vanity=code,
+            chosen_by=who.role,
+        )
+    except DomainError as exc:
+        db().rollback()
+        flash(exc.message, "error")
+    else:
+        url = f"{runtime().config['BASE_URL']}/{result.link.code}"
+        if result.created:
+            flash(f"Custom link {url} made.", "success")
+        else:
+            flash(
+                f"This employee already has a link on this channel ({url}); "
+                "a custom code can only be given to a new link.",
+                "error",
+            )
     return redirect(url_for("campaigns.detail", campaign_id=campaign_id))
 
 

@@ -22,12 +22,14 @@ from linktracker.crm.headers import TARGETS
 from linktracker.crm.services import (
     ImportOptions,
     ImportPreview,
+    UnreadableExport,
     get_import,
     import_crm_file,
     iter_rejected_rows_csv,
     list_imports,
     preview_import,
     raw_upload,
+    refuse_import,
     store_upload,
 )
 from linktracker.errors import DomainError, InvalidInput
@@ -122,17 +124,23 @@ class MappingState:
     preview: ImportPreview | None
     chosen: dict[str, str | None]
     error: str | None
+    refusal: UnreadableExport | None  # why the detected mapping cannot import the file
 
 
 def read_mapping(import_id: int) -> MappingState:
     """Detect the mapping, then apply what the person corrected in the form (if posted)."""
     error = None
     result: ImportPreview | None = None
+    refusal: UnreadableExport | None = None
+    recognised: dict[str, str | None] | None = None
     try:
         result = preview_import(
             db(), import_id, upload_folder=_config("UPLOAD_FOLDER"), options=_options(None, None)
         )
         header = result.header
+    except UnreadableExport as exc:
+        error, refusal, recognised = exc.message, exc, exc.mapping
+        header = tuple(recognised) if recognised else _header_cells(import_id)
     except DomainError as exc:
         error = exc.message
         header = _header_cells(import_id)
@@ -150,17 +158,24 @@ def read_mapping(import_id: int) -> MappingState:
         except DomainError as exc:
             result, error = None, exc.message
     if chosen is None:
-        chosen = dict(result.mapping) if result else dict.fromkeys(header)
-    return MappingState(header, result, chosen, error)
+        # After a refusal the recognised columns stay mapped: only the missing ones are left.
+        chosen = dict(result.mapping) if result else dict(recognised or dict.fromkeys(header))
+    return MappingState(header, result, chosen, error, refusal)
 
 
 @crm.route("/<int:import_id>/preview", methods=["GET", "POST"])
 @require_roles(*IMPORTERS)
 def preview(import_id: int) -> str | BaseResponse:
     summary = get_import(db(), import_id, error_limit=0)
-    if summary.state != "pending":
+    if summary.state not in ("pending", "refused"):
         return redirect(url_for("crm.detail", import_id=import_id))
     state = read_mapping(import_id)
+    if state.refusal is not None:
+        # Refused as the API and the CLI would refuse it; the history says so too.
+        summary = refuse_import(db(), import_id, state.refusal, options=_options(None, None))
+    if summary.state == "refused" and not state.header:
+        # Nothing to map by hand: the import's own page shows the refusal, and survives a reload.
+        return redirect(url_for("crm.detail", import_id=import_id))
     return render_template(
         "crm/preview.html",
         summary=summary,
@@ -191,6 +206,8 @@ def run(import_id: int) -> BaseResponse:
             click_id_param=options.click_id_param,
             keep_emails=options.keep_emails,
             window_days=settings().attribution_window_days,
+            wait_seconds=float(runtime().config["CRM_IMPORT_WAIT_SECONDS"]),
+            raw_retention_days=int(runtime().config["CRM_RAW_RETENTION_DAYS"]),
         )
     except DomainError as exc:
         db().rollback()

@@ -21,10 +21,13 @@ from wtforms import (
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from linktracker.auth.models import ROLES
-from linktracker.campaigns.models import GOALS
+from linktracker.auth.models import ROLES, User
+from linktracker.campaigns.models import GOALS, Campaign
 from linktracker.clicks.referrers import CHANNELS
+from linktracker.db import Base
+from linktracker.employees.models import Employee
 from linktracker.errors import DomainError
+from linktracker.limits import column_length
 
 ROLE_LABELS = {
     "employee": "Employee — shares links",
@@ -54,16 +57,21 @@ def choices(pairs: list[tuple[str, str]]) -> list[Any]:
     return [SelectChoice(value=value, label=label) for value, label in pairs]
 
 
+def fits(model: type[Base], column: str) -> Length:
+    """A length check (and the input's maxlength) from the model's own column."""
+    return Length(max=column_length(model, column), message="At most %(max)d characters.")
+
+
 class CheckboxListField(SelectMultipleField):  # type: ignore[misc]
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
 
 
 class CampaignForm(FlaskForm):  # type: ignore[misc]
-    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    name = StringField("Name", validators=[DataRequired(), fits(Campaign, "name")])
     slug = StringField(
         "Slug",
-        validators=[Optional(), Length(max=100)],
+        validators=[Optional(), fits(Campaign, "slug")],
         description="Used in utm_campaign and URLs. Left empty, it is made from the name.",
     )
     destination_url = StringField(
@@ -80,24 +88,26 @@ class CampaignForm(FlaskForm):  # type: ignore[misc]
         default=["linkedin", "x", "facebook", "email"],
     )
     utm_medium = StringField(
-        "utm_medium", validators=[Optional()], description="Empty: the program default."
+        "utm_medium",
+        validators=[Optional(), fits(Campaign, "utm_medium")],
+        description="Empty: the program default.",
     )
-    utm_id = StringField("utm_id", validators=[Optional()])
-    utm_term = StringField("utm_term", validators=[Optional()])
+    utm_id = StringField("utm_id", validators=[Optional(), fits(Campaign, "utm_id")])
+    utm_term = StringField("utm_term", validators=[Optional(), fits(Campaign, "utm_term")])
     utm_lowercase = BooleanField("Lowercase UTM values (as GA4 expects)", default=True)
     starts_on = DateField("Starts on", validators=[Optional()])
     ends_on = DateField("Ends on", validators=[Optional()])
 
 
 class EmployeeForm(FlaskForm):  # type: ignore[misc]
-    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
-    email = EmailField("Email", validators=[DataRequired()])
+    name = StringField("Name", validators=[DataRequired(), fits(Employee, "name")])
+    email = EmailField("Email", validators=[DataRequired(), fits(Employee, "email")])
     handle = StringField(
         "Handle",
-        validators=[Optional()],
+        validators=[Optional(), fits(Employee, "handle")],
         description="Goes into utm_content. Left empty, an opaque one is generated.",
     )
-    team = StringField("Team", validators=[Optional()])
+    team = StringField("Team", validators=[Optional(), fits(Employee, "team")])
     connections = StringField(
         "Social connections",
         validators=[Optional()],
@@ -128,14 +138,14 @@ class CrmUploadForm(FlaskForm):  # type: ignore[misc]
 
 
 class UserForm(FlaskForm):  # type: ignore[misc]
-    email = EmailField("Email", validators=[DataRequired()])
+    email = EmailField("Email", validators=[DataRequired(), fits(User, "email")])
     role = SelectField(
         "Role", choices=choices([(r, ROLE_LABELS[r]) for r in ROLES]), default="employee"
     )
     password = PasswordField(
         "Initial password",
-        validators=[Optional()],
-        description="At least 10 characters. Share it privately; an admin can reset it later.",
+        description="Required: at least 10 characters, not a common or easily guessed one. "
+        "Share it privately; an admin can reset it later.",
         render_kw={"autocomplete": "new-password"},
     )
 
@@ -169,6 +179,10 @@ class SettingsForm(FlaskForm):  # type: ignore[misc]
     cost_per_lead = StringField("Cost per lead", description="For lead-cost savings.")
     reporting_timezone = StringField(
         "Reporting time zone", description="IANA name, e.g. Europe/Berlin."
+    )
+    default_currency = StringField(
+        "Default currency",
+        description="ISO code, e.g. EUR: of CPM, cost per lead and CRM amounts without one.",
     )
 
 

@@ -131,10 +131,11 @@ def index() -> str:
 
 def own_figures(handle: str) -> Figures | None:
     """This employee's clicks, visitors, leads and won deals over the last FIGURE_DAYS days."""
-    timezone = settings().reporting_timezone
+    program = settings()
+    timezone = program.reporting_timezone
     today = today_in(timezone)
     filters = ReportFilters(today - timedelta(days=FIGURE_DAYS - 1), today, employee=handle)
-    report = report_reps(db(), filters, timezone=timezone)
+    report = report_reps(db(), filters, timezone=timezone, currency=program.default_currency)
     return report.reps[0].figures if report.reps else None
 
 

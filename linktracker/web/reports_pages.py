@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, Response, g, render_template, request, url_for
 
 from linktracker.campaigns.services import list_campaigns
 from linktracker.clicks.referrers import CHANNELS
@@ -76,6 +76,7 @@ def read_filters(default_days: int = 30) -> FilterState:
     filters = ReportFilters(start, end, campaign=slug, channel=channel, team=team)
     query = {"from": start.isoformat(), "to": end.isoformat()}
     query.update({k: v for k, v in (("campaign", slug), ("channel", channel), ("team", team)) if v})
+    g.filter_errors = errors
     return FilterState(
         filters,
         errors,
@@ -120,6 +121,14 @@ def series_total(points: tuple[SeriesPoint, ...]) -> int:
     return sum(p.clicks + p.leads for p in points)
 
 
+@reports.after_request
+def flag_refused_filters(response: Response) -> Response:
+    """A page drawn with a refused filter falls back to the default and answers 422."""
+    if g.get("filter_errors") and response.status_code == 200:
+        response.status_code = 422
+    return response
+
+
 @reports.get("/")
 @require_roles(*MANAGERS)
 def dashboard() -> str:
@@ -131,6 +140,7 @@ def dashboard() -> str:
         timezone=program.reporting_timezone,
         cpm=program.cpm,
         cost_per_lead=program.cost_per_lead,
+        currency=program.default_currency,
     )
     bucket, points = report_trend(db(), state.filters, timezone=program.reporting_timezone)
     return render_template(
@@ -146,7 +156,10 @@ def dashboard() -> str:
 @require_roles(*MANAGERS)
 def leaderboard() -> str:
     state = read_filters()
-    report = report_reps(db(), state.filters, timezone=settings().reporting_timezone)
+    program = settings()
+    report = report_reps(
+        db(), state.filters, timezone=program.reporting_timezone, currency=program.default_currency
+    )
     return render_template("reports/leaderboard.html", state=state, report=report)
 
 
@@ -156,8 +169,14 @@ def rep(handle: str) -> str:
     state = read_filters()
     span = (state.filters.date_to - state.filters.date_from).days
     bucket: Bucket = "day" if span < 92 else "week"
+    program = settings()
     detail = report_rep(
-        db(), handle, state.filters, timezone=settings().reporting_timezone, bucket=bucket
+        db(),
+        handle,
+        state.filters,
+        timezone=program.reporting_timezone,
+        bucket=bucket,
+        currency=program.default_currency,
     )
     return render_template(
         "reports/rep.html",
@@ -173,7 +192,10 @@ def rep(handle: str) -> str:
 @require_roles(*MANAGERS)
 def campaigns() -> str:
     state = read_filters()
-    report = report_campaigns(db(), state.filters, timezone=settings().reporting_timezone)
+    program = settings()
+    report = report_campaigns(
+        db(), state.filters, timezone=program.reporting_timezone, currency=program.default_currency
+    )
     return render_template("reports/campaigns.html", state=state, report=report)
 
 
@@ -181,7 +203,10 @@ def campaigns() -> str:
 @require_roles(*MANAGERS)
 def channels() -> str:
     state = read_filters()
-    report = report_channels(db(), state.filters, timezone=settings().reporting_timezone)
+    program = settings()
+    report = report_channels(
+        db(), state.filters, timezone=program.reporting_timezone, currency=program.default_currency
+    )
     return render_template(
         "reports/channels.html", state=state, report=report, labels=CHANNEL_LABELS
     )

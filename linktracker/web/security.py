@@ -1,8 +1,13 @@
-"""Security headers on every app page; public link pages and the redirect stay minimal."""
+"""Security headers on every app page; CSRF on the API for cookie-signed writes."""
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, request
+from flask_wtf.csrf import CSRFError
+
+from linktracker.errors import DomainError
+from linktracker.extensions import csrf
+from linktracker.web.context import identity
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -34,3 +39,29 @@ def add_security_headers(response: Response) -> Response:
 def register_security(app: Flask) -> None:
     """Install the header hook."""
     app.after_request(add_security_headers)
+
+
+class CsrfTokenMissing(DomainError):
+    status = 400
+
+
+def protect_cookie_writes() -> None:
+    """A write to the API signed in with the session cookie must carry the CSRF token.
+
+    Another site (or another port of this host) can make a browser send the cookie, but it
+    cannot read the token nor set an Authorization header: bearer requests stay exempt.
+    """
+    if not current_app.config.get("WTF_CSRF_ENABLED", True):
+        return
+    if request.method not in current_app.config["WTF_CSRF_METHODS"]:
+        return
+    who = identity()
+    if who is None or who.via_token:
+        return
+    try:
+        csrf.protect()
+    except CSRFError as exc:
+        raise CsrfTokenMissing(
+            f"{exc.description} A signed-in browser request that changes data must send the "
+            "page's CSRF token in the X-CSRFToken header; integrations use an API token."
+        ) from exc

@@ -27,7 +27,7 @@ def index() -> str | BaseResponse:
     if form.validate_on_submit():
         try:
             user = create_user(
-                db(), form.email.data or "", form.role.data or "", form.password.data or None
+                db(), form.email.data or "", form.role.data or "", form.password.data or ""
             )
         except DomainError as exc:
             error = show_errors(form, exc)

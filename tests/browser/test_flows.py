@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from linktracker.campaigns.models import Campaign
-from linktracker.campaigns.services import set_campaign_active
+from linktracker.campaigns.services import create_campaign, set_campaign_active
+from linktracker.employees.models import Employee
+from linktracker.links.services import get_or_create_link
 from tests.browser.conftest import BAD_ROWS, LiveServer, sign_in
 
 
@@ -132,3 +134,30 @@ def test_sales_ops_uploads_an_export_sees_the_rejected_rows_and_downloads_them(
     with open(download.path(), encoding="utf-8") as handle:
         lines = handle.read().splitlines()
     assert lines[0].endswith(",error") and len(lines) == 6
+
+
+def test_a_link_to_a_unicode_path_lands_on_that_path(page: Page, live_server: LiveServer):
+    allowed = live_server.app.extensions["linktracker"].settings().allowed_domains
+    with live_server.session() as session:
+        campaign = create_campaign(
+            session,
+            name="Über uns",
+            destination_url=f"{live_server.landing_url}/über-uns?q=€",
+            allowed_domains=allowed,
+            channels=["linkedin"],
+        )
+        employee = session.scalars(select(Employee).where(Employee.active.is_(True))).first()
+        link = get_or_create_link(
+            session,
+            campaign_slug=campaign.slug,
+            employee_handle=employee.handle,
+            channel="linkedin",
+            medium="social",
+            allowed_domains=allowed,
+        ).link
+
+    page.goto(f"{live_server.url}/{link.code}")
+    expect(page.get_by_role("heading", name="Landing page")).to_be_visible()
+    landed = urlsplit(page.url)
+    assert unquote(landed.path) == "/über-uns"
+    assert parse_qs(landed.query)["q"] == ["€"]

@@ -136,7 +136,7 @@ def test_salesforce_leads_are_stored_with_hashed_emails_and_the_converted_flag(
     lead = records(session)["00Q5g0000000009AbC"]
     assert (lead.kind, lead.source, lead.owner) == ("lead", "salesforce", "Tom Berg")
     assert lead.created_at == utc(2026, 9, 16, 12, 11)
-    assert (lead.won, lead.closed_at, lead.stage) == (True, utc(2026, 10, 19), "Converted")
+    assert (lead.won, lead.closed_at, lead.stage) == (True, utc(2026, 10, 19, 12, 11), "Converted")
     assert (lead.utm_campaign, lead.utm_content, lead.lead_source) == (
         "we-are-hiring",
         "m2t6yf",
@@ -152,9 +152,9 @@ def test_german_salesforce_amounts_dates_and_won_flags(session: Session, tmp_pat
     deal = records(session)["0065g0000000002XyZ"]
     assert (deal.amount, deal.currency) == (Decimal("53375.39"), "EUR")
     assert deal.created_at == utc(2026, 8, 4, 11, 22)
-    assert (deal.stage, deal.won, deal.closed_at) == ("Closed Won", True, utc(2026, 8, 28))
+    assert (deal.stage, deal.won, deal.closed_at) == ("Closed Won", True, utc(2026, 8, 28, 11, 22))
     lost = records(session)["0065g0000000004XyZ"]
-    assert (lost.won, lost.closed_at) == (False, utc(2026, 10, 8))
+    assert (lost.won, lost.closed_at) == (False, utc(2026, 10, 8, 12, 32))
     assert records(session)["0065g0000000001XyZ"].closed_at is None
 
 
@@ -355,6 +355,7 @@ def test_rejected_rows_csv_neutralises_formulas_but_keeps_plain_numbers(
         ),
         (b"", "empty"),
         (b"just one column\nvalue\n", "single column"),
+        (b"Id," + b"x" * (4 << 20), "first line is longer than 4 MB (4,194,304 bytes)"),
     ],
 )
 def test_a_refused_file_is_recorded_with_its_message_and_raw_bytes_kept(
@@ -372,6 +373,20 @@ def test_a_refused_file_is_recorded_with_its_message_and_raw_bytes_kept(
     assert count(session, CrmRecord) == 0 and count(session, CrmImportError) == 0
     with pytest.raises(ImportRefused):  # running it again refuses again
         import_crm_file(session, summary.id, upload_folder=tmp_path, email_secret=SECRET)
+
+
+@pytest.mark.parametrize("columns", [5_000, 30_000])
+def test_a_header_line_longer_than_the_64_kb_sample_is_read_whole(
+    session: Session, tmp_path: Path, columns: int
+) -> None:
+    custom = [f"Custom field {i:05d}" for i in range(columns)]  # 95 KB and 570 KB lines
+    rows = [["Lead ID", "Create Date", "Lead Status", *custom]]
+    rows += [[f"L{i}", "2026-01-05", "Open", *[""] * columns] for i in range(3)]
+    data = csv_bytes(rows)
+    assert data.index(b"\r\n") > 64 * 1024
+    summary = run_import(session, tmp_path, data, "wide.csv")
+    assert (summary.state, summary.rows, summary.inserted, summary.rejected) == ("done", 3, 3, 0)
+    assert set(records(session)) == {"L0", "L1", "L2"}
 
 
 def test_an_upload_over_the_size_limit_is_refused_before_anything_is_recorded(

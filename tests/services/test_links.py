@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from linktracker.errors import Conflict, InvalidInput
+from linktracker.errors import Conflict, Forbidden, InvalidInput
 from linktracker.links.models import Link
 from linktracker.links.services import create_campaign_links, get_or_create_link
 from tests.factories import ALLOWED, make_campaign, make_employee
@@ -88,16 +88,31 @@ def test_vanity_slug_clashing_with_routes_or_invalid_is_refused(
 ) -> None:
     campaign, employee = make_campaign(session), make_employee(session)
     with pytest.raises(InvalidInput):
-        _link(session, campaign.slug, employee.handle, vanity=slug)
+        _link(session, campaign.slug, employee.handle, vanity=slug, chosen_by="marketer")
     assert session.scalar(select(func.count(Link.id))) == 0
 
 
 def test_vanity_slug_already_used_is_refused(session: Session) -> None:
     campaign = make_campaign(session)
     a, b = make_employee(session), make_employee(session)
-    assert _link(session, campaign.slug, a.handle, vanity="spring-sale").link.code == "spring-sale"
+    made = _link(session, campaign.slug, a.handle, vanity="spring-sale", chosen_by="admin")
+    assert made.link.code == "spring-sale" and made.link.vanity
     with pytest.raises(Conflict, match="already in use"):
-        _link(session, campaign.slug, b.handle, vanity="spring-sale")
+        _link(session, campaign.slug, b.handle, vanity="spring-sale", chosen_by="admin")
+
+
+@pytest.mark.parametrize("role", ["employee", "sales_ops", None])
+def test_only_marketers_and_admins_choose_custom_codes(session: Session, role: str | None) -> None:
+    campaign, employee = make_campaign(session), make_employee(session)
+    with pytest.raises(Forbidden) as excinfo:
+        _link(session, campaign.slug, employee.handle, vanity="pricing", chosen_by=role)
+    assert excinfo.value.message == (
+        "Custom short codes (such as /pricing) are chosen by marketers and admins only; "
+        "leave the code out and your link gets a random one."
+    )
+    assert session.scalar(select(func.count(Link.id))) == 0
+    # The same employee still gets a link, with a random code.
+    assert _link(session, campaign.slug, employee.handle, chosen_by=role).link.code != "pricing"
 
 
 def test_bulk_creation_makes_every_missing_link_once(session: Session) -> None:

@@ -326,3 +326,27 @@ NAMES = frozenset({"utm_source", "utm_content", "lt_cid"})
 )
 def test_query_params_are_read_from_landing_urls(url: str, params: dict[str, str]) -> None:
     assert query_params(url, NAMES) == params
+
+
+@pytest.mark.parametrize(
+    ("text", "timezone", "expected"),
+    [
+        # A day without a time is a whole day: closed at the creation's time of day.
+        ("2026-03-10", "UTC", utc(2026, 3, 10, 14, 30)),
+        ("10/03/2026", "UTC", utc(2026, 3, 10, 14, 30)),
+        ("Mar 12, 2026", "UTC", utc(2026, 3, 12, 14, 30)),
+        ("2026-03-12", "Europe/Berlin", utc(2026, 3, 12, 14, 30)),
+        # A time, even midnight, is kept as written.
+        ("2026-03-10 09:00", "UTC", utc(2026, 3, 10, 9)),
+        ("2026-03-10T00:00:00", "UTC", utc(2026, 3, 10)),
+        # Really before the creation day: kept, so reports can count it.
+        ("2026-03-09", "UTC", utc(2026, 3, 9)),
+        ("", "UTC", None),
+    ],
+)
+def test_date_only_close_dates_are_whole_days_from_creation(
+    text: str, timezone: str, expected: datetime | None
+) -> None:
+    dates = DateParser(dayfirst=True, timezone=timezone)
+    created = utc(2026, 3, 10, 14, 30)
+    assert dates.closing(text, created) == expected

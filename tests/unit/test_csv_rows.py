@@ -108,7 +108,8 @@ def test_salesforce_leads_report_reads_us_dates_converted_flag_and_skips_footer(
     assert converted.kind == "lead"
     assert converted.created_at == utc(2026, 9, 16, 12, 11)
     assert converted.won is True
-    assert converted.closed_at == utc(2026, 10, 19)
+    # `10/19/2026` has no time: a whole day, closed at the creation's time of day.
+    assert converted.closed_at == utc(2026, 10, 19, 12, 11)
     assert converted.stage == "Converted"
     assert converted.owner == "Tom Berg"
     assert converted.email == "buyer8@customer8.test"
@@ -140,11 +141,12 @@ def test_german_salesforce_opportunities_use_day_first_dates_and_decimal_comma()
     won = deals["0065g0000000002XyZ"]
     assert won.created_at == utc(2026, 8, 4, 11, 22)
     assert (won.amount, won.currency) == (Decimal("53375.39"), "EUR")
-    assert (won.won, won.closed_at) == (True, utc(2026, 8, 28))
+    assert (won.won, won.closed_at) == (True, utc(2026, 8, 28, 11, 22))  # a whole day
     assert (won.name, won.company) == ("Deal 00002", "Kunde 00002 GmbH")
     assert won.utm_content == "k3v9qa"
     lost = deals["0065g0000000004XyZ"]
-    assert (lost.won, lost.closed_at, lost.stage) == (False, utc(2026, 10, 8), "Closed Lost")
+    lost_at = utc(2026, 10, 8, 12, 32)
+    assert (lost.won, lost.closed_at, lost.stage) == (False, lost_at, "Closed Lost")
     assert lost.amount == Decimal("47615.78")
     open_deal = deals["0065g0000000001XyZ"]
     assert (open_deal.won, open_deal.closed_at, open_deal.amount) == (False, None, None)

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from linktracker.links.utm import append_redirect_params, merge_utm, normalise_utm_value
+from linktracker.links.utm import (
+    append_redirect_params,
+    merge_utm,
+    normalise_utm_value,
+    redirect_preview,
+)
 
 SRC = {"utm_source": "linkedin"}
 FULL = {"utm_source": "linkedin", "utm_medium": "social", "utm_campaign": "spring"}
@@ -338,9 +343,14 @@ def test_merge_utm_refuses_blank_parameter_names() -> None:
         merge_utm("https://example.com/", {" ": "x"})
 
 
-def test_merge_utm_refuses_idn_hosts_browsers_read_differently() -> None:
-    with pytest.raises(ValueError, match="punycode"):
-        merge_utm("https://straße.de/", SRC)
+def test_merge_utm_converts_idn_hosts_as_browsers_do() -> None:
+    # UTS #46 non-transitional: 'ß' stays 'ß' (xn--strae-oqa), it does not become 'ss'.
+    assert merge_utm("https://straße.de/", SRC) == "https://xn--strae-oqa.de/?utm_source=linkedin"
+
+
+def test_merge_utm_refuses_invalid_idn_hosts() -> None:
+    with pytest.raises(ValueError, match="not a valid internationalised host name"):
+        merge_utm("https://bücher..de/", SRC)
 
 
 @pytest.mark.parametrize(
@@ -474,3 +484,54 @@ def test_append_redirect_params_uses_configured_name() -> None:
 def test_append_redirect_params_encodes_unsafe_click_id() -> None:
     result = append_redirect_params("https://example.com/", "lt_cid", "a b&c", "")
     assert result == "https://example.com/?lt_cid=a%20b%26c"
+
+
+@pytest.mark.parametrize(
+    ("stored", "expected"),
+    [
+        (
+            "https://example.com/angebote/sommer-€-rabatt",
+            "https://example.com/angebote/sommer-%E2%82%AC-rabatt?lt_cid=C1",
+        ),
+        (
+            "https://example.com/über-uns?q=🎉#ü",
+            "https://example.com/%C3%BCber-uns?q=%F0%9F%8E%89&lt_cid=C1#%C3%BC",
+        ),
+        ("https://example.com/a b?x=\u202e", "https://example.com/a%20b?x=%E2%80%AE&lt_cid=C1"),
+        ("https://bücher.de/%C3%BC?a=50%", "https://xn--bcher-kva.de/%C3%BC?a=50%25&lt_cid=C1"),
+    ],
+)
+def test_append_redirect_params_sends_destinations_stored_unencoded_as_uris(
+    stored: str, expected: str
+) -> None:
+    # Links made before destinations were normalised still hold raw Unicode.
+    result = append_redirect_params(stored, "lt_cid", "C1", "")
+    assert result == expected
+    assert result.isascii()
+
+
+PREVIEWED = [
+    "https://example.com/p?ref=x&utm_source=linkedin#top",
+    "https://example.com/p#top",
+    "https://example.com/p",
+    "https://example.com/p?lt_cid=old&a=1#f?x=1",
+    "https://example.com/über?q=€#ü",
+]
+
+
+@pytest.mark.parametrize("destination", PREVIEWED)
+def test_redirect_preview_puts_the_click_id_where_the_redirect_does(destination: str) -> None:
+    before, click_id, after = redirect_preview(destination, "lt_cid")
+    assert before + click_id + "C1" + after == append_redirect_params(
+        destination, "lt_cid", "C1", ""
+    )
+    assert click_id == "lt_cid="
+    assert "#" not in before
+
+
+def test_redirect_preview_keeps_the_fragment_last() -> None:
+    assert redirect_preview("https://example.com/p?ref=x#top", "lt_cid") == (
+        "https://example.com/p?ref=x&",
+        "lt_cid=",
+        "#top",
+    )

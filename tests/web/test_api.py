@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from linktracker.campaigns.models import Campaign
 from linktracker.employees.models import Employee
+from linktracker.links.models import Link
 from tests.factories import CHROME
 
 Headers = Callable[..., dict[str, str]]
@@ -178,3 +179,85 @@ def test_employees_see_only_their_own_links(client: FlaskClient, api_headers: He
                        "channel": "x"}, headers=mine).status_code == 403  # fmt: skip
     assert client.get(f"/api/v1/links/{theirs['code']}", headers=mine).status_code == 404
     assert client.get(f"/api/v1/links/{own.json['code']}", headers=mine).status_code == 200
+
+
+def test_a_unicode_destination_is_stored_and_linked_as_a_uri(
+    client: FlaskClient, api_headers: Headers
+) -> None:
+    admin = api_headers()
+    handle = client.post("/api/v1/employees", json={"name": "Rep A", "email": "a@example.com",
+                         "handle": "rep-a"}, headers=admin).json["handle"]  # fmt: skip
+    campaign = client.post(
+        "/api/v1/campaigns",
+        json={"name": "Sommer", "destination_url": "https://www.example.com/sommer-€ rabatt?ü=1"},
+        headers=admin,
+    )
+    assert campaign.status_code == 201
+    destination = "https://www.example.com/sommer-%E2%82%AC%20rabatt?%C3%BC=1"
+    assert campaign.json["destination_url"] == destination
+    link = client.post("/api/v1/links", json={"campaign": campaign.json["slug"],
+                       "employee": handle, "channel": "linkedin"}, headers=admin)  # fmt: skip
+    assert link.status_code == 201
+    assert link.json["destination_url"].startswith(destination + "&utm_source=linkedin&")
+    assert link.json["destination_url"].isascii()
+
+
+@pytest.mark.parametrize(
+    ("url", "named"),
+    [
+        ("https://www.example.com/\u202egnp", "U+202E (RIGHT-TO-LEFT OVERRIDE) at character 25"),
+        ("https://www.example.com/a?b=\u200b", "U+200B (ZERO WIDTH SPACE) at character 29"),
+    ],
+)
+def test_a_destination_with_an_invisible_character_is_refused_by_name(
+    client: FlaskClient, api_headers: Headers, session: Session, url: str, named: str
+) -> None:
+    response = client.post(
+        "/api/v1/campaigns", json={"name": "X", "destination_url": url}, headers=api_headers()
+    )
+    assert response.status_code == 422
+    message = (
+        f"Destination must not contain invisible or text-direction characters ({named}): "
+        "they can disguise where a link really goes."
+    )
+    assert response.json["fields"] == {"destination_url": message}
+    assert session.scalar(select(func.count(Campaign.id))) == 0
+
+
+CUSTOM_CODE_REFUSED = (
+    "Custom short codes (such as /pricing) are chosen by marketers and admins only; "
+    "leave the code out and your link gets a random one."
+)
+
+
+@pytest.mark.parametrize("role", ["admin", "marketer"])
+def test_managers_choose_custom_short_codes(
+    client: FlaskClient, api_headers: Headers, role: str
+) -> None:
+    handle, slug = _setup(client, api_headers())
+    response = client.post("/api/v1/links", json={"campaign": slug, "employee": handle,
+                           "channel": "linkedin", "code": "pricing"},
+                           headers=api_headers(role))  # fmt: skip
+    assert response.status_code == 201
+    assert response.json["code"] == "pricing"
+    assert client.get("/pricing").status_code == 302
+
+
+def test_an_employee_cannot_choose_a_custom_short_code(
+    client: FlaskClient, api_headers: Headers, session: Session
+) -> None:
+    handle, slug = _setup(client, api_headers())
+    mine = api_headers("employee", email="a@example.com")
+    body = {"campaign": slug, "employee": handle, "channel": "linkedin"}
+    refused = client.post("/api/v1/links", json=body | {"code": "pricing"}, headers=mine)
+    assert refused.status_code == 403
+    assert refused.json["error"] == CUSTOM_CODE_REFUSED
+    assert refused.json["fields"] == {"code": "Only marketers and admins choose custom codes."}
+    assert session.scalar(select(func.count(Link.id))) == 0
+    assert client.get("/pricing").status_code == 404
+    own = client.post("/api/v1/links", json=body, headers=mine)
+    assert own.status_code == 201 and own.json["code"] != "pricing"
+    # Nor can a code be slipped onto the link once it exists.
+    again = client.post("/api/v1/links", json=body | {"code": "careers"}, headers=mine)
+    assert again.status_code == 403
+    assert client.get("/careers").status_code == 404

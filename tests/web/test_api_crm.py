@@ -5,7 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import threading
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -13,8 +16,16 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from linktracker.crm.locks import import_lock
 from linktracker.crm.models import CrmImport, CrmRecord
+from linktracker.crm.services import store_upload
 from tests.conftest import TEST_DATA
+from tests.services.test_crm_concurrency import (
+    ROWS,
+    export,
+    kill_import_after_first_batch,
+    wait_until_interrupted,
+)
 
 Headers = Callable[..., dict[str, str]]
 CRM = TEST_DATA / "crm"
@@ -225,30 +236,31 @@ def test_history_and_detail(client: FlaskClient, api_headers: Headers) -> None:
 def test_raw_download_is_byte_for_byte(client: FlaskClient, api_headers: Headers) -> None:
     raw = (CRM / "salesforce_opportunities_de.csv").read_bytes()
     body = upload(client, api_headers("sales_ops"), raw, "opps.csv").json
-    response = client.get(f"/api/v1/crm/imports/{body['id']}/raw", headers=api_headers("marketer"))
+    response = client.get(f"/api/v1/crm/imports/{body['id']}/raw", headers=api_headers("admin"))
     assert response.data == raw
     assert "attachment" in response.headers["Content-Disposition"]
 
 
 @pytest.mark.parametrize(
-    ("role", "post", "get"),
+    ("role", "post", "get", "raw"),
     [
-        ("sales_ops", 201, 200),
-        ("admin", 201, 200),
-        ("marketer", 403, 200),
-        ("employee", 403, 403),
-        (None, 401, 401),
+        ("sales_ops", 201, 200, 200),
+        ("admin", 201, 200, 200),
+        ("marketer", 403, 200, 403),  # the raw file holds customer emails in clear
+        ("employee", 403, 403, 403),
+        (None, 401, 401, 401),
     ],
 )
 def test_roles(
-    client: FlaskClient, api_headers: Headers, role: str | None, post: int, get: int
+    client: FlaskClient, api_headers: Headers, role: str | None, post: int, get: int, raw: int
 ) -> None:
     headers = api_headers(role) if role else {}
     data = (CRM / "pipedrive_deals.csv").read_bytes()
     assert upload(client, headers, data).status_code == post
     existing = upload(client, api_headers("admin"), data).json["id"]
-    for path in ("", f"/{existing}", f"/{existing}/raw", f"/{existing}/rejected.csv"):
+    for path in ("", f"/{existing}", f"/{existing}/rejected.csv"):
         assert client.get(f"/api/v1/crm/imports{path}", headers=headers).status_code == get
+    assert client.get(f"/api/v1/crm/imports/{existing}/raw", headers=headers).status_code == raw
 
 
 def test_an_upload_over_the_limit_is_413_json(
@@ -281,3 +293,126 @@ def test_an_upload_over_the_threshold_is_parsed_in_a_process_of_its_own(
     assert (body["rows"], body["inserted"], body["rejected"]) == (7, 2, 5)
     assert len(body["errors"]) == 5 and len(started) == 2
     assert session.scalar(select(func.count()).select_from(CrmRecord)) == 2
+
+
+# --- at the same time, and after a killed import ----------------------------------------
+
+
+def _at_once(app: Flask, *requests: Callable[[FlaskClient], Any]) -> list[Any]:
+    """Each request from a thread and a client of its own, released together."""
+    start = threading.Barrier(len(requests))
+    results: list[Any] = [None] * len(requests)
+
+    def run(index: int) -> None:
+        client = app.test_client()
+        start.wait()
+        results[index] = requests[index](client)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(requests))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results
+
+
+def test_the_same_file_uploaded_twice_at_once_reports_each_record_inserted_once(
+    app: Flask, api_headers: Headers, session: Session
+) -> None:
+    headers, data = api_headers("sales_ops"), export()
+    first, second = _at_once(app, *[lambda c: upload(c, headers, data, "leads.csv")] * 2)
+    assert (first.status_code, second.status_code) == (201, 201), (first.json, second.json)
+    counts = sorted((r.json["inserted"], r.json["unchanged"]) for r in (first, second))
+    assert counts == [(0, ROWS), (ROWS, 0)]
+    assert session.scalar(select(func.count()).select_from(CrmRecord)) == ROWS
+
+
+def test_one_import_run_twice_at_once_answers_its_one_result_or_409_never_500(
+    app: Flask, api_headers: Headers, session: Session
+) -> None:
+    headers = api_headers("sales_ops")
+    stored = store_upload(
+        session,
+        io.BytesIO(export()),
+        filename="leads.csv",
+        upload_folder=app.config["UPLOAD_FOLDER"],
+    )
+    path = f"/api/v1/crm/imports/{stored.id}/run"
+    answers = _at_once(app, *[lambda c: c.post(path, headers=headers)] * 2)
+    assert sorted(a.status_code for a in answers) == [200, 200]  # the second waited
+    assert {(a.json["state"], a.json["rows"], a.json["inserted"]) for a in answers} == {
+        ("done", ROWS, ROWS)
+    }
+    assert session.scalar(select(func.count()).select_from(CrmRecord)) == ROWS
+
+
+def test_running_an_import_while_another_runs_is_409_with_a_message_and_changes_nothing(
+    app: Flask, api_headers: Headers, session: Session
+) -> None:
+    headers = api_headers("sales_ops")
+    app.config["CRM_IMPORT_WAIT_SECONDS"] = 0.2
+    folder = app.config["UPLOAD_FOLDER"]
+    running = store_upload(session, io.BytesIO(export()), filename="a.csv", upload_folder=folder)
+    with import_lock(session, running.id, None):
+        answer = app.test_client().post(f"/api/v1/crm/imports/{running.id}/run", headers=headers)
+        uploaded = upload(app.test_client(), headers, export(10), "b.csv")
+    assert answer.status_code == 409
+    assert answer.json["error"] == (
+        f"Import {running.id} is already running (started by another request); "
+        "its page shows the result when it ends."
+    )
+    assert uploaded.status_code == 409
+    assert uploaded.json["error"].startswith(f"Import {running.id} is still running")
+    assert (uploaded.json["state"], uploaded.json["rows"]) == ("pending", 0)
+    assert session.scalar(select(func.count()).select_from(CrmRecord)) == 0
+    again = app.test_client().post(
+        f"/api/v1/crm/imports/{uploaded.json['id']}/run", headers=headers
+    )
+    assert (again.status_code, again.json["state"], again.json["inserted"]) == (200, "done", 10)
+
+
+def test_a_killed_import_offers_a_run_url_that_completes_it(
+    app: Flask, api_headers: Headers, session: Session
+) -> None:
+    headers = api_headers("sales_ops")
+    folder = Path(app.config["UPLOAD_FOLDER"])
+    stored = store_upload(session, io.BytesIO(export()), filename="a.csv", upload_folder=folder)
+    kill_import_after_first_batch(app, stored.id, folder)
+    wait_until_interrupted(session, stored.id)
+    shown = app.test_client().get(f"/api/v1/crm/imports/{stored.id}", headers=headers).json
+    assert (shown["state"], shown["resumable"], shown["rows"]) == ("failed", True, 500)
+    assert shown["run_url"] == f"/api/v1/crm/imports/{stored.id}/run"
+    assert "Run the import again" in shown["message"]
+    done = app.test_client().post(shown["run_url"], headers=headers)
+    assert done.status_code == 200, done.json
+    body = done.json
+    assert (body["state"], body["rows"], body["inserted"], body["resumable"]) == (
+        "done",
+        ROWS,
+        ROWS,
+        False,
+    )
+    assert body["run_url"] is None
+    assert (
+        app.test_client().post(shown["run_url"], headers=api_headers("marketer")).status_code == 403
+    )
+
+
+def test_a_raw_file_deleted_by_retention_is_410_and_the_import_stays(
+    app: Flask, client: FlaskClient, api_headers: Headers, session: Session
+) -> None:
+    app.config["CRM_RAW_RETENTION_DAYS"] = 0
+    headers = api_headers("sales_ops")
+    body = upload(client, headers, (CRM / "pipedrive_deals.csv").read_bytes()).json
+    assert (body["state"], body["inserted"]) == ("done", 20)
+    assert body["raw_deleted_at"] is not None
+    gone = client.get(f"/api/v1/crm/imports/{body['id']}/raw", headers=headers)
+    assert gone.status_code == 410
+    assert gone.json["error"].startswith(f"The raw file of import {body['id']} was deleted on ")
+    shown = client.get(f"/api/v1/crm/imports/{body['id']}", headers=headers).json
+    assert (shown["rows"], shown["inserted"], shown["raw_deleted_at"]) == (
+        20,
+        20,
+        body["raw_deleted_at"],
+    )
+    assert session.scalar(select(func.count()).select_from(CrmRecord)) == 20

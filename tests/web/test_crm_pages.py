@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import io
 import re
+from pathlib import Path
 
+import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
+from linktracker.crm.locks import import_lock
 from linktracker.crm.models import CrmImport, CrmRecord
+from linktracker.crm.services import store_upload
 from tests.conftest import TEST_DATA
+from tests.services.test_crm_concurrency import (
+    ROWS,
+    export,
+    kill_import_after_first_batch,
+    wait_until_interrupted,
+)
 from tests.web.test_pages import sign_in, text
 
 BAD_ROWS = TEST_DATA / "crm" / "hubspot_with_bad_rows.csv"
@@ -95,11 +105,69 @@ def test_a_file_that_is_not_a_csv_is_refused_with_a_clear_message(app, session):
     broken = (TEST_DATA / "crm" / "broken_not_a_csv.csv").read_bytes()
     preview_url = _upload(client, broken).headers["Location"]
     response = client.get(preview_url)
-    assert response.status_code == 422
-    assert "cannot be imported" in text(response)
+    # Nothing to map: the import's own page shows the refusal, rendered by the server.
+    detail_url = preview_url.removesuffix("/preview")
+    assert response.status_code == 302 and response.headers["Location"] == detail_url
+    imported = session.scalars(select(CrmImport)).one()
+    session.refresh(imported)
+    assert (imported.state, imported.rows) == ("refused", 0)
+    for _reload in range(2):
+        page = client.get(detail_url)
+        body = text(page)
+        assert page.status_code == 200
+        assert "Refused</span>" in body and imported.message in body
+        assert "This file was not imported" in body and "Upload another file" in body
+    assert "Refused</span>" in text(client.get("/app/crm/"))
+    assert "Awaiting confirmation" not in text(client.get("/app/crm/"))
     run = client.post(preview_url.replace("/preview", "/run"), follow_redirects=True)
     assert "Refused" in text(run)
     assert session.scalar(select(CrmImport.state)) == "refused"
+    assert client.get(f"{detail_url}/raw").data == broken
+
+
+def test_a_file_refused_in_the_web_is_recorded_refused_and_keeps_its_recognised_mapping(
+    app, session
+):
+    client = sign_in(app, session, "sales_ops")
+    # Recognisable columns, but no id column: detection refuses it, as the API would.
+    csv = (
+        b"Ref,Create Date,Deal Stage,Amount,Notes\n"
+        b"A-1,2026-10-01 10:00,Closed Won,100,first\n"
+        b"A-2,2026-10-02 11:00,Proposal,200,second\n"
+    )
+    preview_url = _upload(client, csv, "no-id.csv").headers["Location"]
+    response = client.get(preview_url)
+    body = text(response)
+    assert response.status_code == 422
+    assert "No id column found" in body
+    imported = session.scalars(select(CrmImport)).one()
+    session.refresh(imported)
+    assert imported.state == "refused" and imported.message.startswith("No id column found")
+    history = text(client.get("/app/crm/"))
+    assert "Refused</span>" in history and "Awaiting confirmation" not in history
+
+    def selected(page: str, index: int) -> str | None:
+        select_html = re.search(rf'<select id="map-{index}".*?</select>', page, re.S)
+        assert select_html is not None
+        chosen = re.search(r'<option value="([^"]*)" selected>', select_html[0])
+        return chosen[1] if chosen else None
+
+    # The recognised columns keep their fields; only the unknown ones start at "ignore".
+    for page in (body, text(client.get(preview_url))):
+        assert [selected(page, i) for i in range(5)] == [
+            None, "created_at", "stage", "amount", None,
+        ]  # fmt: skip
+    detail = text(client.get(preview_url.removesuffix("/preview")))
+    assert "Map the columns" in detail and preview_url in detail
+
+    mapping = {"map-0": "external_id", "map-1": "created_at", "map-2": "stage",
+               "map-3": "amount", "map-4": ""}  # fmt: skip
+    done = client.post(preview_url.replace("/preview", "/run"), data=mapping)
+    assert done.status_code == 302
+    session.refresh(imported)
+    assert (imported.state, imported.inserted, imported.message) == ("done", 2, None)
+    assert set(session.scalars(select(CrmRecord.external_id))) == {"A-1", "A-2"}
+    assert "Imported</span>" in text(client.get("/app/crm/"))
 
 
 def test_an_upload_without_a_file_is_refused_beside_the_field(app, session):
@@ -158,3 +226,67 @@ def test_download_names_cannot_break_the_header() -> None:
     from linktracker.web.downloads import attachment
 
     assert attachment('a"b\\c\r\nd€.csv') == 'attachment; filename="a_b_c__d_.csv"'
+
+
+def test_a_killed_import_shows_interrupted_with_a_run_again_button_that_completes_it(
+    app: Flask, session
+):
+    client = sign_in(app, session, "sales_ops")
+    folder = Path(app.config["UPLOAD_FOLDER"])
+    stored = store_upload(session, io.BytesIO(export()), filename="a.csv", upload_folder=folder)
+    kill_import_after_first_batch(app, stored.id, folder)
+    wait_until_interrupted(session, stored.id)
+    assert "Interrupted</span>" in text(client.get("/app/crm/"))
+    page = text(client.get(f"/app/crm/{stored.id}"))
+    assert "Interrupted</span>" in page and "Interrupted after line 501" in page
+    assert f'action="/app/crm/{stored.id}/run"' in page
+    assert "Run the import again</button>" in page
+    done = client.post(f"/app/crm/{stored.id}/run", follow_redirects=True)
+    assert done.status_code == 200
+    assert f"Imported {ROWS:,} rows: {ROWS:,} new, 0 updated, 0 unchanged" in text(done)
+    assert "Run the import again</button>" not in text(done)
+    assert session.scalar(select(func.count()).select_from(CrmRecord)) == ROWS
+
+
+def test_running_an_import_while_another_runs_says_so_and_changes_nothing(app: Flask, session):
+    client = sign_in(app, session, "sales_ops")
+    app.config["CRM_IMPORT_WAIT_SECONDS"] = 0.2
+    folder = Path(app.config["UPLOAD_FOLDER"])
+    first = store_upload(session, io.BytesIO(export()), filename="a.csv", upload_folder=folder)
+    second = store_upload(session, io.BytesIO(export(10)), filename="b.csv", upload_folder=folder)
+    with import_lock(session, first.id, None):
+        answer = client.post(f"/app/crm/{second.id}/run", follow_redirects=True)
+    assert answer.status_code == 200
+    assert f"Import {first.id} is still running, and imports run one at a time." in text(answer)
+    session.expire_all()
+    assert session.get(CrmImport, second.id).state == "pending"
+    assert session.scalar(select(func.count()).select_from(CrmRecord)) == 0
+
+
+@pytest.mark.parametrize(
+    ("role", "status"), [("sales_ops", 200), ("admin", 200), ("marketer", 403), ("employee", 403)]
+)
+def test_only_sales_ops_and_admins_download_a_raw_file(app: Flask, session, role, status):
+    stored = store_upload(
+        session, io.BytesIO(export(5)), filename="a.csv", upload_folder=app.config["UPLOAD_FOLDER"]
+    )
+    client = sign_in(app, session, role)
+    assert client.get(f"/app/crm/{stored.id}/raw").status_code == status
+
+
+def test_a_raw_file_deleted_by_retention_is_said_so_and_its_summary_stays(app: Flask, session):
+    client = sign_in(app, session, "sales_ops")
+    app.config["CRM_RAW_RETENTION_DAYS"] = 0
+    preview_url = _upload(client, BAD_ROWS.read_bytes(), "bad.csv").headers["Location"]
+    done = client.post(preview_url.replace("/preview", "/run"), follow_redirects=True)
+    body = text(done)
+    assert "Imported 7 rows: 2 new, 0 updated, 0 unchanged, 5 rejected." in body
+    assert "The raw file was deleted by retention on " in body
+    assert "the records and this summary are kept." in body
+    assert "Download raw file" not in body and "Download rejected rows" in body
+    detail_url = preview_url.replace("/preview", "")
+    gone = client.get(f"{detail_url}/raw")
+    assert gone.status_code == 410
+    assert "was deleted on" in text(gone) and "CRM_RAW_RETENTION_DAYS" in text(gone)
+    assert client.get(f"{detail_url}/rejected.csv").status_code == 200
+    assert session.scalar(select(func.count()).select_from(CrmRecord)) == 2

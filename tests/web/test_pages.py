@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from linktracker import create_app
 from linktracker.attribution.services import attribute_records
+from linktracker.auth.models import User
 from linktracker.auth.services import create_user, find_user_by_email
 from linktracker.campaigns.models import Campaign
 from linktracker.employees.models import Employee
@@ -260,10 +261,58 @@ def test_the_preview_shows_the_exact_final_url_without_saving(app, session):
         },
     )
     assert response.status_code == 200
+    # The click id goes into the query, before the fragment, as the redirect puts it.
     assert (
         "https://www.example.com/p?ref=x&amp;utm_source=linkedin&amp;utm_medium=social"
-        "&amp;utm_campaign=spring-launch&amp;utm_content=adv-01#top"
+        "&amp;utm_campaign=spring-launch&amp;utm_content=adv-01&amp;<mark>lt_cid=…</mark>#top"
     ) in text(response)
+    assert session.scalar(select(func.count()).select_from(Campaign)) == 0
+
+
+def test_the_preview_matches_where_the_redirect_sends_a_visitor(app, session):
+    campaign = make_campaign(session, destination_url="https://www.example.com/über?a=1#top")
+    link = make_link(session, campaign=campaign, employee=make_employee(session, handle="adv-01"))
+    page = text(sign_in(app, session, "marketer").get(f"/app/campaigns/{campaign.id}"))
+    location = app.test_client().get(f"/{link.code}").headers["Location"]
+    before, _cid, after = location.partition("lt_cid=")
+    click_id = after.partition("#")[0]
+    shown = re.search(r'<p class="preview">(.*?)</p>', page).group(1)
+    assert shown.replace("&amp;", "&").replace("<mark>lt_cid=…</mark>", "lt_cid=" + click_id) == (
+        location
+    )
+
+
+def test_a_destination_typed_with_umlauts_and_spaces_is_saved_as_a_uri(app, session):
+    client = sign_in(app, session, "marketer")
+    response = client.post(
+        "/app/campaigns/new",
+        data={
+            "name": "Über uns",
+            "destination_url": "https://www.example.com/über uns?q=ü",
+            "channels": ["x"],
+        },
+    )
+    assert response.status_code == 302
+    campaign = session.scalar(select(Campaign))
+    assert campaign.destination_url == "https://www.example.com/%C3%BCber%20uns?q=%C3%BC"
+
+
+def test_a_destination_with_a_text_direction_character_is_refused_beside_the_field(app, session):
+    client = sign_in(app, session, "marketer")
+    response = client.post(
+        "/app/campaigns/new",
+        data={
+            "name": "Launch",
+            "destination_url": "https://www.example.com/\u202egnp.exe",
+            "channels": ["x"],
+        },
+    )
+    assert response.status_code == 422
+    assert (
+        'id="destination_url-error">Destination must not contain invisible or text-direction '
+        "characters (U+202E (RIGHT-TO-LEFT OVERRIDE) at character 25)"
+    ) in text(response)
+    assert 'value="Launch"' in text(response)
     assert session.scalar(select(func.count()).select_from(Campaign)) == 0
 
 
@@ -446,6 +495,46 @@ def test_admin_creates_a_user_who_is_linked_to_their_employee(app, session):
     assert "At least 10 characters" in text(short)
 
 
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [
+        ("", "Set a password: an account without one cannot sign in."),
+        ("password12", "This password is too easy to guess."),
+        ("aaaaaaaaaa", "This password is too easy to guess."),
+    ],
+)
+def test_admin_cannot_create_a_user_without_a_usable_password(app, session, password, message):
+    client = sign_in(app, session, "admin")
+    response = client.post(
+        "/app/users/", data={"email": "new@example.com", "role": "marketer", "password": password}
+    )
+    assert response.status_code == 422
+    assert message in text(response)
+    assert find_user_by_email(session, "new@example.com") is None
+
+
+def test_a_password_reset_refuses_a_common_password(app, session):
+    sign_in(app, session, "marketer", "m@example.com")
+    user = find_user_by_email(session, "m@example.com")
+    admin = sign_in(app, session, "admin")
+    weak = admin.post(
+        f"/app/users/{user.id}/password", data={"password": "password12", "confirm": "password12"}
+    )
+    assert weak.status_code == 422 and "This password is too easy to guess." in text(weak)
+    refused = app.test_client().post(
+        "/app/login", data={"email": "m@example.com", "password": "password12"}
+    )
+    assert refused.status_code == 401
+
+
+def test_a_user_without_a_password_is_shown_as_unable_to_sign_in(app, session):
+    legacy = User(email="old@example.com", role="marketer", password_hash=None)
+    session.add(legacy)
+    session.commit()
+    page = sign_in(app, session, "admin").get("/app/users/")
+    assert "no password: cannot sign in until one is set" in text(page)
+
+
 def test_admin_resets_a_password_and_the_old_sessions_end(app, session):
     victim = sign_in(app, session, "marketer", "m@example.com")
     user = find_user_by_email(session, "m@example.com")
@@ -454,13 +543,12 @@ def test_admin_resets_a_password_and_the_old_sessions_end(app, session):
         f"/app/users/{user.id}/password", data={"password": "a" * 12, "confirm": "b" * 12}
     )
     assert mismatch.status_code == 422 and "The two passwords differ." in text(mismatch)
-    done = admin.post(
-        f"/app/users/{user.id}/password", data={"password": "n" * 12, "confirm": "n" * 12}
-    )
+    new = "nine quiet lanterns"
+    done = admin.post(f"/app/users/{user.id}/password", data={"password": new, "confirm": new})
     assert done.status_code == 302
     assert victim.get("/app/campaigns/").headers["Location"].startswith("/app/login")
     signed_in = app.test_client().post(
-        "/app/login", data={"email": "m@example.com", "password": "n" * 12}
+        "/app/login", data={"email": "m@example.com", "password": new}
     )
     assert signed_in.status_code == 302
 
@@ -519,3 +607,53 @@ def test_the_dashboard_shows_kpis_with_their_formulas(app, session):
     body = text(sign_in(app, session, "marketer").get("/app/reports/"))
     assert "Participation" in body and "Earned media value" in body
     assert 'title="participation rate = active / joined' in body
+
+
+def test_a_marketer_gives_an_employee_s_new_link_a_custom_code(app, session):
+    campaign = make_campaign(session)
+    employee = make_employee(session, handle="adv-01")
+    client = sign_in(app, session, "marketer")
+    page = text(client.get(f"/app/campaigns/{campaign.id}"))
+    assert 'name="code"' in page and '<option value="adv-01">' in page
+    made = client.post(
+        f"/app/campaigns/{campaign.id}/custom-link",
+        data={"employee": "adv-01", "channel": "x", "code": "spring-sale"},
+        follow_redirects=True,
+    )
+    assert "Custom link http://lt.test/spring-sale made." in text(made)
+    link = session.scalar(select(Link).where(Link.code == "spring-sale"))
+    assert (link.employee_id, link.channel, link.vanity) == (employee.id, "x", True)
+    assert app.test_client().get("/spring-sale").status_code == 302
+
+    again = client.post(
+        f"/app/campaigns/{campaign.id}/custom-link",
+        data={"employee": "adv-01", "channel": "x", "code": "summer-sale"},
+        follow_redirects=True,
+    )
+    assert (
+        "This employee already has a link on this channel (http://lt.test/spring-sale); "
+        "a custom code can only be given to a new link."
+    ) in text(again)
+    reserved = client.post(
+        f"/app/campaigns/{campaign.id}/custom-link",
+        data={"employee": "adv-01", "channel": "linkedin", "code": "admin"},
+        follow_redirects=True,
+    )
+    assert "&#39;admin&#39; is reserved for the application&#39;s own pages" in text(reserved)
+    assert session.scalar(select(func.count()).select_from(Link)) == 1
+
+
+def test_employees_have_no_custom_code_field_and_are_refused_one(app, session):
+    campaign = make_campaign(session)
+    employee = make_employee(session, email="me@example.com")
+    client = sign_in(app, session, "employee", email="me@example.com")
+    page = text(client.get("/app/links/"))
+    assert "spring-sale" not in page and 'name="code"' not in page
+    assert "Custom short code" not in page
+    refused = client.post(
+        f"/app/campaigns/{campaign.id}/custom-link",
+        data={"employee": employee.handle, "channel": "x", "code": "pricing"},
+    )
+    assert refused.status_code == 403
+    assert "Your role (employee) may not do this." in text(refused)
+    assert session.scalar(select(Link).where(Link.code == "pricing")) is None

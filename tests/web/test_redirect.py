@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from linktracker.clicks.models import Click
 from linktracker.db import utcnow
+from linktracker.links.models import Link
 from linktracker.links.services import set_link_disabled
 from tests.factories import CHROME, make_campaign, make_link
 
@@ -167,3 +169,51 @@ def test_forwarded_for_is_honoured_behind_a_trusted_proxy(config, session: Sessi
 
 def test_reserved_routes_are_not_short_codes(client: FlaskClient) -> None:
     assert client.get("/healthz").json == {"status": "ok", "database": "ok"}
+
+
+@pytest.mark.parametrize(
+    ("typed", "sent"),
+    [
+        (
+            "https://www.example.com/angebote/sommer-€-rabatt",
+            "https://www.example.com/angebote/sommer-%E2%82%AC-rabatt?",
+        ),
+        ("https://www.example.com/über-uns", "https://www.example.com/%C3%BCber-uns?"),
+        ("https://www.example.com/suche?q=🎉", "https://www.example.com/suche?q=%F0%9F%8E%89&"),
+        ("https://www.example.com/a b?q=c d", "https://www.example.com/a%20b?q=c%20d&"),
+        ("https://www.example.com/#über", "https://www.example.com/?"),
+    ],
+)
+def test_unicode_destinations_redirect_as_percent_encoded_utf8(
+    client: FlaskClient, session: Session, typed: str, sent: str
+) -> None:
+    link = make_link(session, campaign=make_campaign(session, destination_url=typed))
+    response = client.get(f"/{link.code}", headers={"User-Agent": CHROME})
+    assert response.status_code == 302
+    location = response.headers["Location"]
+    assert location.isascii()
+    assert location.startswith(sent)
+    typed_parts, sent_parts = urlsplit(typed), urlsplit(location)
+    assert unquote(sent_parts.path) == typed_parts.path
+    assert unquote(sent_parts.fragment) == typed_parts.fragment
+    [click] = _clicks(client.application, session)
+    assert parse_qs(sent_parts.query)["lt_cid"] == [click.click_id]
+
+
+def test_a_destination_stored_unencoded_still_redirects(
+    client: FlaskClient, session: Session
+) -> None:
+    link = make_link(session)
+    # As links made before destinations were normalised hold them.
+    session.execute(
+        update(Link)
+        .where(Link.id == link.id)
+        .values(destination_url="https://www.example.com/über-uns?q=€\u202e#ü")
+    )
+    session.commit()
+    response = client.get(f"/{link.code}", headers={"User-Agent": CHROME})
+    assert response.status_code == 302
+    [click] = _clicks(client.application, session)
+    assert response.headers["Location"] == (
+        f"https://www.example.com/%C3%BCber-uns?q=%E2%82%AC%E2%80%AE&lt_cid={click.click_id}#%C3%BC"
+    )

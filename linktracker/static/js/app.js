@@ -73,11 +73,20 @@
       if (label) { label.textContent = pct < 100 ? "Uploading… " + pct + "%" : "Processing the file…"; }
     });
     xhr.addEventListener("load", function () {
-      // Success redirects to the next step; a refused upload shows its page with the errors.
-      if (xhr.status < 400 && xhr.responseURL && xhr.responseURL !== form.action) {
+      // A stored upload redirects to its own page (the mapping, or the refusal): load it
+      // from the server, so that it has its address and survives a reload.
+      if (xhr.responseURL && xhr.responseURL !== form.action) {
         window.location.assign(xhr.responseURL);
-      } else {
-        document.open(); document.write(xhr.responseText); document.close();
+        return;
+      }
+      // Nothing was stored (no file, too large): show the form again with its messages.
+      var page = new DOMParser().parseFromString(xhr.responseText, "text/html");
+      var main = document.querySelector("main");
+      var answer = page.querySelector("main");
+      if (main && answer) {
+        main.replaceWith(document.importNode(answer, true));
+      } else if (label) {
+        label.textContent = "The upload failed (" + xhr.status + "). Try again.";
       }
     });
     xhr.addEventListener("error", function () {

@@ -1,0 +1,1 @@
+"""Alembic's script folder, installed as the package linktracker.migrations."""
