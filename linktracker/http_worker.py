@@ -60,6 +60,7 @@ class BufferedThreadWorker(ThreadWorker):  # type: ignore[misc]
     def init_process(self) -> None:
         # (deadline, connection, which request of the connection) in deadline order
         self._reading: deque[tuple[float, Any, int]] = deque()
+        self._plain = not self.cfg.is_ssl  # TLS is not `linktracker run`'s: gunicorn's own way
         self._head_limit = (
             self.cfg.limit_request_line
             + self.cfg.limit_request_fields * (self.cfg.limit_request_field_size + 2)
@@ -68,11 +69,7 @@ class BufferedThreadWorker(ThreadWorker):  # type: ignore[misc]
         super().init_process()
 
     def enqueue_req(self, conn: Any) -> None:
-        if self.cfg.is_ssl or getattr(conn, "is_http2", False):
-            super().enqueue_req(conn)  # not served by `linktracker run`; gunicorn's own way
-            return
-        if getattr(conn, "complete", False):
-            conn.complete = False
+        if not self._plain or conn.is_http2:
             super().enqueue_req(conn)
             return
         if not hasattr(conn, "buffered"):  # a new connection (non-blocking already)
@@ -119,8 +116,7 @@ class BufferedThreadWorker(ThreadWorker):  # type: ignore[misc]
             conn.close()
         else:
             conn.data_ready = True  # gthread would otherwise wait for data in the thread
-            conn.complete = True
-            self.enqueue_req(conn)
+            super().enqueue_req(conn)
         return True
 
     def handle(self, conn: Any) -> Any:
