@@ -3,7 +3,7 @@
     .venv/bin/python bench/outage.py [--seconds 12] [--connections 64] [--db sqlite,postgresql]
         [--pg-database lt_bench]
 
-Scenarios, each a fixed-time wrk run against a fresh database and gunicorn (gthread, 2
+Scenarios, each a fixed-time wrk run against a fresh database and gunicorn (the buffered worker, 2
 workers x 8 threads, a listening socket each as `linktracker run` gives them):
   steady        no fault
   outage        the database is unavailable from 25 % to 60 % of the run: PostgreSQL is
@@ -182,7 +182,7 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (logs, spool)")
     args = parser.parse_args()
     require_wrk()
-    settings = ServerSettings.of("gthread", args.workers, args.threads, None)  # as `run` serves
+    settings = ServerSettings.of("buffered", args.workers, args.threads, None)  # as `run` serves
     base = Path(tempfile.mkdtemp(prefix="lt-outage-"))
     outcomes: list[Outcome] = []
     with scratch_run(base, keep=args.keep, kept="logs"):

@@ -54,6 +54,8 @@ from linktracker.migrate import upgrade_database  # noqa: E402
 WRK_CPU = "0"
 SERVER_CPU = "1"
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
+# `linktracker run`'s worker: gthread reading each request in its event loop first.
+BUFFERED = "linktracker.http_worker.BufferedThreadWorker"
 SECRET = "bench-secret-bench-secret"
 
 # wrk's own totals: answered responses, latency percentiles, and errors by kind. A Lua
@@ -73,29 +75,32 @@ end
 
 @dataclass(frozen=True)
 class ServerSettings:
-    worker_class: str  # sync or gthread
+    worker_class: str  # sync, gthread or BUFFERED
     workers: int
     threads: int
     # CPUs gunicorn (bare and app alike) may run on, e.g. "1"; None: wherever the OS likes.
     cpus: str | None = None
-    # A listening socket per worker (SO_REUSEPORT), as `linktracker run` gives gthread workers.
+    # A listening socket per worker (SO_REUSEPORT), as `linktracker run` gives several workers.
     reuse_port: bool = False
 
     @classmethod
     def of(cls, kind: str, workers: int, threads: int, cpus: str | None) -> ServerSettings:
-        """``sync``, ``gthread`` (a socket per worker) or ``gthread-shared`` (one socket)."""
-        if kind not in ("sync", "gthread", "gthread-shared"):
-            raise SystemExit(f"unknown server {kind!r} (sync, gthread or gthread-shared)")
-        worker_class = kind.split("-")[0]
-        return cls(worker_class, workers, threads, cpus, reuse_port=kind == "gthread")
+        """``buffered`` (as `linktracker run`), ``sync``, ``gthread`` (a socket per worker)
+        or ``gthread-shared`` (one socket)."""
+        if kind not in ("buffered", "sync", "gthread", "gthread-shared"):
+            raise SystemExit(f"unknown server {kind!r} (buffered, sync, gthread, gthread-shared)")
+        worker_class = BUFFERED if kind == "buffered" else kind.split("-")[0]
+        reuse_port = kind in ("buffered", "gthread")
+        return cls(worker_class, workers, threads, cpus, reuse_port=reuse_port)
 
     @property
     def label(self) -> str:
         pinned = f" cpu{self.cpus}" if self.cpus else ""
         if self.worker_class == "sync":
             return f"gunicorn sync x{self.workers}{pinned}"
+        kind = "buffered" if self.worker_class == BUFFERED else "gthread"
         shared = "" if self.reuse_port else " shared"
-        return f"gunicorn gthread {self.workers}x{self.threads}{shared}{pinned}"
+        return f"gunicorn {kind} {self.workers}x{self.threads}{shared}{pinned}"
 
     @property
     def name(self) -> str:
@@ -108,7 +113,7 @@ class ServerSettings:
 
     def arguments(self) -> list[str]:
         args = ["--workers", str(self.workers), "--worker-class", self.worker_class]
-        if self.worker_class == "gthread":
+        if self.worker_class != "sync":
             args += ["--threads", str(self.threads)]
         if self.reuse_port:
             args.append("--reuse-port")
@@ -493,9 +498,10 @@ def main() -> None:
     parser.add_argument("--db", default="sqlite,postgresql", help="comma-separated")
     parser.add_argument(
         "--servers",
-        default="gthread",
-        help="comma-separated: sync, gthread (a listening socket per worker, as `linktracker "
-        "run`), gthread-shared (one socket for all workers, gunicorn's default)",
+        default="buffered",
+        help="comma-separated: buffered (as `linktracker run`: gthread reading each request in "
+        "its event loop, a listening socket per worker), sync, gthread (gunicorn's own, a "
+        "socket per worker), gthread-shared (one socket for all workers, gunicorn's default)",
     )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument(

@@ -222,7 +222,7 @@ def _choose_base_url(host: str, port: int, public_url: str | None) -> None:
     "--reuse-port/--shared-socket",
     default=None,
     help="A listening socket per worker, so the kernel spreads connections evenly "
-    "[default: with several threaded workers].",
+    "[default: with several workers].",
 )
 @click.option("--no-demo", is_flag=True, help="Do not load demo data into an empty database.")
 @click.option(
@@ -269,8 +269,10 @@ def run_command(
     _choose_base_url(host, port, public_url)
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     serve(
-        app, host, port, workers, threads, reuse_port=reuse_port, control_folder=app.instance_path
-    )
+        app, host, port, workers, threads,
+        reuse_port=reuse_port, control_folder=app.instance_path,
+        on_worker_start=runtime.start_serving,
+    )  # fmt: skip
 
 
 @click.command(

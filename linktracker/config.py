@@ -40,6 +40,7 @@ DEFAULTS: dict[str, tuple[Any, Any]] = {
     "COUNTRY_HEADER": ("", str),
     "LINK_CACHE_SECONDS": (30.0, _FLOAT),
     "CLICK_DURABILITY": ("journal", str),
+    "CLICK_REPLAY_SECONDS": (30.0, _FLOAT),
     "ATTRIBUTION_WINDOW_DAYS": (30, _INT),
     "CPM": (10.0, _FLOAT),
     "COST_PER_LEAD": (50.0, _FLOAT),

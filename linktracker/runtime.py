@@ -12,7 +12,7 @@ from sqlalchemy import Engine, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from linktracker.clicks.recorder import ClickRecorder
+from linktracker.clicks.recorder import REPLAY_SECONDS, ClickRecorder
 from linktracker.db import make_engine, make_session_factory
 from linktracker.links.services import LinkTarget, find_link_target
 from linktracker.settings.services import ProgramSettings, defaults_from_config, load_settings
@@ -92,6 +92,7 @@ class Runtime:
             self.secret,
             config["SPOOL_FOLDER"],
             durability=config["CLICK_DURABILITY"],
+            replay_seconds=float(config.get("CLICK_REPLAY_SECONDS", REPLAY_SECONDS)),
         )
         self.links = LinkCache(self.click_engine, float(config["LINK_CACHE_SECONDS"]))
         self.defaults = defaults_from_config(config)
@@ -117,6 +118,10 @@ class Runtime:
     def settings_changed(self) -> None:
         """Forget cached settings after an admin saved new ones."""
         self._settings = None
+
+    def start_serving(self) -> None:
+        """In a serving process: start the click writer, which also replays on a timer."""
+        self.recorder.start()
 
     def dispose(self) -> None:
         """Stop the click writer (after it stored what is queued), close pooled connections."""

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import errno
 import socket
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger
+
+from linktracker.http_worker import BufferedThreadWorker
 
 
 class GunicornServer(BaseApplication):  # type: ignore[misc]
@@ -24,6 +28,31 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
 
     def load(self) -> Any:
         return self.application
+
+
+class ServerLog(Logger):  # type: ignore[misc]
+    """gunicorn's log, naming the address served even when each worker binds its own socket.
+
+    With a socket per worker the arbiter itself listens on nothing, and gunicorn's startup
+    line read "Listening at:  (pid)"; the workers bind the configured (resolved) address.
+    """
+
+    def info(self, msg: str, *args: Any, **kwargs: Any) -> None:
+        if msg.startswith("Listening at: ") and args and not args[0]:
+            addresses = ",".join(f"http://{_host(host)}:{port}" for host, port in self.cfg.address)
+            args = (f"{addresses} (a socket per worker)", *args[1:])
+        super().info(msg, *args, **kwargs)
+
+
+def _host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def listening_address(host: str, port: int) -> tuple[str, int]:
+    """The numeric address ``host:port`` is served on (the first one it resolves to)."""
+    info = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    address = info[0][4]
+    return str(address[0]), int(address[1])
 
 
 def address_in_use(host: str, port: int) -> bool:
@@ -61,31 +90,40 @@ def serve(
     *,
     reuse_port: bool | None = None,
     control_folder: str | None = None,
+    on_worker_start: Callable[[], None] | None = None,
 ) -> None:
     """Serve until interrupted.
 
+    Workers are gunicorn's threaded ones, reading each request in their event loop before
+    a thread takes it (see http_worker.py), so slow or silent clients hold no thread.
+
     ``reuse_port`` gives every worker a listening socket of its own (``SO_REUSEPORT``) so
-    the kernel deals new connections out evenly; default: for threaded workers, of which
-    there are several. One shared socket lets whichever threaded worker wakes first take
-    the connections: measured under load, one of two workers often held all 32 keep-alive
-    connections (and one core) while the other idled. Sync workers take a connection only
-    when free, so they share one socket; so does a single worker.
+    the kernel deals new connections out evenly; default: when there are several workers.
+    One shared socket lets whichever worker wakes first take the connections: one of two
+    workers often held all 32 keep-alive connections (and one core) while the other idled.
 
     gunicorn's control socket (for ``gunicornc``) goes in ``control_folder`` (the instance
     folder), named by port, instead of one path in the user's home that every server on the
     machine would take from the others; none when that path would be too long.
+
+    ``on_worker_start`` runs in each worker once it is ready (to start background threads,
+    which do not survive the fork).
     """
     if reuse_port is None:
-        reuse_port = threads > 1 and workers > 1
+        reuse_port = workers > 1
+    host, port = listening_address(host, port)
     options = {
-        "bind": f"{host}:{port}",
+        "bind": f"{_host(host)}:{port}",
         "workers": workers,
         "threads": threads,
-        "worker_class": "gthread" if threads > 1 else "sync",
+        "worker_class": BufferedThreadWorker,
+        "logger_class": ServerLog,
         "reuse_port": reuse_port,
         "accesslog": "-",
         "timeout": 60,
     }
+    if on_worker_start is not None:
+        options["post_worker_init"] = lambda _worker: on_worker_start()
     control = Path(control_folder, f"gunicorn-{port}.ctl") if control_folder else None
     if control is not None and len(str(control)) <= UNIX_PATH_MAX:
         options["control_socket"] = str(control)

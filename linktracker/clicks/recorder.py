@@ -47,8 +47,9 @@ WAIT_SECONDS = 0.075
 # "journal": after the writer has been this long in one batch, redirects spool their clicks
 # (fsync'd) instead of queueing them in memory behind a hung database.
 STUCK_SECONDS = 0.5
-# How often a healthy process looks for spool files left behind by dead processes.
-ORPHAN_CHECK_SECONDS = 30.0
+# How often a process looks for clicks to replay (spool files, journals left behind by killed
+# processes), whether or not new clicks arrive: its writer thread wakes up for it when idle.
+REPLAY_SECONDS = 30.0
 # Under load (the last batch had company), the writer lets this much time pass between the
 # first waiting row and taking the batch: more rows per commit, so fewer commits, writer
 # wake-ups and GIL hand-offs per click. A lone click never waits for it. With "commit" each
@@ -98,6 +99,7 @@ class ClickRecorder:
         durability: Durability = "journal",
         wait_seconds: float | None = None,
         gather_seconds: float | None = None,
+        replay_seconds: float = REPLAY_SECONDS,
     ) -> None:
         if durability not in DURABILITIES:
             raise ValueError(f"click durability must be one of {', '.join(DURABILITIES)}")
@@ -114,6 +116,7 @@ class ClickRecorder:
         self._connection: PoolProxiedConnection | None = None
         self.wait_seconds = wait_seconds
         self.gather_seconds = gather_seconds
+        self.replay_seconds = replay_seconds
         self._last_batch_size = 0
         self._spool_lock = threading.Lock()
         self._late_lock = threading.Lock()
@@ -125,6 +128,7 @@ class ClickRecorder:
         self._skip_database_until = 0.0
         self._batch_started = 0.0  # monotonic start of the writer's current batch, 0 if idle
         self._next_orphan_check = 0.0
+        self._idle_replay_after = 0.0  # after a failed replay: not before this when idle
         self._draining = False
         self._checkpoints = engine.dialect.name == "sqlite"
         self._checkpoint_due = threading.Event()
@@ -157,6 +161,11 @@ class ClickRecorder:
             log.warning("click writer slow, spooling click %s directly", row["click_id"])
             self._append_to_spool([row])
         return str(row["click_id"])
+
+    def start(self) -> None:
+        """Start this process's writer now rather than at its first click, so the clicks
+        waiting for replay are stored even while no click comes in."""
+        self._start_writer()
 
     def flush(self, timeout: float = 5.0) -> bool:
         """Wait until the clicks recorded so far are stored; False if that took too long."""
@@ -215,7 +224,11 @@ class ClickRecorder:
 
     def _write_batches(self) -> None:
         while True:
-            batch = [self._queue.get()]
+            try:
+                batch = [self._queue.get(timeout=self._idle_seconds())]
+            except queue.Empty:
+                self._replay_when_due(idle=True)  # no insert will trigger it
+                continue
             first = batch[0]
             if self._last_batch_size > 1 and first is not None:
                 # Under load: let the other clicks join. Only briefly if someone waits for
@@ -353,13 +366,25 @@ class ClickRecorder:
                         self._late[:0] = rows
                     raise
 
-    def _replay_when_due(self) -> None:
-        # The database answers: replay our own spool at once, other processes' leftovers
-        # now and then. Replay runs on its own thread so new clicks are not held up.
+    def _idle_seconds(self) -> float:
+        """How long the writer waits for a click before it looks for clicks to replay."""
+        due = max(self._next_orphan_check, self._idle_replay_after)
+        if self.spool.holding:  # ours: as soon as the database may answer again
+            due = min(due, self._skip_database_until)
+        return min(self.replay_seconds, max(due - time.monotonic(), 0.1))
+
+    def _replay_when_due(self, *, idle: bool = False) -> None:
+        # After an insert (the database answers), or when idle: replay our own spool at once,
+        # every process's leftovers every replay_seconds. Replay runs on its own thread so new
+        # clicks are not held up.
         now = time.monotonic()
         if self._draining or not (self.spool.holding or now >= self._next_orphan_check):
             return
-        self._next_orphan_check = now + ORPHAN_CHECK_SECONDS
+        if now < self._skip_database_until:
+            return  # the database failed a moment ago
+        if idle and not self.spool.holding and now < self._idle_replay_after:
+            return  # the last replay failed: the next insert (the database is back) retries
+        self._next_orphan_check = now + self.replay_seconds
         pid = os.getpid()  # our own live journals are not leftovers
         leftovers = [p for p in self.spool.pending_files() if not is_journal(p, pid)]
         if not self.spool.holding and not leftovers:
@@ -374,8 +399,9 @@ class ClickRecorder:
             result = replay_spool(self.engine, self.spool.folder)
             if result.rows:
                 log.warning("replayed %d spooled click(s), %d new", result.rows, result.inserted)
-        except Exception:  # noqa: BLE001 - a failed replay is retried on a later success
+        except Exception:  # noqa: BLE001 - a failed replay is retried later
             log.warning("spool replay failed; it will be retried", exc_info=True)
             self._next_orphan_check = 0.0
+            self._idle_replay_after = time.monotonic() + self.replay_seconds
         finally:
             self._draining = False

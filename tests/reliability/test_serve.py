@@ -50,11 +50,13 @@ def _refused(folder: Path, database: str, *options: str) -> subprocess.Completed
 
 
 @contextmanager
-def _running(tmp_path: Path, port: int, *options: str) -> Iterator[subprocess.Popen[str]]:
+def _running(
+    tmp_path: Path, port: int, *options: str, env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen[str]]:
     """`linktracker run` on its own SQLite database, stopped again however the test ends."""
     server = subprocess.Popen(  # noqa: S603 - our own interpreter and CLI
         [*RUN, "--port", str(port), *options],
-        env=_env(tmp_path, "serve.db"),
+        env=_env(tmp_path, "serve.db") | (env or {}),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -143,12 +145,13 @@ def test_threaded_workers_each_listen_and_share_the_connections(tmp_path: Path) 
         assert min(held) >= 4, held  # by chance: ~3 in a million
 
 
-def test_sync_workers_share_one_listening_socket_and_the_control_socket_is_theirs(
+def test_shared_socket_workers_share_one_listening_socket_and_the_control_socket_is_theirs(
     tmp_path: Path,
 ) -> None:
     port = _free_port()
     control = tmp_path / "instance" / f"gunicorn-{port}.ctl"
-    with _running(tmp_path, port, "--workers", "2", "--threads", "1") as server:
+    options = ("--workers", "2", "--threads", "1", "--shared-socket")
+    with _running(tmp_path, port, *options) as server:
         listening = _sockets(port, LISTEN)
         assert len(listening) == 1
         assert [_owned(pid, listening) for pid in _workers(server)] == [1, 1]
@@ -174,3 +177,14 @@ def test_an_address_that_cannot_be_listened_on_is_refused_with_a_message(tmp_pat
     assert result.returncode != 0
     assert "Cannot listen on no-such-host.invalid:5999: " in result.stderr
     assert not (tmp_path / "never.db").exists()  # refused before anything was created
+
+
+def test_the_startup_output_names_the_address_listened_on(tmp_path: Path) -> None:
+    port = _free_port()
+    with _running(tmp_path, port, "--workers", "2", "--threads", "4") as server:
+        pass
+    assert server.stdout is not None
+    output = server.stdout.read()
+    # A socket per worker: the arbiter listens on nothing itself, and used to say so.
+    assert f"Listening at: http://127.0.0.1:{port} (a socket per worker)" in output
+    assert "Listening at:  (" not in output
