@@ -323,6 +323,7 @@ def _print_report(
     team: str | None,
     as_csv: bool,
 ) -> None:
+    from linktracker.reports import filters as report_filters
     from linktracker.reports import present, services
     from linktracker.reports.csv_export import to_csv
 
@@ -332,10 +333,10 @@ def _print_report(
     currency = program.default_currency
     with runtime.sessions() as session:
         try:
-            start, end = services.parse_report_dates(
-                date_from, date_to, today=services.today_in(zone)
+            start, end = report_filters.parse_report_dates(
+                date_from, date_to, today=report_filters.today_in(zone)
             )
-            filters = services.ReportFilters(start, end, campaign, channel, team)
+            filters = report_filters.ReportFilters(start, end, campaign, channel, team)
             if kind == "reps":
                 reps = services.report_reps(session, filters, timezone=zone, currency=currency)
                 table = present.reps_table(reps)

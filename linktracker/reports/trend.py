@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from linktracker.reports.filters import Bucket, ReportFilters
+from linktracker.reports.results import SeriesPoint
 from linktracker.reports.services import (
     MAX_DAY_BUCKETS,
-    Bucket,
-    ReportFilters,
-    SeriesPoint,
     bucket_starts,
     resolve_scope,
     series_points,

@@ -10,16 +10,13 @@ from linktracker.employees.models import Employee
 from linktracker.errors import InvalidInput, NotFound
 from linktracker.reports import present
 from linktracker.reports.csv_export import to_csv
+from linktracker.reports.filters import BUCKETS, ReportFilters, parse_report_dates, today_in
 from linktracker.reports.services import (
-    BUCKETS,
-    ReportFilters,
-    parse_report_dates,
     report_campaigns,
     report_channels,
     report_program,
     report_rep,
     report_reps,
-    today_in,
 )
 from linktracker.web.api import MANAGERS, BadRequest, api
 from linktracker.web.context import db, identity, require_roles, settings

@@ -14,17 +14,14 @@ from linktracker.campaigns.services import list_campaigns
 from linktracker.clicks.referrers import CHANNELS
 from linktracker.employees.services import list_employees
 from linktracker.errors import InvalidInput
+from linktracker.reports.filters import Bucket, ReportFilters, parse_report_dates, today_in
+from linktracker.reports.results import SeriesPoint
 from linktracker.reports.services import (
-    Bucket,
-    ReportFilters,
-    SeriesPoint,
-    parse_report_dates,
     report_campaigns,
     report_channels,
     report_program,
     report_rep,
     report_reps,
-    today_in,
 )
 from linktracker.reports.trend import report_trend
 from linktracker.web.context import db, require_roles, settings

@@ -51,10 +51,9 @@ from sqlalchemy.orm import Session
 from linktracker.attribution.services import AttributionSummary, attribute_records
 from linktracker.clicks.models import Click
 from linktracker.errors import InvalidInput, NotFound
+from linktracker.reports.filters import ReportFilters, parse_report_dates
+from linktracker.reports.results import Figures
 from linktracker.reports.services import (
-    Figures,
-    ReportFilters,
-    parse_report_dates,
     report_campaigns,
     report_channels,
     report_program,
