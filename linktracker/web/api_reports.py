@@ -10,7 +10,7 @@ from linktracker.employees.models import Employee
 from linktracker.errors import InvalidInput, NotFound
 from linktracker.reports import present
 from linktracker.reports.csv_export import to_csv
-from linktracker.reports.filters import BUCKETS, ReportFilters, parse_report_dates, today_in
+from linktracker.reports.filters import BUCKETS, ReportFilters, parse_report_filters, today_in
 from linktracker.reports.services import (
     report_campaigns,
     report_channels,
@@ -23,17 +23,8 @@ from linktracker.web.context import db, identity, require_roles, settings
 
 
 def _filters() -> ReportFilters:
-    args = request.args
-    timezone = settings().reporting_timezone
-    start, end = parse_report_dates(args.get("from"), args.get("to"), today=today_in(timezone))
-    return ReportFilters(
-        date_from=start,
-        date_to=end,
-        campaign=args.get("campaign") or None,
-        channel=args.get("channel") or None,
-        team=args.get("team") or None,
-        employee=args.get("employee") or None,
-    )
+    today = today_in(settings().reporting_timezone)
+    return parse_report_filters(request.args, today=today)
 
 
 def _respond(data: dict[str, Any], table: present.Table, name: str) -> Response:
