@@ -56,12 +56,8 @@ from linktracker.reports.models import (  # noqa: E402
     RepDay,
     RepMonth,
 )
-from linktracker.reports.services import (  # noqa: E402
-    report_program,
-    report_rep,
-    report_reps,
-    resolve_scope,
-)
+from linktracker.reports.scope import resolve_scope  # noqa: E402
+from linktracker.reports.services import report_program, report_rep, report_reps  # noqa: E402
 
 EMPLOYEES = 2000
 CAMPAIGNS = 40

@@ -6,7 +6,7 @@ at most MAX_RANGE_DAYS long; `campaign` (slug), `channel`, `team` and `employee`
 narrow the advocacy figures, an empty value meaning no filter. The API and the CLI refuse a
 bad date range (parse_report_filters); a page falls back to the default and says why
 (read_report_filters). An unknown campaign or employee is refused by the report itself
-(services.resolve_scope), where the database is at hand.
+(scope.resolve_scope), where the database is at hand.
 """
 
 from __future__ import annotations

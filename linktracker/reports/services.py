@@ -1,8 +1,9 @@
 """The report use cases: per rep, campaign, channel, program, and one rep's detail.
 
-Each turns ReportFilters (reports/filters.py) into a scope, counts in SQL (reports/groups.py,
-reports/queries.py, the rollups) and returns frozen dataclasses (reports/results.py) whose
-rates and days are computed in reports/figures.py.
+Each turns ReportFilters (reports/filters.py) into a scope (reports/scope.py), counts in SQL
+(reports/groups.py, reports/queries.py, the rollups, the series of reports/trend.py) and
+returns frozen dataclasses (reports/results.py) whose rates, days and money are computed in
+reports/figures.py.
 
 Decisions (documented in the README):
 - Dates are inclusive calendar dates in the reporting time zone; traffic is dated by click
@@ -20,20 +21,18 @@ Decisions (documented in the README):
 from __future__ import annotations
 
 import heapq
-import zoneinfo
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
-from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from linktracker.campaigns.models import Campaign
 from linktracker.employees.models import Employee
 from linktracker.errors import InvalidInput, NotFound
 from linktracker.reports import figures as metrics
-from linktracker.reports import groups, queries, rollup
+from linktracker.reports import groups, queries
 from linktracker.reports.figures import FORMULAS
 from linktracker.reports.filters import BUCKETS, Bucket, ReportFilters
 from linktracker.reports.groups import Grouped
@@ -54,80 +53,12 @@ from linktracker.reports.results import (
     RepDetail,
     RepRow,
     RepsReport,
-    SeriesPoint,
 )
-from linktracker.reports.rollup import Split
+from linktracker.reports.scope import prepare_scope, resolve_scope
+from linktracker.reports.trend import MAX_DAY_BUCKETS, bucket_starts, series_points
 
-MAX_DAY_BUCKETS = 800
 TOP_CONTRIBUTORS = 10
 RECORDS_LIMIT = 1000
-REPORT_WORK_MEM = "64MB"
-
-
-def _utc_midnight(day: date, zone: zoneinfo.ZoneInfo) -> datetime:
-    return datetime.combine(day, time(), zone).astimezone(UTC)
-
-
-def series_points(
-    session: Session, scope: Scope, starts: Sequence[date], timezone: str
-) -> tuple[SeriesPoint, ...]:
-    """Clicks, unique visitors, leads and won per bucket starting on each of `starts`."""
-    zone = zoneinfo.ZoneInfo(timezone)
-    bounds = [max(_utc_midnight(day, zone), scope.start) for day in starts]
-    traffic = {r.bucket: r for r in session.execute(queries.series_query(scope, bounds))}
-    leads = {
-        r.bucket: r for r in session.execute(queries.series_query(scope, bounds, records=True))
-    }
-    return tuple(
-        SeriesPoint(
-            start=day,
-            clicks=traffic[i].clicks if i in traffic else 0,
-            unique_visitors=traffic[i].unique_visitors if i in traffic else 0,
-            leads=leads[i].leads if i in leads else 0,
-            won=leads[i].won if i in leads else 0,
-        )
-        for i, day in enumerate(starts)
-    )
-
-
-def resolve_scope(
-    session: Session, filters: ReportFilters, timezone: str, currency: str | None = None
-) -> Scope:
-    """Turn filters into a UTC interval and ids; unknown campaign or employee -> InvalidInput.
-
-    ``currency`` is the default currency: amounts recorded without one are counted in it."""
-    zone = zoneinfo.ZoneInfo(timezone)
-    errors: dict[str, str] = {}
-    campaign_id = employee_id = None
-    if filters.campaign is not None:
-        campaign_id = session.scalar(select(Campaign.id).where(Campaign.slug == filters.campaign))
-        if campaign_id is None:
-            errors["campaign"] = f"No campaign with slug '{filters.campaign}'."
-    if filters.employee is not None:
-        employee_id = session.scalar(select(Employee.id).where(Employee.handle == filters.employee))
-        if employee_id is None:
-            errors["employee"] = f"No employee with handle '{filters.employee}'."
-    if errors:
-        raise InvalidInput("Unknown filter value.", errors)
-    return Scope(
-        start=_utc_midnight(filters.date_from, zone),
-        end=_utc_midnight(filters.date_to + timedelta(days=1), zone),
-        campaign_id=campaign_id,
-        channel=filters.channel,
-        team=filters.team,
-        employee_id=employee_id,
-        currency=currency or NO_CURRENCY,
-    )
-
-
-def _prepare(session: Session, scope: Scope) -> Split | None:
-    """Refresh the rollup days the scope can read (None: it cannot, see reports/rollup.py),
-    then, PostgreSQL: give this transaction's sorts and hash aggregates room in memory (the 4 MB
-    default spills the de-duplication of ~250,000 visitor hashes to disk)."""
-    split = rollup.prepare(session, scope, datetime.now(UTC).date())
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text(f"SET LOCAL work_mem = '{REPORT_WORK_MEM}'"))
-    return split
 
 
 def _rep_rows(grouped: Grouped, people: dict[int, EmployeeRef]) -> tuple[RepRow, ...]:
@@ -144,7 +75,7 @@ def report_reps(
 ) -> RepsReport:
     """The leaderboard: one row per rep with clicks (any request) or leads in range."""
     scope = resolve_scope(session, filters, timezone, currency)
-    split = _prepare(session, scope)
+    split = prepare_scope(session, scope)
     per_rep = groups.gather(session, scope, "employee", split=split)
     reps = _rep_rows(per_rep, groups.employee_refs(groups.employee_rows(session, per_rep.groups())))
     totals = groups.combined(session, scope, per_rep, split).figures(0)
@@ -156,7 +87,7 @@ def report_campaigns(
 ) -> CampaignsReport:
     """One row per campaign with activity in range (plus leads credited without a campaign)."""
     scope = resolve_scope(session, filters, timezone, currency)
-    split = _prepare(session, scope)
+    split = prepare_scope(session, scope)
     grouped = groups.gather(session, scope, "campaign")
     campaigns = {
         row.id: CampaignRef(row.slug, row.name)
@@ -177,33 +108,12 @@ def report_channels(
 ) -> ChannelsReport:
     """One row per channel (link channel for clicks; click channel, else utm_source, for leads)."""
     scope = resolve_scope(session, filters, timezone, currency)
-    split = _prepare(session, scope)
+    split = prepare_scope(session, scope)
     grouped = groups.gather(session, scope, "channel")
     rows = [ChannelRow(key, grouped.figures(key)) for key in grouped.groups()]
     rows.sort(key=lambda r: (-(r.figures.clicks or 0), -r.figures.leads, r.channel or "\uffff"))
     totals, baseline = groups.totals_and_baseline(session, scope, split)
     return ChannelsReport(filters, timezone, tuple(rows), totals, baseline)
-
-
-def bucket_starts(date_from: date, date_to: date, bucket: Bucket) -> list[date]:
-    """First local day of every bucket touching the range (weeks start on Monday)."""
-    if bucket == "day":
-        first = date_from
-    elif bucket == "week":
-        first = date_from - timedelta(days=date_from.weekday())
-    else:
-        first = date_from.replace(day=1)
-    starts: list[date] = []
-    current = first
-    while current <= date_to:
-        starts.append(current)
-        if bucket == "day":
-            current += timedelta(days=1)
-        elif bucket == "week":
-            current += timedelta(days=7)
-        else:
-            current = (current.replace(day=28) + timedelta(days=4)).replace(day=1)
-    return starts
 
 
 def _link_figures(session: Session, employee_id: int, by_link: Grouped) -> tuple[LinkFigures, ...]:
@@ -271,7 +181,7 @@ def report_rep(
         raise InvalidInput("Too many time buckets.", {"bucket": "Use week or month buckets."})
     filters = replace(filters, employee=handle)
     scope = resolve_scope(session, filters, timezone, currency)
-    _prepare(session, scope)  # an employee scope: never the rollup
+    prepare_scope(session, scope)  # an employee scope: never the rollup
     figures = groups.gather(session, scope, "all").figures(0)
     baseline = groups.baseline(session, scope)
     series = series_points(session, scope, starts, timezone)
@@ -339,7 +249,7 @@ def report_program(
 ) -> ProgramReport:
     """Program results: participation, reach, value, top contributors."""
     scope = resolve_scope(session, filters, timezone, currency)
-    split = _prepare(session, scope)
+    split = prepare_scope(session, scope)
     per_rep = groups.gather(session, scope, "employee", shares=True, split=split)
     people = groups.employee_rows(session, per_rep.groups())
     totals = groups.combined(session, scope, per_rep, split).figures(0)
