@@ -27,6 +27,14 @@ NARROWING = ("campaign", "channel", "team", "employee")
 DEFAULT_DAYS = 30
 
 
+def parse_bucket(value: str) -> Bucket:
+    """A time bucket name (day, week or month), or InvalidInput."""
+    for bucket in BUCKETS:
+        if value == bucket:
+            return bucket
+    raise InvalidInput("Unknown time bucket.", {"bucket": "Use day, week or month."})
+
+
 @dataclass(frozen=True)
 class ReportFilters:
     """What the reader asked for: inclusive local dates and optional narrowing."""

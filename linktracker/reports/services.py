@@ -34,7 +34,7 @@ from linktracker.errors import InvalidInput, NotFound
 from linktracker.reports import figures as metrics
 from linktracker.reports import groups, queries
 from linktracker.reports.figures import FORMULAS
-from linktracker.reports.filters import BUCKETS, Bucket, ReportFilters
+from linktracker.reports.filters import Bucket, ReportFilters, parse_bucket
 from linktracker.reports.groups import Grouped
 from linktracker.reports.queries import NO_CURRENCY, Scope
 from linktracker.reports.results import (
@@ -171,8 +171,7 @@ def report_rep(
     currency: str | None = None,
 ) -> RepDetail:
     """One rep: figures, time series, links with figures, attributed records, funnel."""
-    if bucket not in BUCKETS:
-        raise InvalidInput("Unknown time bucket.", {"bucket": "Use day, week or month."})
+    bucket = parse_bucket(bucket)
     employee = session.scalar(select(Employee).where(Employee.handle == handle))
     if employee is None:
         raise NotFound(f"No employee with handle '{handle}'.")

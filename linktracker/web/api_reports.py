@@ -10,7 +10,7 @@ from linktracker.employees.models import Employee
 from linktracker.errors import InvalidInput, NotFound
 from linktracker.reports import present
 from linktracker.reports.csv_export import to_csv
-from linktracker.reports.filters import BUCKETS, ReportFilters, parse_report_filters, today_in
+from linktracker.reports.filters import ReportFilters, parse_bucket, parse_report_filters, today_in
 from linktracker.reports.services import (
     report_campaigns,
     report_channels,
@@ -61,9 +61,7 @@ def get_rep_report(handle: str) -> Response:
         if own is None or own.handle != handle:
             # Same answer as an unknown handle, so other reps' handles cannot be probed.
             raise NotFound(f"No employee with handle '{handle}'.")
-    bucket = request.args.get("bucket", "day")
-    if bucket not in BUCKETS:
-        raise InvalidInput("Unknown time bucket.", {"bucket": "Use day, week or month."})
+    bucket = parse_bucket(request.args.get("bucket", "day"))
     name = request.args.get("table", "series")
     if name not in ("series", "links", "records"):
         raise InvalidInput("Unknown table.", {"table": "Use series, links or records."})

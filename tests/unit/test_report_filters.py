@@ -9,6 +9,7 @@ import pytest
 from linktracker.errors import InvalidInput
 from linktracker.reports.filters import (
     ReportFilters,
+    parse_bucket,
     parse_report_dates,
     parse_report_filters,
     read_report_filters,
@@ -88,3 +89,10 @@ def test_lenient_filters_keep_good_values() -> None:
     )  # fmt: skip
     assert reading.errors == {}
     assert reading.filters == ReportFilters(date(2026, 3, 1), date(2026, 3, 10), "spring", "x")
+
+
+def test_buckets_are_day_week_or_month() -> None:
+    assert [parse_bucket(name) for name in ("day", "week", "month")] == ["day", "week", "month"]
+    with pytest.raises(InvalidInput, match="Unknown time bucket.") as error:
+        parse_bucket("year")
+    assert error.value.fields == {"bucket": "Use day, week or month."}
