@@ -46,7 +46,8 @@ from linktracker.db import make_engine, make_session_factory  # noqa: E402
 from linktracker.employees.models import Employee  # noqa: E402
 from linktracker.links.models import Link  # noqa: E402
 from linktracker.migrate import upgrade_database  # noqa: E402
-from linktracker.reports import rollup  # noqa: E402
+from linktracker.reports import rollup, rollup_queries  # noqa: E402
+from linktracker.reports.filters import ReportFilters  # noqa: E402
 from linktracker.reports.models import (  # noqa: E402
     ClickDay,
     ClickMonth,
@@ -55,13 +56,8 @@ from linktracker.reports.models import (  # noqa: E402
     RepDay,
     RepMonth,
 )
-from linktracker.reports.services import (  # noqa: E402
-    ReportFilters,
-    report_program,
-    report_rep,
-    report_reps,
-    resolve_scope,
-)
+from linktracker.reports.scope import resolve_scope  # noqa: E402
+from linktracker.reports.services import report_program, report_rep, report_reps  # noqa: E402
 
 EMPLOYEES = 2000
 CAMPAIGNS = 40
@@ -341,7 +337,7 @@ def main() -> None:
         whole_days = (ClickDay.day >= split.first_day, ClickDay.day < split.end_day)
         plans = {
             "per-rep traffic (UTC months + loose UTC days + live edges)": (
-                rollup.rep_traffic_query(split, union_first=backend == "postgresql")
+                rollup_queries.rep_traffic_query(split, union_first=backend == "postgresql")
             ),
             "rollup check (stored counts of the whole days)": select(
                 func.sum(ClickDay.clicks_seen)

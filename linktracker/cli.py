@@ -325,6 +325,7 @@ def _print_report(
     team: str | None,
     as_csv: bool,
 ) -> None:
+    from linktracker.reports import filters as report_filters
     from linktracker.reports import present, services
     from linktracker.reports.csv_export import to_csv
 
@@ -334,10 +335,11 @@ def _print_report(
     currency = program.default_currency
     with runtime.sessions() as session:
         try:
-            start, end = services.parse_report_dates(
-                date_from, date_to, today=services.today_in(zone)
+            asked = dict(campaign=campaign, channel=channel, team=team)
+            filters = report_filters.parse_report_filters(
+                {"from": date_from, "to": date_to, **asked}, today=report_filters.today_in(zone)
             )
-            filters = services.ReportFilters(start, end, campaign, channel, team)
+            start, end = filters.date_from, filters.date_to
             if kind == "reps":
                 reps = services.report_reps(session, filters, timezone=zone, currency=currency)
                 table = present.reps_table(reps)

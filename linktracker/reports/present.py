@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from linktracker.reports.services import (
+from linktracker.reports.results import (
     CampaignsReport,
     ChannelsReport,
     EmployeeRef,

@@ -10,33 +10,21 @@ from linktracker.employees.models import Employee
 from linktracker.errors import InvalidInput, NotFound
 from linktracker.reports import present
 from linktracker.reports.csv_export import to_csv
+from linktracker.reports.filters import ReportFilters, parse_bucket, parse_report_filters, today_in
 from linktracker.reports.services import (
-    BUCKETS,
-    ReportFilters,
-    parse_report_dates,
     report_campaigns,
     report_channels,
     report_program,
     report_rep,
     report_reps,
-    today_in,
 )
 from linktracker.web.api import MANAGERS, BadRequest, api
 from linktracker.web.context import db, identity, require_roles, settings
 
 
 def _filters() -> ReportFilters:
-    args = request.args
-    timezone = settings().reporting_timezone
-    start, end = parse_report_dates(args.get("from"), args.get("to"), today=today_in(timezone))
-    return ReportFilters(
-        date_from=start,
-        date_to=end,
-        campaign=args.get("campaign") or None,
-        channel=args.get("channel") or None,
-        team=args.get("team") or None,
-        employee=args.get("employee") or None,
-    )
+    today = today_in(settings().reporting_timezone)
+    return parse_report_filters(request.args, today=today)
 
 
 def _respond(data: dict[str, Any], table: present.Table, name: str) -> Response:
@@ -73,9 +61,7 @@ def get_rep_report(handle: str) -> Response:
         if own is None or own.handle != handle:
             # Same answer as an unknown handle, so other reps' handles cannot be probed.
             raise NotFound(f"No employee with handle '{handle}'.")
-    bucket = request.args.get("bucket", "day")
-    if bucket not in BUCKETS:
-        raise InvalidInput("Unknown time bucket.", {"bucket": "Use day, week or month."})
+    bucket = parse_bucket(request.args.get("bucket", "day"))
     name = request.args.get("table", "series")
     if name not in ("series", "links", "records"):
         raise InvalidInput("Unknown table.", {"table": "Use series, links or records."})

@@ -19,7 +19,9 @@ from linktracker.errors import DomainError, NotFound
 from linktracker.links.models import Link
 from linktracker.links.overview import LinkFigures, employee_link_for_code, link_figures
 from linktracker.links.services import get_or_create_link
-from linktracker.reports.services import Figures, ReportFilters, report_reps, today_in
+from linktracker.reports.filters import ReportFilters, today_in
+from linktracker.reports.results import Figures
+from linktracker.reports.services import report_reps
 from linktracker.web.context import db, identity, require_roles, runtime, settings
 from linktracker.web.forms import CHANNEL_LABELS
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -13,18 +12,14 @@ from flask import Blueprint, Response, g, render_template, request, url_for
 from linktracker.campaigns.services import list_campaigns
 from linktracker.clicks.referrers import CHANNELS
 from linktracker.employees.services import list_employees
-from linktracker.errors import InvalidInput
+from linktracker.reports.filters import Bucket, ReportFilters, read_report_filters, today_in
+from linktracker.reports.results import SeriesPoint
 from linktracker.reports.services import (
-    Bucket,
-    ReportFilters,
-    SeriesPoint,
-    parse_report_dates,
     report_campaigns,
     report_channels,
     report_program,
     report_rep,
     report_reps,
-    today_in,
 )
 from linktracker.reports.trend import report_trend
 from linktracker.web.context import db, require_roles, settings
@@ -32,6 +27,7 @@ from linktracker.web.forms import CHANNEL_LABELS
 
 reports = Blueprint("reports", __name__, url_prefix="/app/reports")
 MANAGERS = ("admin", "marketer")
+PAGE_FILTERS = ("campaign", "channel", "team")  # the form's; a rep's page is by its path
 
 
 @dataclass(frozen=True)
@@ -51,29 +47,19 @@ class FilterState:
 
 def read_filters(default_days: int = 30) -> FilterState:
     """Filters from the query string; a bad value falls back to the default and says why."""
-    args = request.args
-    timezone = settings().reporting_timezone
-    today = today_in(timezone)
-    errors: dict[str, str] = {}
-    try:
-        start, end = parse_report_dates(
-            args.get("from"), args.get("to"), today=today, default_days=default_days
-        )
-    except InvalidInput as exc:
-        errors.update(exc.fields)
-        start, end = today - timedelta(days=default_days - 1), today
     campaigns = [(c.slug, c.name) for c in list_campaigns(db())]
-    slug = args.get("campaign") or None
-    if slug and slug not in {s for s, _n in campaigns}:
-        errors["campaign"] = "Unknown campaign."
-        slug = None
-    channel = args.get("channel") or None
-    if channel and channel not in CHANNELS:
-        errors["channel"] = "Unknown channel."
-        channel = None
+    reading = read_report_filters(
+        request.args,
+        today=today_in(settings().reporting_timezone),
+        campaigns={slug for slug, _name in campaigns},
+        channels=CHANNELS,
+        default_days=default_days,
+        offered=PAGE_FILTERS,
+    )
+    filters, errors = reading.filters, reading.errors
+    start, end = filters.date_from, filters.date_to
+    slug, channel, team = filters.campaign, filters.channel, filters.team
     teams = sorted({e.team for e in list_employees(db()) if e.team})
-    team = args.get("team") or None
-    filters = ReportFilters(start, end, campaign=slug, channel=channel, team=team)
     query = {"from": start.isoformat(), "to": end.isoformat()}
     query.update({k: v for k, v in (("campaign", slug), ("channel", channel), ("team", team)) if v})
     g.filter_errors = errors

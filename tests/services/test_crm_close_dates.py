@@ -9,7 +9,8 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from linktracker.crm.services import ImportOptions, upload_and_import
-from linktracker.reports.services import ReportFilters, report_reps
+from linktracker.reports.filters import ReportFilters
+from linktracker.reports.services import report_reps
 
 # Zoho-style: the creation time has a time of day, the closing date is a bare date.
 ZOHO_DEALS = (

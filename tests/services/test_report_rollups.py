@@ -24,14 +24,13 @@ from linktracker.clicks.services import click_row, insert_click_rows
 from linktracker.clicks.visitor import Visitor, new_click_id
 from linktracker.links.models import Link
 from linktracker.links.services import LinkTarget
+from linktracker.reports.filters import ReportFilters, today_in
 from linktracker.reports.models import ClickDay, ClickMonth
 from linktracker.reports.services import (
-    ReportFilters,
     report_campaigns,
     report_channels,
     report_program,
     report_reps,
-    today_in,
 )
 from tests.factories import make_campaign, make_employee, make_link
 

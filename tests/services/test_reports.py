@@ -51,10 +51,9 @@ from sqlalchemy.orm import Session
 from linktracker.attribution.services import AttributionSummary, attribute_records
 from linktracker.clicks.models import Click
 from linktracker.errors import InvalidInput, NotFound
+from linktracker.reports.filters import ReportFilters
+from linktracker.reports.results import Figures
 from linktracker.reports.services import (
-    Figures,
-    ReportFilters,
-    parse_report_dates,
     report_campaigns,
     report_channels,
     report_program,
@@ -351,26 +350,3 @@ def test_unknown_filters_and_handles_are_refused(session: Session, scenario: Sce
         report_rep(session, "nobody", MARCH, timezone=TZ)
     with pytest.raises(InvalidInput, match="time bucket"):
         report_rep(session, "rep-a", MARCH, timezone=TZ, bucket="year")  # type: ignore[arg-type]
-
-
-@pytest.mark.parametrize(
-    ("date_from", "date_to", "fields"),
-    [
-        ("2026-13-01", "2026-03-01", {"from": "Use a date as YYYY-MM-DD."}),
-        ("2026-03-01", "yesterday", {"to": "Use a date as YYYY-MM-DD."}),
-        ("2026-03-02", "2026-03-01", {"from": "Must not be after 'to'."}),
-        ("2000-01-01", "2026-03-01", {"from": "Ranges are limited to 3660 days."}),
-    ],
-)
-def test_bad_dates_are_refused_with_field_errors(
-    date_from: str, date_to: str, fields: dict[str, str]
-) -> None:
-    with pytest.raises(InvalidInput) as error:
-        parse_report_dates(date_from, date_to, today=date(2026, 3, 31))
-    assert error.value.fields == fields
-
-
-def test_dates_default_to_the_last_30_days() -> None:
-    assert parse_report_dates(None, "", today=date(2026, 3, 31)) == (
-        date(2026, 3, 2), date(2026, 3, 31)
-    )  # fmt: skip

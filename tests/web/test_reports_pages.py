@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import pytest
 from flask import Flask
+from flask.testing import FlaskCliRunner
+from markupsafe import escape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -155,3 +159,30 @@ def test_the_rep_page_s_csv_downloads_have_distinct_file_names(
     assert names[0] != names[1]
     assert names[0].startswith(f"rep-{rep.handle}-series-") and names[0].endswith(".csv")
     assert names[1].startswith(f"rep-{rep.handle}-records-") and names[1].endswith(".csv")
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "message"),
+    [
+        ("from=2026-03-05&to=2026-03-01", "from", "Must not be after 'to'."),
+        ("from=2026-03-01&to=soon", "to", "Use a date as YYYY-MM-DD."),
+        ("from=2000-01-01&to=2026-03-01", "from", "Ranges are limited to 3660 days."),
+    ],
+)
+def test_api_page_and_cli_refuse_a_date_range_alike(
+    app: Flask,
+    session: Session,
+    runner: FlaskCliRunner,
+    api_headers: Callable[..., dict[str, str]],
+    query: str,
+    field: str,
+    message: str,
+) -> None:
+    response = app.test_client().get(f"/api/v1/reports/reps?{query}", headers=api_headers())
+    assert response.status_code == 422 and response.json is not None
+    assert response.json["fields"] == {field: message}
+    page = sign_in(app, session, "marketer").get(f"/app/reports/leaderboard?{query}")
+    assert page.status_code == 422 and str(escape(message)) in text(page)
+    bounds = dict(part.split("=") for part in query.split("&"))
+    result = runner.invoke(args=["report", "reps", "--from", bounds["from"], "--to", bounds["to"]])
+    assert result.exit_code != 0 and f"{field}: {message}" in result.output
