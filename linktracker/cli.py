@@ -323,8 +323,8 @@ def _print_report(
     team: str | None,
     as_csv: bool,
 ) -> None:
+    from linktracker.csvsafe import to_csv
     from linktracker.reports import present, services
-    from linktracker.reports.csv_export import to_csv
 
     runtime = _runtime()
     program = runtime.settings()
@@ -477,6 +477,7 @@ def import_crm_command(
     dry_run: bool,
     shown_errors: int,
 ) -> None:
+    from linktracker.attribution.services import attribute_records
     from linktracker.crm import services as crm
 
     runtime = _runtime()
@@ -515,6 +516,7 @@ def import_crm_command(
                 source=source,
                 options=options,
                 window_days=program.attribution_window_days,
+                attribute=attribute_records,
                 progress=progress,
                 wait_seconds=CLI_IMPORT_WAIT_SECONDS,
                 raw_retention_days=int(config["CRM_RAW_RETENTION_DAYS"]),
@@ -547,6 +549,7 @@ crm_group = AppGroup("crm", help="CRM imports: run one again, delete raw files p
 @click.argument("import_id", type=int)
 @with_appcontext
 def crm_run_command(import_id: int) -> None:
+    from linktracker.attribution.services import attribute_records
     from linktracker.crm import services as crm
 
     runtime = _runtime()
@@ -558,6 +561,7 @@ def crm_run_command(import_id: int) -> None:
             upload_folder=config["UPLOAD_FOLDER"],
             email_secret=runtime.secret,
             window_days=runtime.settings().attribution_window_days,
+            attribute=attribute_records,
             wait_seconds=CLI_IMPORT_WAIT_SECONDS,
             raw_retention_days=int(config["CRM_RAW_RETENTION_DAYS"]),
         )

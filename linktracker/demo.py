@@ -158,6 +158,7 @@ def _demo_crm(
     email_secret: bytes,
 ) -> str:
     """A HubSpot-style deals export imported like an upload: clicks, UTM and baseline deals."""
+    from linktracker.attribution.services import attribute_records
     from linktracker.campaigns.models import Campaign
     from linktracker.clicks.models import Click
     from linktracker.crm.services import ImportOptions, upload_and_import
@@ -224,5 +225,6 @@ def _demo_crm(
         source="hubspot",
         options=ImportOptions(click_id_param=settings.click_id_param),
         window_days=settings.attribution_window_days,
+        attribute=attribute_records,
     )
     return f"CRM: {summary.inserted} HubSpot deals imported (import {summary.id})."

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from linktracker.campaigns.models import Campaign
 from linktracker.campaigns.services import create_campaign
-from linktracker.clicks.services import count_link_clicks
+from linktracker.clicks.counts import count_link_clicks
 from linktracker.employees.models import Employee
 from linktracker.employees.services import create_employee
 from linktracker.errors import Forbidden, InvalidInput, NotFound

@@ -8,6 +8,7 @@ from typing import Any, BinaryIO, cast
 from flask import Response, jsonify, request, send_file, url_for
 from werkzeug.datastructures import FileStorage
 
+from linktracker.attribution.services import attribute_records
 from linktracker.crm.services import (
     ImportBusy,
     ImportOptions,
@@ -134,6 +135,7 @@ def post_crm_import() -> tuple[Response, int]:
             uploaded_by=who.user_id if who else None,
             options=options,
             window_days=settings().attribution_window_days,
+            attribute=attribute_records,
             wait_seconds=float(config["CRM_IMPORT_WAIT_SECONDS"]),
             raw_retention_days=int(config["CRM_RAW_RETENTION_DAYS"]),
         )
@@ -154,6 +156,7 @@ def run_crm_import(import_id: int) -> tuple[Response, int]:
             upload_folder=config["UPLOAD_FOLDER"],
             email_secret=runtime().secret,
             window_days=settings().attribution_window_days,
+            attribute=attribute_records,
             wait_seconds=float(config["CRM_IMPORT_WAIT_SECONDS"]),
             raw_retention_days=int(config["CRM_RAW_RETENTION_DAYS"]),
         )

@@ -6,10 +6,10 @@ from typing import Any
 
 from flask import Response, jsonify, request
 
+from linktracker.csvsafe import to_csv
 from linktracker.employees.models import Employee
 from linktracker.errors import InvalidInput, NotFound
 from linktracker.reports import present
-from linktracker.reports.csv_export import to_csv
 from linktracker.reports.services import (
     BUCKETS,
     ReportFilters,

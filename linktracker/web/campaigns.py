@@ -17,16 +17,16 @@ from linktracker.campaigns.services import (
     slugify,
     update_campaign,
 )
+from linktracker.clicks.counts import CampaignLinkCount, campaign_link_counts, campaign_links
 from linktracker.employees.services import list_employees
 from linktracker.errors import DomainError, InvalidInput
-from linktracker.links.destinations import check_destination
-from linktracker.links.overview import CampaignLinkCount, campaign_link_counts, campaign_links
 from linktracker.links.services import (
     create_campaign_links,
-    destination_for,
     get_or_create_link,
 )
-from linktracker.links.utm import redirect_preview
+from linktracker.links.utm import destination_for
+from linktracker.urls.destinations import check_destination
+from linktracker.urls.query import redirect_preview
 from linktracker.web.context import db, identity, require_roles, runtime, settings
 from linktracker.web.forms import (
     CHANNEL_LABELS,

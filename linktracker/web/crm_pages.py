@@ -17,6 +17,7 @@ from flask import (
 )
 from werkzeug.wrappers import Response as BaseResponse
 
+from linktracker.attribution.services import attribute_records
 from linktracker.crm.encodings import NotText, decode_sample, detect_encoding
 from linktracker.crm.headers import TARGETS
 from linktracker.crm.services import (
@@ -206,6 +207,7 @@ def run(import_id: int) -> BaseResponse:
             click_id_param=options.click_id_param,
             keep_emails=options.keep_emails,
             window_days=settings().attribution_window_days,
+            attribute=attribute_records,
             wait_seconds=float(runtime().config["CRM_IMPORT_WAIT_SECONDS"]),
             raw_retention_days=int(runtime().config["CRM_RAW_RETENTION_DAYS"]),
         )

@@ -22,8 +22,8 @@ from wtforms.validators import DataRequired, EqualTo, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from linktracker.auth.models import ROLES, User
+from linktracker.campaigns.channels import CHANNELS
 from linktracker.campaigns.models import GOALS, Campaign
-from linktracker.clicks.referrers import CHANNELS
 from linktracker.db import Base
 from linktracker.employees.models import Employee
 from linktracker.errors import DomainError

@@ -14,11 +14,11 @@ from werkzeug.wrappers import Response as BaseResponse
 from linktracker.auth.models import ROLES
 from linktracker.campaigns.models import Campaign
 from linktracker.campaigns.services import list_campaigns
+from linktracker.clicks.counts import LinkClickCounts, link_click_counts
 from linktracker.employees.models import Employee
 from linktracker.errors import DomainError, NotFound
 from linktracker.links.models import Link
-from linktracker.links.overview import LinkFigures, employee_link_for_code, link_figures
-from linktracker.links.services import get_or_create_link
+from linktracker.links.services import employee_link_for_code, get_or_create_link
 from linktracker.reports.services import Figures, ReportFilters, report_reps, today_in
 from linktracker.web.context import db, identity, require_roles, runtime, settings
 from linktracker.web.forms import CHANNEL_LABELS
@@ -43,7 +43,7 @@ class LinkItem:
     label: str
     short_url: str | None
     code: str | None
-    figures: LinkFigures | None
+    figures: LinkClickCounts | None
     share_name: str | None
     share_url: str | None
     problem: str | None
@@ -98,7 +98,7 @@ def build_campaign_links(employee: Employee) -> list[CampaignLinks]:
     ]
     raw = [(campaign, _campaign_links(employee, campaign)) for campaign in running]
     ids = [link.id for _c, pairs in raw for _ch, link in pairs if isinstance(link, Link)]
-    figures = link_figures(db(), ids)
+    figures = link_click_counts(db(), ids)
     cards = []
     for campaign, pairs in raw:
         items = []

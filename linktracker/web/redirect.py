@@ -14,8 +14,8 @@ from linktracker.clicks.visitor import Visitor
 from linktracker.db import utcnow
 from linktracker.links.codes import CODE_RE, RESERVED
 from linktracker.links.services import LinkTarget
-from linktracker.links.utm import append_redirect_params
 from linktracker.runtime import Runtime
+from linktracker.urls.query import append_redirect_params
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment

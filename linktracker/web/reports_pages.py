@@ -10,8 +10,8 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, g, render_template, request, url_for
 
+from linktracker.campaigns.channels import CHANNELS
 from linktracker.campaigns.services import list_campaigns
-from linktracker.clicks.referrers import CHANNELS
 from linktracker.employees.services import list_employees
 from linktracker.errors import InvalidInput
 from linktracker.reports.services import (
