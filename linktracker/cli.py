@@ -15,6 +15,7 @@ from flask.cli import AppGroup, FlaskGroup, routes_command, shell_command, with_
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from linktracker.auth.roles import ROLES
 from linktracker.auth.services import create_token, create_user, list_tokens, revoke_token
 from linktracker.config import WILDCARD_HOSTS, points_elsewhere, served_base_url
 from linktracker.employees.models import Employee
@@ -61,9 +62,7 @@ def db_upgrade() -> None:
     help="Create a user who can sign in (roles: admin, marketer, sales_ops, employee).",
 )
 @click.argument("email")
-@click.option(
-    "--role", required=True, type=click.Choice(["admin", "marketer", "sales_ops", "employee"])
-)
+@click.option("--role", required=True, type=click.Choice(ROLES))
 @click.option(
     "--password",
     is_flag=False,

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, bindparam, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from linktracker.auth.roles import MANAGERS
 from linktracker.campaigns.models import Campaign
 from linktracker.campaigns.services import get_campaign
 from linktracker.db import utcnow
@@ -26,7 +27,7 @@ MAX_CODE_ATTEMPTS = 8
 BULK_CHUNK = 2000
 # A chosen code such as /pricing reads as the company's own page, so only those who speak
 # for the company may pick one; everyone else gets a random code.
-CODE_CHOOSERS = ("admin", "marketer")
+CODE_CHOOSERS = MANAGERS
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 from sqlalchemy import select
 
+from linktracker.auth.roles import MANAGERS
 from linktracker.campaigns.models import Campaign
 from linktracker.campaigns.services import create_campaign
 from linktracker.clicks.counts import count_link_clicks
@@ -21,8 +22,6 @@ from linktracker.web.security import protect_cookie_writes
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 # Exempt from the app-wide form check (bearer requests cannot be forged), checked here instead.
 api.before_request(protect_cookie_writes)
-
-MANAGERS = ("admin", "marketer")
 
 
 class BadRequest(InvalidInput):

@@ -9,6 +9,7 @@ from flask import Response, jsonify, request, send_file, url_for
 from werkzeug.datastructures import FileStorage
 
 from linktracker.attribution.services import attribute_records
+from linktracker.auth.roles import CRM_READERS, IMPORTERS
 from linktracker.crm.services import (
     ImportBusy,
     ImportOptions,
@@ -27,8 +28,6 @@ from linktracker.web.context import db, identity, require_roles, runtime, settin
 from linktracker.web.downloads import streamed_csv
 from linktracker.web.params import int_arg
 
-IMPORTERS = ("sales_ops", "admin")
-READERS = ("sales_ops", "admin", "marketer")
 MAX_PAGE = 500
 # Far beyond any real history, and well inside what an SQL OFFSET accepts.
 MAX_OFFSET = 10**9
@@ -174,7 +173,7 @@ def _answer(exc: ImportRefused | ImportBusy) -> tuple[Response, int]:
 
 
 @api.get("/crm/imports")
-@require_roles(*READERS)
+@require_roles(*CRM_READERS)
 def get_crm_imports() -> Response:
     limit = int_arg("limit", default=50, minimum=1, maximum=MAX_PAGE)
     offset = int_arg("offset", default=0, maximum=MAX_OFFSET)
@@ -183,7 +182,7 @@ def get_crm_imports() -> Response:
 
 
 @api.get("/crm/imports/<int:import_id>")
-@require_roles(*READERS)
+@require_roles(*CRM_READERS)
 def get_crm_import(import_id: int) -> Response:
     return jsonify(import_json(get_import(db(), import_id)))
 
@@ -202,7 +201,7 @@ def get_crm_import_raw(import_id: int) -> Response:
 
 
 @api.get("/crm/imports/<int:import_id>/rejected.csv")
-@require_roles(*READERS)
+@require_roles(*CRM_READERS)
 def get_crm_import_rejected(import_id: int) -> Response:
     summary = get_import(db(), import_id, error_limit=0)
     stem = summary.filename.rsplit(".", 1)[0] or "import"

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Response, jsonify, request
 
+from linktracker.auth.roles import MANAGERS
 from linktracker.csvsafe import to_csv
 from linktracker.employees.models import Employee
 from linktracker.errors import InvalidInput, NotFound
@@ -21,7 +22,7 @@ from linktracker.reports.services import (
     report_reps,
     today_in,
 )
-from linktracker.web.api import MANAGERS, BadRequest, api
+from linktracker.web.api import BadRequest, api
 from linktracker.web.context import db, identity, require_roles, settings
 
 

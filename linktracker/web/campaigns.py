@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
+from linktracker.auth.roles import MANAGERS
 from linktracker.campaigns.models import Campaign
 from linktracker.campaigns.services import (
     create_campaign,
@@ -37,7 +38,6 @@ from linktracker.web.forms import (
 )
 
 campaigns = Blueprint("campaigns", __name__, url_prefix="/app/campaigns")
-MANAGERS = ("admin", "marketer")
 FIELDS = (
     "name",
     "destination_url",

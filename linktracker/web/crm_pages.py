@@ -18,6 +18,7 @@ from flask import (
 from werkzeug.wrappers import Response as BaseResponse
 
 from linktracker.attribution.services import attribute_records
+from linktracker.auth.roles import IMPORTERS
 from linktracker.crm.encodings import NotText, decode_sample, detect_encoding
 from linktracker.crm.headers import TARGETS
 from linktracker.crm.services import (
@@ -39,7 +40,6 @@ from linktracker.web.downloads import streamed_csv
 from linktracker.web.forms import CrmUploadForm, render_form, show_errors
 
 crm = Blueprint("crm", __name__, url_prefix="/app/crm")
-IMPORTERS = ("sales_ops", "admin")
 DAYFIRST = {"": None, "dayfirst": True, "monthfirst": False}
 SHOWN_ERRORS = 500
 SAMPLE_BYTES = 64 * 1024

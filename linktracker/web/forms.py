@@ -21,7 +21,8 @@ from wtforms import (
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from linktracker.auth.models import ROLES, User
+from linktracker.auth.models import User
+from linktracker.auth.roles import ROLES
 from linktracker.campaigns.channels import CHANNELS
 from linktracker.campaigns.models import GOALS, Campaign
 from linktracker.db import Base

@@ -11,7 +11,7 @@ import segno
 from flask import Blueprint, render_template, send_file
 from werkzeug.wrappers import Response as BaseResponse
 
-from linktracker.auth.models import ROLES
+from linktracker.auth.roles import EVERYONE, MANAGERS
 from linktracker.campaigns.models import Campaign
 from linktracker.campaigns.services import list_campaigns
 from linktracker.clicks.counts import LinkClickCounts, link_click_counts
@@ -24,7 +24,6 @@ from linktracker.web.context import db, identity, require_roles, runtime, settin
 from linktracker.web.forms import CHANNEL_LABELS
 
 my_links = Blueprint("my_links", __name__, url_prefix="/app/links")
-MANAGERS = ("admin", "marketer")
 FIGURE_DAYS = 90
 
 SHARE_URLS = {
@@ -117,7 +116,7 @@ def build_campaign_links(employee: Employee) -> list[CampaignLinks]:
 
 
 @my_links.get("/")
-@require_roles(*ROLES)
+@require_roles(*EVERYONE)
 def index() -> str:
     who = identity()
     assert who is not None
@@ -150,7 +149,7 @@ def _own_link(code: str) -> Link:
 
 
 @my_links.get("/<code>/qr.<any(png, svg):kind>")
-@require_roles(*ROLES)
+@require_roles(*EVERYONE)
 def qr_code(code: str, kind: str) -> BaseResponse:
     link = _own_link(code)
     campaign = db().get(Campaign, link.campaign_id)

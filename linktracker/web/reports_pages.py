@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, g, render_template, request, url_for
 
+from linktracker.auth.roles import MANAGERS
 from linktracker.campaigns.channels import CHANNELS
 from linktracker.campaigns.services import list_campaigns
 from linktracker.employees.services import list_employees
@@ -31,7 +32,6 @@ from linktracker.web.context import db, require_roles, settings
 from linktracker.web.forms import CHANNEL_LABELS
 
 reports = Blueprint("reports", __name__, url_prefix="/app/reports")
-MANAGERS = ("admin", "marketer")
 
 
 @dataclass(frozen=True)
