@@ -166,7 +166,7 @@ def demo_data_command(force: bool, seed: int) -> None:
         if session.scalar(select(func.count(Employee.id))) and not force:
             raise click.ClickException("The database already has employees; use --force.")
         summary = load_demo_data(session, runtime.settings(), seed=seed,
-                                 upload_folder=runtime.config["UPLOAD_FOLDER"],
+                                 upload_folder=runtime.config.upload_folder,
                                  email_secret=runtime.secret)  # fmt: skip
     logins = Path(current_app.instance_path) / DEMO_LOGINS
     logins.parent.mkdir(parents=True, exist_ok=True)
@@ -402,7 +402,7 @@ spool_group = AppGroup("spool", help="Clicks spooled while the database was unav
 def spool_status_command() -> None:
     from linktracker.clicks.spool import spool_status
 
-    folder = _runtime().config["SPOOL_FOLDER"]
+    folder = _runtime().config.spool_folder
     files = spool_status(folder)
     for file in files:
         if file.live_journal:
@@ -424,7 +424,7 @@ def spool_replay_command() -> None:
 
     runtime = _runtime()
     try:
-        result = replay_spool(runtime.engine, runtime.config["SPOOL_FOLDER"])
+        result = replay_spool(runtime.engine, runtime.config.spool_folder)
     except DBAPIError as exc:
         raise click.ClickException(
             f"The database is still unavailable ({exc.__class__.__name__}); nothing was lost, "
@@ -487,9 +487,9 @@ def import_crm_command(
         options = crm.ImportOptions(
             mapping=crm.parse_mapping_option(mapping) or None,
             dayfirst=dayfirst,
-            timezone=str(config["CRM_TIMEZONE"]),
+            timezone=config.crm_timezone,
             click_id_param=program.click_id_param,
-            keep_emails=bool(config["CRM_KEEP_EMAILS"]),
+            keep_emails=config.crm_keep_emails,
             dry_run=dry_run,
         )
     except DomainError as exc:
@@ -509,16 +509,16 @@ def import_crm_command(
                 session,
                 stream,
                 filename=path.name,
-                upload_folder=config["UPLOAD_FOLDER"],
+                upload_folder=config.upload_folder,
                 email_secret=runtime.secret,
-                max_bytes=int(config["MAX_CONTENT_LENGTH"]),
+                max_bytes=config.max_content_length,
                 source=source,
                 options=options,
                 window_days=program.attribution_window_days,
                 attribute=attribute_records,
                 progress=progress,
                 wait_seconds=CLI_IMPORT_WAIT_SECONDS,
-                raw_retention_days=int(config["CRM_RAW_RETENTION_DAYS"]),
+                raw_retention_days=config.crm_raw_retention_days,
             )
         except crm.ImportRefused as exc:
             message = f"{path.name} was refused (import {exc.import_id}): {exc.message}"
@@ -557,12 +557,12 @@ def crm_run_command(import_id: int) -> None:
         summary = crm.import_crm_file(
             session,
             import_id,
-            upload_folder=config["UPLOAD_FOLDER"],
+            upload_folder=config.upload_folder,
             email_secret=runtime.secret,
             window_days=runtime.settings().attribution_window_days,
             attribute=attribute_records,
             wait_seconds=CLI_IMPORT_WAIT_SECONDS,
-            raw_retention_days=int(config["CRM_RAW_RETENTION_DAYS"]),
+            raw_retention_days=config.crm_raw_retention_days,
         )
     click.echo(crm.summary_table(summary))
 
@@ -589,8 +589,8 @@ def _purge_raw_files(session: Session, days: int | None) -> None:
     from linktracker.crm.services import purge_raw_files
 
     config = _runtime().config
-    days = int(config["CRM_RAW_RETENTION_DAYS"]) if days is None else days
-    purged = purge_raw_files(session, upload_folder=config["UPLOAD_FOLDER"], retention_days=days)
+    days = config.crm_raw_retention_days if days is None else days
+    purged = purge_raw_files(session, upload_folder=config.upload_folder, retention_days=days)
     ids = ", ".join(str(i) for i in purged.import_ids) or "none"
     click.echo(
         f"Deleted the raw files of {len(purged.import_ids)} import(s) older than {days} day(s) "

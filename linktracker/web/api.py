@@ -84,7 +84,7 @@ def link_json(link: Link) -> dict[str, Any]:
     employee = db().get(Employee, link.employee_id)
     return {
         "code": link.code,
-        "short_url": f"{runtime().config['BASE_URL']}/{link.code}",
+        "short_url": f"{runtime().config.base_url}/{link.code}",
         "destination_url": link.destination_url,
         "channel": link.channel,
         "campaign": campaign.slug if campaign else None,

@@ -116,9 +116,9 @@ def post_crm_import() -> tuple[Response, int]:
     options = ImportOptions(
         mapping=_mapping(),
         dayfirst=_flag("dayfirst"),
-        timezone=str(config["CRM_TIMEZONE"]),
+        timezone=config.crm_timezone,
         click_id_param=settings().click_id_param,
-        keep_emails=bool(config["CRM_KEEP_EMAILS"]),
+        keep_emails=config.crm_keep_emails,
         dry_run=bool(_flag("dry_run")),
     )
     who = identity()
@@ -127,16 +127,16 @@ def post_crm_import() -> tuple[Response, int]:
             db(),
             cast(BinaryIO, upload.stream),
             filename=upload.filename,
-            upload_folder=config["UPLOAD_FOLDER"],
+            upload_folder=config.upload_folder,
             email_secret=runtime().secret,
-            max_bytes=int(config["MAX_CONTENT_LENGTH"]),
+            max_bytes=config.max_content_length,
             source=request.form.get("source"),
             uploaded_by=who.user_id if who else None,
             options=options,
             window_days=settings().attribution_window_days,
             attribute=attribute_records,
-            wait_seconds=float(config["CRM_IMPORT_WAIT_SECONDS"]),
-            raw_retention_days=int(config["CRM_RAW_RETENTION_DAYS"]),
+            wait_seconds=config.crm_import_wait_seconds,
+            raw_retention_days=config.crm_raw_retention_days,
         )
     except (ImportRefused, ImportBusy) as exc:
         return _answer(exc)
@@ -152,12 +152,12 @@ def run_crm_import(import_id: int) -> tuple[Response, int]:
         summary = import_crm_file(
             db(),
             import_id,
-            upload_folder=config["UPLOAD_FOLDER"],
+            upload_folder=config.upload_folder,
             email_secret=runtime().secret,
             window_days=settings().attribution_window_days,
             attribute=attribute_records,
-            wait_seconds=float(config["CRM_IMPORT_WAIT_SECONDS"]),
-            raw_retention_days=int(config["CRM_RAW_RETENTION_DAYS"]),
+            wait_seconds=config.crm_import_wait_seconds,
+            raw_retention_days=config.crm_raw_retention_days,
         )
     except (ImportRefused, ImportBusy) as exc:
         return _answer(exc)
@@ -190,7 +190,7 @@ def get_crm_import(import_id: int) -> Response:
 @api.get("/crm/imports/<int:import_id>/raw")
 @require_roles(*IMPORTERS)  # customer emails in clear: not for marketers
 def get_crm_import_raw(import_id: int) -> Response:
-    raw = raw_upload(db(), import_id, upload_folder=runtime().config["UPLOAD_FOLDER"])
+    raw = raw_upload(db(), import_id, upload_folder=runtime().config.upload_folder)
     return send_file(
         raw.path,
         mimetype="application/octet-stream",

@@ -147,7 +147,7 @@ def detail(campaign_id: int) -> str:
         campaign=campaign,
         counts=counts,
         preview=preview,
-        base_url=runtime().config["BASE_URL"],
+        base_url=runtime().config.base_url,
         links=campaign_links(db(), campaign.id),
         employees=[e for e in list_employees(db()) if e.active],
         channel_labels=CHANNEL_LABELS,
@@ -226,7 +226,7 @@ def custom_link(campaign_id: int) -> BaseResponse:
         db().rollback()
         flash(exc.message, "error")
     else:
-        url = f"{runtime().config['BASE_URL']}/{result.link.code}"
+        url = f"{runtime().config.base_url}/{result.link.code}"
         if result.created:
             flash(f"Custom link {url} made.", "success")
         else:

@@ -45,17 +45,13 @@ SHOWN_ERRORS = 500
 SAMPLE_BYTES = 64 * 1024
 
 
-def _config(name: str) -> str:
-    return str(runtime().config[name])
-
-
 def _options(mapping: dict[str, str | None] | None, dayfirst: bool | None) -> ImportOptions:
     return ImportOptions(
         mapping=mapping,
         dayfirst=dayfirst,
-        timezone=_config("CRM_TIMEZONE"),
+        timezone=runtime().config.crm_timezone,
         click_id_param=settings().click_id_param,
-        keep_emails=bool(runtime().config["CRM_KEEP_EMAILS"]),
+        keep_emails=runtime().config.crm_keep_emails,
     )
 
 
@@ -84,8 +80,8 @@ def index() -> str | BaseResponse:
                 db(),
                 form.file.data.stream,
                 filename=form.file.data.filename or "upload.csv",
-                upload_folder=_config("UPLOAD_FOLDER"),
-                max_bytes=int(runtime().config["MAX_CONTENT_LENGTH"]),
+                upload_folder=runtime().config.upload_folder,
+                max_bytes=runtime().config.max_content_length,
                 source=form.source.data or None,
                 uploaded_by=who.user_id if who else None,
             )
@@ -103,7 +99,7 @@ def _header_cells(import_id: int) -> tuple[str, ...]:
 
     Only used to offer a manual mapping; the import itself always parses with the service.
     """
-    path = raw_upload(db(), import_id, upload_folder=_config("UPLOAD_FOLDER")).path
+    path = raw_upload(db(), import_id, upload_folder=runtime().config.upload_folder).path
     with path.open("rb") as stream:
         sample = stream.read(SAMPLE_BYTES)
     try:
@@ -136,7 +132,10 @@ def read_mapping(import_id: int) -> MappingState:
     recognised: dict[str, str | None] | None = None
     try:
         result = preview_import(
-            db(), import_id, upload_folder=_config("UPLOAD_FOLDER"), options=_options(None, None)
+            db(),
+            import_id,
+            upload_folder=runtime().config.upload_folder,
+            options=_options(None, None),
         )
         header = result.header
     except UnreadableExport as exc:
@@ -152,7 +151,7 @@ def read_mapping(import_id: int) -> MappingState:
             result = preview_import(
                 db(),
                 import_id,
-                upload_folder=_config("UPLOAD_FOLDER"),
+                upload_folder=runtime().config.upload_folder,
                 options=_options(chosen, dayfirst),
             )
             error = None
@@ -199,7 +198,7 @@ def run(import_id: int) -> BaseResponse:
         done = import_crm_file(
             db(),
             import_id,
-            upload_folder=_config("UPLOAD_FOLDER"),
+            upload_folder=runtime().config.upload_folder,
             email_secret=runtime().secret,
             mapping=options.mapping,
             dayfirst=options.dayfirst,
@@ -208,8 +207,8 @@ def run(import_id: int) -> BaseResponse:
             keep_emails=options.keep_emails,
             window_days=settings().attribution_window_days,
             attribute=attribute_records,
-            wait_seconds=float(runtime().config["CRM_IMPORT_WAIT_SECONDS"]),
-            raw_retention_days=int(runtime().config["CRM_RAW_RETENTION_DAYS"]),
+            wait_seconds=runtime().config.crm_import_wait_seconds,
+            raw_retention_days=runtime().config.crm_raw_retention_days,
         )
     except DomainError as exc:
         db().rollback()
@@ -234,7 +233,7 @@ def detail(import_id: int) -> str:
 @crm.get("/<int:import_id>/raw")
 @require_roles(*IMPORTERS)
 def download_raw(import_id: int) -> BaseResponse:
-    raw = raw_upload(db(), import_id, upload_folder=_config("UPLOAD_FOLDER"))
+    raw = raw_upload(db(), import_id, upload_folder=runtime().config.upload_folder)
     return send_file(
         raw.path,
         mimetype="application/octet-stream",

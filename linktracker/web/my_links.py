@@ -56,7 +56,7 @@ class CampaignLinks:
 
 def short_url(code: str) -> str:
     """The public address of a short code."""
-    return f"{runtime().config['BASE_URL']}/{code}"
+    return f"{runtime().config.base_url}/{code}"
 
 
 def share_url(channel: str, url: str, text: str) -> tuple[str | None, str | None]:

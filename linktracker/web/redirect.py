@@ -25,8 +25,7 @@ NO_STORE = ("Cache-Control", "no-store, max-age=0")
 
 def redirect_location(runtime: Runtime, target: LinkTarget, environ: dict[str, Any]) -> str:
     """Record the click and return where to send the visitor."""
-    country_header = runtime.config.get("COUNTRY_HEADER") or None
-    visitor = Visitor.from_environ(environ, country_header=country_header)
+    visitor = Visitor.from_environ(environ, country_header=runtime.config.country_header)
     click_id = runtime.recorder.record(target, visitor, utcnow())
     return append_redirect_params(
         target.destination_url,
