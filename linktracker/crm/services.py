@@ -31,7 +31,7 @@ from linktracker.crm.options import (
     inspect_with_options,
     parse_mapping_option,
 )
-from linktracker.crm.preview import ImportPreview, preview_export, preview_import
+from linktracker.crm.preview import ImportPreview, import_header, preview_export, preview_import
 from linktracker.crm.rejected import iter_rejected_rows_csv, rejected_rows_csv
 from linktracker.crm.retention import PurgeResult, purge_raw_files
 from linktracker.crm.storage import store_upload
@@ -68,6 +68,7 @@ __all__ = [
     "UnreadableExport",
     "get_import",
     "import_crm_file",
+    "import_header",
     "iter_rejected_rows_csv",
     "list_import_errors",
     "list_imports",

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
-from typing import Any
 
 from flask import (
     Blueprint,
@@ -19,7 +17,6 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from linktracker.attribution.services import attribute_records
 from linktracker.auth.roles import IMPORTERS
-from linktracker.crm.encodings import NotText, decode_sample, detect_encoding
 from linktracker.crm.headers import TARGETS
 from linktracker.crm.services import (
     ImportOptions,
@@ -27,6 +24,7 @@ from linktracker.crm.services import (
     UnreadableExport,
     get_import,
     import_crm_file,
+    import_header,
     iter_rejected_rows_csv,
     list_imports,
     preview_import,
@@ -42,7 +40,6 @@ from linktracker.web.forms import CrmUploadForm, render_form, show_errors
 crm = Blueprint("crm", __name__, url_prefix="/app/crm")
 DAYFIRST = {"": None, "dayfirst": True, "monthfirst": False}
 SHOWN_ERRORS = 500
-SAMPLE_BYTES = 64 * 1024
 
 
 def _options(mapping: dict[str, str | None] | None, dayfirst: bool | None) -> ImportOptions:
@@ -94,25 +91,8 @@ def index() -> str | BaseResponse:
     )
 
 
-def _header_cells(import_id: int) -> tuple[str, ...]:
-    """The header row of a stored upload whose columns were not recognised ( () if unreadable).
-
-    Only used to offer a manual mapping; the import itself always parses with the service.
-    """
-    path = raw_upload(db(), import_id, upload_folder=runtime().config.upload_folder).path
-    with path.open("rb") as stream:
-        sample = stream.read(SAMPLE_BYTES)
-    try:
-        encoding = detect_encoding(sample, complete=len(sample) < SAMPLE_BYTES)
-    except NotText:
-        return ()
-    text = decode_sample(sample, encoding, complete=len(sample) < SAMPLE_BYTES)
-    first = next((line for line in text.splitlines() if line.strip()), "")
-    try:
-        dialect: Any = csv.Sniffer().sniff(first, delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    return tuple(cell.strip() for cell in next(csv.reader([first], dialect), []))
+def _header(import_id: int) -> tuple[str, ...]:
+    return import_header(db(), import_id, upload_folder=runtime().config.upload_folder)
 
 
 @dataclass(frozen=True)
@@ -140,10 +120,10 @@ def read_mapping(import_id: int) -> MappingState:
         header = result.header
     except UnreadableExport as exc:
         error, refusal, recognised = exc.message, exc, exc.mapping
-        header = tuple(recognised) if recognised else _header_cells(import_id)
+        header = tuple(recognised) if recognised else _header(import_id)
     except DomainError as exc:
         error = exc.message
-        header = _header_cells(import_id)
+        header = _header(import_id)
     chosen = _chosen_mapping(header) if request.method == "POST" and header else None
     if chosen is not None:
         try:

@@ -125,6 +125,18 @@ def test_a_file_that_is_not_a_csv_is_refused_with_a_clear_message(app, session):
     assert client.get(f"{detail_url}/raw").data == broken
 
 
+def test_columns_the_import_does_not_find_are_not_offered_for_mapping(app, session):
+    # One filled cell per line: the import finds no header row, so there is nothing to map,
+    # even where a trailing comma makes a line look like two columns.
+    client = sign_in(app, session, "sales_ops")
+    preview_url = _upload(client, b"Record ID,\r\n1,\r\n2,\r\n").headers["Location"]
+    response = client.get(preview_url)
+    detail_url = preview_url.removesuffix("/preview")
+    assert response.status_code == 302 and response.headers["Location"] == detail_url
+    assert "No header row found" in text(client.get(detail_url))
+    assert session.scalar(select(CrmImport.state)) == "refused"
+
+
 def test_a_file_refused_in_the_web_is_recorded_refused_and_keeps_its_recognised_mapping(
     app, session
 ):
