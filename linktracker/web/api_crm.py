@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any, BinaryIO, cast
 
-from flask import Response, jsonify, request, send_file, url_for
+from flask import Response, jsonify, request, url_for
 from werkzeug.datastructures import FileStorage
 
 from linktracker.attribution.services import attribute_records
@@ -17,15 +17,13 @@ from linktracker.crm.services import (
     ImportSummary,
     get_import,
     import_crm_file,
-    iter_rejected_rows_csv,
     list_imports,
-    raw_upload,
     upload_and_import,
 )
 from linktracker.errors import InvalidInput
 from linktracker.web.api import api
 from linktracker.web.context import db, identity, require_roles, runtime, settings
-from linktracker.web.downloads import streamed_csv
+from linktracker.web.downloads import raw_import_file, rejected_rows_file
 from linktracker.web.params import int_arg
 
 MAX_PAGE = 500
@@ -190,23 +188,10 @@ def get_crm_import(import_id: int) -> Response:
 @api.get("/crm/imports/<int:import_id>/raw")
 @require_roles(*IMPORTERS)  # customer emails in clear: not for marketers
 def get_crm_import_raw(import_id: int) -> Response:
-    raw = raw_upload(db(), import_id, upload_folder=runtime().config.upload_folder)
-    return send_file(
-        raw.path,
-        mimetype="application/octet-stream",
-        as_attachment=True,
-        download_name=raw.filename,
-        etag=raw.sha256,
-    )
+    return raw_import_file(import_id)
 
 
 @api.get("/crm/imports/<int:import_id>/rejected.csv")
 @require_roles(*CRM_READERS)
 def get_crm_import_rejected(import_id: int) -> Response:
-    summary = get_import(db(), import_id, error_limit=0)
-    stem = summary.filename.rsplit(".", 1)[0] or "import"
-    return streamed_csv(
-        lambda session: iter_rejected_rows_csv(session, import_id),
-        f"{stem}-rejected.csv",
-        bom=True,
-    )
+    return rejected_rows_file(import_id)

@@ -10,7 +10,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from werkzeug.wrappers import Response as BaseResponse
@@ -25,16 +24,14 @@ from linktracker.crm.services import (
     get_import,
     import_crm_file,
     import_header,
-    iter_rejected_rows_csv,
     list_imports,
     preview_import,
-    raw_upload,
     refuse_import,
     store_upload,
 )
 from linktracker.errors import DomainError, InvalidInput
 from linktracker.web.context import db, identity, require_roles, runtime, settings
-from linktracker.web.downloads import streamed_csv
+from linktracker.web.downloads import raw_import_file, rejected_rows_file
 from linktracker.web.forms import CrmUploadForm, render_form, show_errors
 
 crm = Blueprint("crm", __name__, url_prefix="/app/crm")
@@ -213,20 +210,10 @@ def detail(import_id: int) -> str:
 @crm.get("/<int:import_id>/raw")
 @require_roles(*IMPORTERS)
 def download_raw(import_id: int) -> BaseResponse:
-    raw = raw_upload(db(), import_id, upload_folder=runtime().config.upload_folder)
-    return send_file(
-        raw.path,
-        mimetype="application/octet-stream",
-        as_attachment=True,
-        download_name=raw.filename,
-    )
+    return raw_import_file(import_id)
 
 
 @crm.get("/<int:import_id>/rejected.csv")
 @require_roles(*IMPORTERS)
 def download_rejected(import_id: int) -> BaseResponse:
-    summary = get_import(db(), import_id, error_limit=0)
-    name = summary.filename.rsplit(".", 1)[0] or "import"
-    return streamed_csv(
-        lambda session: iter_rejected_rows_csv(session, import_id), f"{name}-rejected.csv"
-    )
+    return rejected_rows_file(import_id)

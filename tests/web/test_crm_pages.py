@@ -62,7 +62,9 @@ def test_importing_shows_the_summary_with_row_errors_and_offers_the_downloads(ap
     rejected = client.get(f"{detail_url}/rejected.csv")
     assert rejected.mimetype == "text/csv"
     assert "attachment" in rejected.headers["Content-Disposition"]
-    lines = rejected.get_data(as_text=True).splitlines()
+    body = rejected.get_data(as_text=True)
+    assert body.startswith("\ufeff")  # so spreadsheet programs read it as UTF-8
+    lines = body.removeprefix("\ufeff").splitlines()
     assert lines[0] == "Record ID,Create Date,Deal Stage,Amount,UTM Content,error"
     assert len(lines) == 6
     assert client.get(f"{detail_url}/raw").data == raw
@@ -232,6 +234,26 @@ def test_rejected_rows_downloads_give_back_their_connection_read_or_not(app, ses
             # A body's session left open would hold its transaction (and on PostgreSQL
             # block the next TRUNCATE or migration) until garbage collection.
             assert pool.checkedout() == before, (url, read_body)
+
+
+def test_the_pages_and_the_api_give_the_same_raw_and_rejected_files(app, session):
+    client = sign_in(app, session, "sales_ops")
+    raw = BAD_ROWS.read_bytes()
+    preview_url = _upload(client, raw, "bad rows.csv").headers["Location"]
+    detail_url = client.post(preview_url.replace("/preview", "/run")).headers["Location"]
+    api_url = detail_url.replace("/app/crm", "/api/v1/crm/imports")
+    for name in ("raw", "rejected.csv"):
+        page, api = client.get(f"{detail_url}/{name}"), client.get(f"{api_url}/{name}")
+        assert (page.status_code, api.status_code) == (200, 200), name
+        assert page.data == api.data, name
+        for header in ("Content-Type", "Content-Disposition", "ETag"):
+            assert page.headers.get(header) == api.headers.get(header), (name, header)
+        page.close()
+        api.close()
+    rejected = client.get(f"{detail_url}/rejected.csv")
+    assert rejected.data.startswith("\ufeff".encode())
+    rejected.close()
+    assert client.get(f"{detail_url}/raw").data == raw
 
 
 def test_download_names_cannot_break_the_header() -> None:
