@@ -15,6 +15,7 @@ from flask.cli import AppGroup, FlaskGroup, routes_command, shell_command, with_
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from linktracker.auth.roles import ROLES
 from linktracker.auth.services import create_token, create_user, list_tokens, revoke_token
 from linktracker.config import WILDCARD_HOSTS, points_elsewhere, served_base_url
 from linktracker.employees.models import Employee
@@ -61,9 +62,7 @@ def db_upgrade() -> None:
     help="Create a user who can sign in (roles: admin, marketer, sales_ops, employee).",
 )
 @click.argument("email")
-@click.option(
-    "--role", required=True, type=click.Choice(["admin", "marketer", "sales_ops", "employee"])
-)
+@click.option("--role", required=True, type=click.Choice(ROLES))
 @click.option(
     "--password",
     is_flag=False,
@@ -167,7 +166,7 @@ def demo_data_command(force: bool, seed: int) -> None:
         if session.scalar(select(func.count(Employee.id))) and not force:
             raise click.ClickException("The database already has employees; use --force.")
         summary = load_demo_data(session, runtime.settings(), seed=seed,
-                                 upload_folder=runtime.config["UPLOAD_FOLDER"],
+                                 upload_folder=runtime.config.upload_folder,
                                  email_secret=runtime.secret)  # fmt: skip
     logins = Path(current_app.instance_path) / DEMO_LOGINS
     logins.parent.mkdir(parents=True, exist_ok=True)
@@ -325,9 +324,9 @@ def _print_report(
     team: str | None,
     as_csv: bool,
 ) -> None:
+    from linktracker.csvsafe import to_csv
     from linktracker.reports import filters as report_filters
     from linktracker.reports import present, services
-    from linktracker.reports.csv_export import to_csv
 
     runtime = _runtime()
     program = runtime.settings()
@@ -407,7 +406,7 @@ spool_group = AppGroup("spool", help="Clicks spooled while the database was unav
 def spool_status_command() -> None:
     from linktracker.clicks.spool import spool_status
 
-    folder = _runtime().config["SPOOL_FOLDER"]
+    folder = _runtime().config.spool_folder
     files = spool_status(folder)
     for file in files:
         if file.live_journal:
@@ -429,7 +428,7 @@ def spool_replay_command() -> None:
 
     runtime = _runtime()
     try:
-        result = replay_spool(runtime.engine, runtime.config["SPOOL_FOLDER"])
+        result = replay_spool(runtime.engine, runtime.config.spool_folder)
     except DBAPIError as exc:
         raise click.ClickException(
             f"The database is still unavailable ({exc.__class__.__name__}); nothing was lost, "
@@ -481,6 +480,7 @@ def import_crm_command(
     dry_run: bool,
     shown_errors: int,
 ) -> None:
+    from linktracker.attribution.services import attribute_records
     from linktracker.crm import services as crm
 
     runtime = _runtime()
@@ -491,9 +491,9 @@ def import_crm_command(
         options = crm.ImportOptions(
             mapping=crm.parse_mapping_option(mapping) or None,
             dayfirst=dayfirst,
-            timezone=str(config["CRM_TIMEZONE"]),
+            timezone=config.crm_timezone,
             click_id_param=program.click_id_param,
-            keep_emails=bool(config["CRM_KEEP_EMAILS"]),
+            keep_emails=config.crm_keep_emails,
             dry_run=dry_run,
         )
     except DomainError as exc:
@@ -513,15 +513,16 @@ def import_crm_command(
                 session,
                 stream,
                 filename=path.name,
-                upload_folder=config["UPLOAD_FOLDER"],
+                upload_folder=config.upload_folder,
                 email_secret=runtime.secret,
-                max_bytes=int(config["MAX_CONTENT_LENGTH"]),
+                max_bytes=config.max_content_length,
                 source=source,
                 options=options,
                 window_days=program.attribution_window_days,
+                attribute=attribute_records,
                 progress=progress,
                 wait_seconds=CLI_IMPORT_WAIT_SECONDS,
-                raw_retention_days=int(config["CRM_RAW_RETENTION_DAYS"]),
+                raw_retention_days=config.crm_raw_retention_days,
             )
         except crm.ImportRefused as exc:
             message = f"{path.name} was refused (import {exc.import_id}): {exc.message}"
@@ -551,6 +552,7 @@ crm_group = AppGroup("crm", help="CRM imports: run one again, delete raw files p
 @click.argument("import_id", type=int)
 @with_appcontext
 def crm_run_command(import_id: int) -> None:
+    from linktracker.attribution.services import attribute_records
     from linktracker.crm import services as crm
 
     runtime = _runtime()
@@ -559,11 +561,12 @@ def crm_run_command(import_id: int) -> None:
         summary = crm.import_crm_file(
             session,
             import_id,
-            upload_folder=config["UPLOAD_FOLDER"],
+            upload_folder=config.upload_folder,
             email_secret=runtime.secret,
             window_days=runtime.settings().attribution_window_days,
+            attribute=attribute_records,
             wait_seconds=CLI_IMPORT_WAIT_SECONDS,
-            raw_retention_days=int(config["CRM_RAW_RETENTION_DAYS"]),
+            raw_retention_days=config.crm_raw_retention_days,
         )
     click.echo(crm.summary_table(summary))
 
@@ -590,8 +593,8 @@ def _purge_raw_files(session: Session, days: int | None) -> None:
     from linktracker.crm.services import purge_raw_files
 
     config = _runtime().config
-    days = int(config["CRM_RAW_RETENTION_DAYS"]) if days is None else days
-    purged = purge_raw_files(session, upload_folder=config["UPLOAD_FOLDER"], retention_days=days)
+    days = config.crm_raw_retention_days if days is None else days
+    purged = purge_raw_files(session, upload_folder=config.upload_folder, retention_days=days)
     ids = ", ".join(str(i) for i in purged.import_ids) or "none"
     click.echo(
         f"Deleted the raw files of {len(purged.import_ids)} import(s) older than {days} day(s) "
