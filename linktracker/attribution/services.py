@@ -41,6 +41,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.expression import Subquery
 
 from linktracker.campaigns.models import Campaign
 from linktracker.clicks.models import HUMAN_CLICK, Click
@@ -102,8 +103,14 @@ def attribute_records(
 def _attribute(session: Session, ids: Sequence[int] | None, window_days: int, param: str) -> None:
     """One UPDATE ... FROM (the result of every record in scope), writing changed rows only."""
     dialect = session.get_bind().dialect.name
+    named = _named_stage(dialect, ids, param)
+    matched = _matched_stage(dialect, named, window_days)
+    _write_results(session, _result_stage(dialect, matched))
+
+
+def _named_stage(dialect: str, ids: Sequence[int] | None, param: str) -> Subquery:
+    """Stage 1: what each record itself names: a human click by id, a handle, a campaign slug."""
     r = aliased(CrmRecord, name="r")
-    # Stage 1: what the record itself names: a human click by id, a handle, a campaign slug.
     by_click = case(
         (
             r.click_id.is_not(None) | r.landing_url.like(f"%{param}=%"),
@@ -142,9 +149,12 @@ def _attribute(session: Session, ids: Sequence[int] | None, window_days: int, pa
         named = named.where(r.id.in_(ids))
     # OFFSET 0 is an optimisation fence (both databases): each stage is computed once per
     # record instead of being inlined into every expression that mentions its columns.
-    stage1 = named.offset(0).subquery("named")
+    return named.offset(0).subquery("named")
 
-    # Stage 2: for UTM matches, the rep's last human click in the window (on the named campaign).
+
+def _matched_stage(dialect: str, stage1: Subquery, window_days: int) -> Subquery:
+    """Stage 2: a UTM match credits the rep's last human click in the window (on its campaign)."""
+
     def last_click(on_campaign: bool) -> Any:
         candidate = select(Click.id).where(
             Click.employee_id == stage1.c.utm_employee,
@@ -164,7 +174,7 @@ def _attribute(session: Session, ids: Sequence[int] | None, window_days: int, pa
         (stage1.c.utm_campaign.is_not(None), last_click(True)),
         else_=last_click(False),
     )
-    stage2 = (
+    return (
         select(
             stage1.c.id,
             stage1.c.created_at,
@@ -177,11 +187,13 @@ def _attribute(session: Session, ids: Sequence[int] | None, window_days: int, pa
         .subquery("matched")
     )
 
-    # Stage 3: the stored result.
+
+def _result_stage(dialect: str, stage2: Subquery) -> Subquery:
+    """Stage 3: the result to store: method, rep, campaign, credited click, seconds from it."""
     credited = aliased(Click, name="credited")
     via_click = stage2.c.by_click.is_not(None)
     via_utm = stage2.c.utm_employee.is_not(None)
-    result = (
+    return (
         select(
             stage2.c.id,
             case((via_click, "click_id"), (via_utm, "utm"), else_="none").label("method"),
@@ -204,6 +216,10 @@ def _attribute(session: Session, ids: Sequence[int] | None, window_days: int, pa
         .outerjoin(credited, credited.id == stage2.c.click)
         .subquery("result")
     )
+
+
+def _write_results(session: Session, result: Subquery) -> None:
+    """UPDATE ... FROM the results, touching only the records whose attribution changed."""
     session.execute(
         update(CrmRecord)
         .where(
