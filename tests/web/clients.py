@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from flask import Flask
@@ -30,6 +32,17 @@ def sign_in(app: Flask, session: Session, role: str, email: str | None = None) -
         cookie["user_id"] = user.id
         cookie["version"] = user.session_version
     return client
+
+
+# ``sign_in_with_cookie(client, role)``: signs in through the form, returns the CSRF token.
+SignInWithCookie = Callable[[FlaskClient, str], str]
+
+
+def page_token(html: str) -> str:
+    """The CSRF token a page carries in its form or meta tag."""
+    match = re.search(r'name="csrf[-_]token" (?:content|value)="([^"]+)"', html)
+    assert match is not None
+    return match.group(1)
 
 
 def text(response: Any) -> str:

@@ -1,16 +1,21 @@
-"""Security headers, the session cookie and CSRF on the app pages."""
+"""Security headers, the session cookie, CSRF on the app pages and on cookie-signed API writes."""
 
 from __future__ import annotations
 
+import io
 import re
 
+from flask import Flask
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from linktracker import create_app
-from linktracker.auth.services import create_user
+from linktracker.auth.services import create_token, create_user
+from linktracker.crm.models import CrmImport
+from linktracker.employees.models import Employee
 from linktracker.settings.models import Setting
 from tests.factories import make_click, make_link
-from tests.web.clients import PASSWORD, text
+from tests.web.clients import PASSWORD, SignInWithCookie, text
 
 
 def test_app_pages_carry_security_headers(sign_in):
@@ -70,3 +75,71 @@ def test_forms_refuse_posts_without_a_csrf_token(config, session, sign_in):
         assert session.scalar(select(func.count()).select_from(Setting)) == 0
     finally:
         app.extensions["linktracker"].dispose()
+
+
+# --- CSRF on the API: cookie-signed writes carry the token, bearer requests do not need it ---
+
+
+def test_a_cookie_signed_api_write_without_the_csrf_token_is_refused(
+    sign_in_with_cookie: SignInWithCookie, csrf_app: Flask, session: Session
+) -> None:
+    client = csrf_app.test_client()
+    sign_in_with_cookie(client, "admin")
+    response = client.post("/api/v1/employees", json={"name": "A", "email": "a@example.com"})
+    assert response.status_code == 400
+    assert "CSRF token" in response.json["error"]
+    assert "X-CSRFToken" in response.json["error"]
+    assert session.scalar(select(func.count()).select_from(Employee)) == 0
+
+
+def test_a_cookie_signed_api_write_with_the_csrf_token_works(
+    sign_in_with_cookie: SignInWithCookie, csrf_app: Flask, session: Session
+) -> None:
+    client = csrf_app.test_client()
+    token = sign_in_with_cookie(client, "admin")
+    response = client.post(
+        "/api/v1/employees",
+        json={"name": "A", "email": "a@example.com"},
+        headers={"X-CSRFToken": token},
+    )
+    assert response.status_code == 201
+    assert session.scalar(select(func.count()).select_from(Employee)) == 1
+
+
+def test_a_bearer_api_write_needs_no_csrf_token(csrf_app: Flask, session: Session) -> None:
+    create_user(session, "bot@example.com", "admin", PASSWORD)
+    token = create_token(session, "bot@example.com").token
+    response = csrf_app.test_client().post(
+        "/api/v1/employees",
+        json={"name": "A", "email": "a@example.com"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 201
+
+
+def test_cookie_signed_api_reads_need_no_csrf_token(
+    sign_in_with_cookie: SignInWithCookie, csrf_app: Flask
+) -> None:
+    client = csrf_app.test_client()
+    sign_in_with_cookie(client, "admin")
+    assert client.get("/api/v1/reports/program").status_code == 200
+
+
+def test_every_api_write_route_wants_the_csrf_token_from_a_cookie(
+    sign_in_with_cookie: SignInWithCookie, csrf_app: Flask, session: Session
+) -> None:
+    client = csrf_app.test_client()
+    sign_in_with_cookie(client, "admin")
+    writes = [
+        (rule, method)
+        for rule in csrf_app.url_map.iter_rules()
+        if rule.endpoint.startswith("api.")
+        for method in sorted((rule.methods or set()) & {"POST", "PUT", "PATCH", "DELETE"})
+    ]
+    assert writes, "the API has write routes"
+    for rule, method in writes:
+        url = re.sub(r"<[^>]+>", "1", rule.rule)
+        response = client.open(url, method=method, data={"file": (io.BytesIO(b"id\n1\n"), "x.csv")})
+        assert response.status_code == 400, (method, url)
+        assert "CSRF token" in response.json["error"]
+    assert session.scalar(select(func.count()).select_from(CrmImport)) == 0
