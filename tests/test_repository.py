@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -98,3 +99,62 @@ def test_the_docs_do_not_point_outside_the_repository() -> None:
 def test_the_readme_is_a_front_door() -> None:
     lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
     assert len(lines) <= 250, f"README.md has {len(lines)} lines: move detail into docs/"
+
+
+# Test modules that still borrow another test module's helpers, until the helpers move into a
+# module of their own (as tests/web/clients.py and tests/browser/live.py did). Shrink only.
+BORROWED = {
+    ("tests/services/test_crm_indexes.py", "tests.services.test_crm_import"),
+    ("tests/services/test_crm_parser_process.py", "tests.services.test_crm_import"),
+    ("tests/services/test_crm_retention.py", "tests.services.test_crm_concurrency"),
+    ("tests/test_cli_crm.py", "tests.services.test_crm_concurrency"),
+    ("tests/web/test_api_crm.py", "tests.services.test_crm_concurrency"),
+    ("tests/web/test_api_crm.py", "tests.services.test_crm_parser_process"),
+    ("tests/web/test_crm_pages.py", "tests.services.test_crm_concurrency"),
+    ("tests/reliability/test_click_journal.py", "tests.reliability.test_no_click_lost"),
+    ("tests/reliability/test_nginx.py", "tests.reliability.test_serve"),
+    ("tests/reliability/test_nginx.py", "tests.reliability.test_slow_clients"),
+    ("tests/reliability/test_replay_timer.py", "tests.reliability.test_serve"),
+    ("tests/reliability/test_replay_timer.py", "tests.reliability.test_slow_clients"),
+    ("tests/reliability/test_slow_clients.py", "tests.reliability.test_serve"),
+}
+
+
+def _test_modules_imported(source: str) -> set[str]:
+    """The test modules (``test_*``) that a Python source imports from, at any depth."""
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+        else:
+            continue
+        found |= {name for name in names if name.rpartition(".")[2].startswith("test_")}
+    return found
+
+
+def test_no_test_module_imports_another_test_module() -> None:
+    # Shared helpers live in fixtures (conftest.py) or in plain modules beside the tests.
+    imports = {
+        (path.relative_to(ROOT).as_posix(), module)
+        for path in sorted((ROOT / "tests").rglob("test_*.py"))
+        for module in _test_modules_imported(path.read_text(encoding="utf-8"))
+    }
+    assert sorted(imports - BORROWED) == [], "move the shared helpers into a fixture or a module"
+    assert sorted(BORROWED - imports) == [], "these no longer borrow: remove them from BORROWED"
+
+
+def test_the_check_sees_an_import_from_another_test_module() -> None:
+    source = (
+        "from tests.web.test_pages import sign_in\n"
+        "from tests.web import test_pages\n"
+        "import tests.web.test_pages\n"
+        "def f():\n    from tests.services.test_crm_import import export\n"
+        "from tests.web.clients import sign_in\n"
+        "from tests.factories import make_link\n"
+    )
+    assert _test_modules_imported(source) == {
+        "tests.web.test_pages",
+        "tests.services.test_crm_import",
+    }

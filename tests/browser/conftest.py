@@ -7,7 +7,6 @@ import random
 import socket
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -34,9 +33,17 @@ from linktracker.db import utcnow  # noqa: E402
 from linktracker.demo import load_demo_data  # noqa: E402
 from linktracker.employees.models import Employee  # noqa: E402
 from linktracker.migrate import upgrade_database  # noqa: E402
+from tests.browser.live import (  # noqa: E402
+    BAD_ROWS,
+    DESKTOP,
+    DESKTOP_UA,
+    PASSWORD,
+    LiveServer,
+    Screenshot,
+    SignIn,
+)
 from tests.conftest import TEST_DATA  # noqa: E402
 
-PASSWORD = "correct horse battery"
 DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 LAUNCH_ARGS = [
     "--headless",
@@ -47,14 +54,6 @@ LAUNCH_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-# Headless Chromium announces itself as a bot; a visitor's browser does not.
-DESKTOP_UA = (
-    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/124.0.0.0 Safari/537.36"
-)
-BAD_ROWS = TEST_DATA / "crm" / "hubspot_with_bad_rows.csv"
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 375, "height": 812}
 USERS = {
     "admin": "admin@example.com",
     "marketer": "marketer@example.com",
@@ -137,18 +136,6 @@ def _seed_crm(session: Any, uploads: str, secret: bytes) -> dict[str, int]:
     with leads.open("rb") as stream:
         pending = store_upload(session, stream, filename=leads.name, upload_folder=uploads)
     return {"deals": deals.id, "bad_rows": bad.id, "pending": pending.id}
-
-
-@dataclass(frozen=True)
-class LiveServer:
-    url: str
-    landing_url: str
-    app: Any
-    users: dict[str, str]
-    imports: dict[str, int]  # name -> CRM import id, for the screenshots
-
-    def session(self) -> Any:
-        return self.app.extensions["linktracker"].sessions()
 
 
 def _serve(server: BaseWSGIServer) -> threading.Thread:
@@ -239,16 +226,18 @@ def page(context: BrowserContext) -> Page:
     return context.new_page()
 
 
-def sign_in(page: Page, server: LiveServer, role: str) -> None:
-    """Sign in through the form, as a person would."""
-    page.goto(f"{server.url}/app/login")
-    page.get_by_label("Email").fill(server.users[role])
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(lambda url: "/app/login" not in url)
+@pytest.fixture(name="sign_in")
+def sign_in_fixture(live_server: LiveServer) -> SignIn:
+    """``sign_in(page, role)``: sign in through the form, as a person would."""
 
+    def sign_in(page: Page, role: str) -> None:
+        page.goto(f"{live_server.url}/app/login")
+        page.get_by_label("Email").fill(live_server.users[role])
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(lambda url: "/app/login" not in url)
 
-Screenshot = Callable[..., Path]
+    return sign_in
 
 
 @pytest.fixture(scope="session")

@@ -12,11 +12,13 @@ from linktracker.campaigns.models import Campaign
 from linktracker.campaigns.services import create_campaign, set_campaign_active
 from linktracker.employees.models import Employee
 from linktracker.links.services import get_or_create_link
-from tests.browser.conftest import BAD_ROWS, LiveServer, sign_in
+from tests.browser.live import BAD_ROWS, LiveServer, SignIn
 
 
-def test_employee_copies_a_link_and_downloads_its_qr_code(page: Page, live_server: LiveServer):
-    sign_in(page, live_server, "employee")
+def test_employee_copies_a_link_and_downloads_its_qr_code(
+    page: Page, live_server: LiveServer, sign_in: SignIn
+):
+    sign_in(page, "employee")
 
     expect(page).to_have_url(re.compile(r"/app/links/$"))
     expect(page.get_by_role("heading", name="My links", level=1)).to_be_visible()
@@ -44,9 +46,9 @@ def test_employee_copies_a_link_and_downloads_its_qr_code(page: Page, live_serve
 
 
 def test_marketer_creates_a_campaign_generates_links_and_sees_the_click(
-    page: Page, live_server: LiveServer
+    page: Page, live_server: LiveServer, sign_in: SignIn
 ):
-    sign_in(page, live_server, "marketer")
+    sign_in(page, "marketer")
     expect(page).to_have_url(re.compile(r"/app/reports/$"))
     page.get_by_role("link", name="Campaigns").first.click()
     page.get_by_role("link", name="New campaign").click()
@@ -88,11 +90,13 @@ def test_marketer_creates_a_campaign_generates_links_and_sees_the_click(
         set_campaign_active(session, campaign.id, False)
 
 
-def test_a_campaign_named_like_a_script_renders_as_text(page: Page, live_server: LiveServer):
+def test_a_campaign_named_like_a_script_renders_as_text(
+    page: Page, live_server: LiveServer, sign_in: SignIn
+):
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     name = "<script>alert(1)</script>"
-    sign_in(page, live_server, "marketer")
+    sign_in(page, "marketer")
     page.goto(f"{live_server.url}/app/campaigns/new")
     page.get_by_label("Name").fill(name)
     page.get_by_label("Slug").fill("script-test")
@@ -103,7 +107,7 @@ def test_a_campaign_named_like_a_script_renders_as_text(page: Page, live_server:
     page.goto(f"{live_server.url}/app/campaigns/")
     expect(page.get_by_role("link", name=name)).to_be_visible()
     page.get_by_role("button", name="Sign out").click()
-    sign_in(page, live_server, "employee")
+    sign_in(page, "employee")
     expect(page.get_by_role("heading", name=name, level=2)).to_be_visible()
     assert dialogs == []
     with live_server.session() as session:  # keep it out of the screenshots
@@ -112,9 +116,9 @@ def test_a_campaign_named_like_a_script_renders_as_text(page: Page, live_server:
 
 
 def test_sales_ops_uploads_an_export_sees_the_rejected_rows_and_downloads_them(
-    page: Page, live_server: LiveServer
+    page: Page, sign_in: SignIn
 ):
-    sign_in(page, live_server, "sales_ops")
+    sign_in(page, "sales_ops")
     expect(page).to_have_url(re.compile(r"/app/crm/$"))
     page.get_by_label("CRM export (CSV)").set_input_files(str(BAD_ROWS))
     page.get_by_role("button", name="Upload and preview").click()

@@ -6,13 +6,13 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage
 
-from tests.browser.conftest import (
+from tests.browser.live import (
     DESKTOP,
     DESKTOP_UA,
     PHONE,
     LiveServer,
     Screenshot,
-    sign_in,
+    SignIn,
 )
 
 # role -> [(file name, path)]; None: signed out.
@@ -42,6 +42,7 @@ PAGES: dict[str | None, list[tuple[str, str]]] = {
 def test_main_pages_render_without_csp_errors(
     browser: Browser,
     live_server: LiveServer,
+    sign_in: SignIn,
     screenshot: Screenshot,
     role: str | None,
     width: str,
@@ -73,7 +74,7 @@ def test_main_pages_render_without_csp_errors(
     page.on("console", watch)
     page.on("pageerror", lambda exc: problems.append(str(exc)))
     if role is not None:
-        sign_in(page, live_server, role)
+        sign_in(page, role)
     for name, path in PAGES[role]:
         page.goto(live_server.url + path.format(**values))
         page.wait_for_load_state("load")

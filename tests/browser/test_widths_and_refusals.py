@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import DESKTOP_UA, TEST_DATA, LiveServer, sign_in
+from tests.browser.live import DESKTOP_UA, TEST_DATA, LiveServer, SignIn
 
 # Every whole word (letters, digits, underscores) of the text under ``root`` that the
 # browser laid out over more than one line, with the tag of the element holding it.
@@ -79,10 +79,10 @@ def _page(browser: Browser, width: int, height: int = 800) -> Page:
 
 @pytest.mark.parametrize("width", [1280, 1366, 1440, 1920])
 def test_every_admin_navigation_item_is_fully_visible_at_laptop_widths(
-    browser: Browser, live_server: LiveServer, tmp_path: Path, width: int
+    browser: Browser, live_server: LiveServer, sign_in: SignIn, tmp_path: Path, width: int
 ) -> None:
     page = _page(browser, width)
-    sign_in(page, live_server, "admin")
+    sign_in(page, "admin")
     page.goto(f"{live_server.url}/app/settings/")
     items = page.locator("nav.mainnav a")
     assert items.count() == 8
@@ -93,10 +93,10 @@ def test_every_admin_navigation_item_is_fully_visible_at_laptop_widths(
 
 
 def test_the_mapping_on_a_phone_keeps_column_and_field_names_whole(
-    browser: Browser, live_server: LiveServer, tmp_path: Path
+    browser: Browser, live_server: LiveServer, sign_in: SignIn, tmp_path: Path
 ) -> None:
     page = _page(browser, 390, 844)
-    sign_in(page, live_server, "sales_ops")
+    sign_in(page, "sales_ops")
     page.goto(f"{live_server.url}/app/crm/{live_server.imports['pending']}/preview")
     mapping = page.locator("table", has=page.locator("select[id^=map-]"))
     expect(mapping).to_be_visible()
@@ -117,10 +117,10 @@ def test_the_mapping_on_a_phone_keeps_column_and_field_names_whole(
 
 
 def test_a_refused_upload_has_a_page_of_its_own_that_survives_a_reload(
-    browser: Browser, live_server: LiveServer, tmp_path: Path
+    browser: Browser, live_server: LiveServer, sign_in: SignIn, tmp_path: Path
 ) -> None:
     page = _page(browser, 1280)
-    sign_in(page, live_server, "sales_ops")
+    sign_in(page, "sales_ops")
     no_id = tmp_path / "deals-without-id.csv"
     no_id.write_bytes(NO_ID)
     page.goto(f"{live_server.url}/app/crm/")

@@ -20,7 +20,7 @@ from tests.services.test_crm_concurrency import (
     kill_import_after_first_batch,
     wait_until_interrupted,
 )
-from tests.web.test_pages import sign_in, text
+from tests.web.clients import sign_in, text
 
 BAD_ROWS = TEST_DATA / "crm" / "hubspot_with_bad_rows.csv"
 

@@ -26,7 +26,7 @@ from linktracker.links.models import Link
 from linktracker.models import Base
 from linktracker.settings.models import Setting
 from tests.factories import make_campaign, make_employee, make_link
-from tests.web.test_pages import sign_in
+from tests.web.clients import SignIn
 
 Headers = Callable[..., dict[str, str]]
 NUL = "a\x00b"
@@ -235,17 +235,19 @@ REPORT_PAGES = [
 @pytest.mark.parametrize("path", REPORT_PAGES)
 @pytest.mark.parametrize("query", ["to=9999-12-31", "from=0001-01-01&to=0001-01-31"])
 def test_report_pages_with_dates_out_of_range_say_so_with_a_422(
-    app: Flask, session: Session, path: str, query: str
+    sign_in: SignIn, session: Session, path: str, query: str
 ) -> None:
     make_employee(session, handle="rep-a")
-    response = sign_in(app, session, "marketer").get(f"{path}?{query}")
+    response = sign_in("marketer").get(f"{path}?{query}")
     assert response.status_code == 422
     assert "Use a date between 1970-01-01 and 2999-12-31." in body_of(response)
 
 
-def test_an_employee_s_own_report_with_a_far_date_says_so(app: Flask, session: Session) -> None:
+def test_an_employee_s_own_report_with_a_far_date_says_so(
+    sign_in: SignIn, session: Session
+) -> None:
     employee = make_employee(session, handle="rep-a", email="rep-a@example.com")
-    client = sign_in(app, session, "employee", email=employee.email)
+    client = sign_in("employee", email=employee.email)
     response = client.get("/api/v1/reports/reps/rep-a?to=9999-12-31")
     assert response.status_code == 422
     assert "between" in response.json["fields"]["to"]
@@ -255,10 +257,8 @@ def test_an_employee_s_own_report_with_a_far_date_says_so(app: Flask, session: S
     "url",
     ["/app/employees/?q=%00", "/app/reports/leaderboard?team=%00", "/app/links/ab%00c/qr.png"],
 )
-def test_pages_with_nul_in_the_path_or_query_are_a_400(
-    app: Flask, session: Session, url: str
-) -> None:
-    response = sign_in(app, session, "admin").get(url)
+def test_pages_with_nul_in_the_path_or_query_are_a_400(sign_in: SignIn, url: str) -> None:
+    response = sign_in("admin").get(url)
     assert response.status_code == 400
     assert "NUL" in body_of(response)
 
@@ -278,11 +278,11 @@ def _error_beside(body: str, field: str, message: str) -> bool:
     ],
 )
 def test_campaign_form_refuses_overlong_or_nul_text_beside_the_field(
-    app: Flask, session: Session, data: dict[str, str], field: str, message: str
+    sign_in: SignIn, session: Session, data: dict[str, str], field: str, message: str
 ) -> None:
     form = {"name": "Spring", "destination_url": "https://www.example.com/", "goal": "leads",
             "channels": ["linkedin"]} | data  # fmt: skip
-    response = sign_in(app, session, "marketer").post("/app/campaigns/new", data=form)
+    response = sign_in("marketer").post("/app/campaigns/new", data=form)
     assert response.status_code == 422
     assert _error_beside(body_of(response), field, message), body_of(response)
     assert count(session, Campaign) == 0
@@ -298,10 +298,10 @@ def test_campaign_form_refuses_overlong_or_nul_text_beside_the_field(
     ],
 )
 def test_employee_form_refuses_overlong_or_nul_text_beside_the_field(
-    app: Flask, session: Session, data: dict[str, str], field: str, message: str
+    sign_in: SignIn, session: Session, data: dict[str, str], field: str, message: str
 ) -> None:
     form = {"name": "Rep A", "email": "a@example.com"} | data
-    response = sign_in(app, session, "marketer").post("/app/employees/new", data=form)
+    response = sign_in("marketer").post("/app/employees/new", data=form)
     assert response.status_code == 422
     assert _error_beside(body_of(response), field, message), body_of(response)
     assert count(session, Employee) == 0
@@ -312,9 +312,9 @@ def test_employee_form_refuses_overlong_or_nul_text_beside_the_field(
     [("a" * 310 + "@example.com", "320 characters"), ("new\x00@example.com", "NUL")],
 )
 def test_user_form_refuses_overlong_or_nul_email(
-    app: Flask, session: Session, email: str, message: str
+    sign_in: SignIn, session: Session, email: str, message: str
 ) -> None:
-    client = sign_in(app, session, "admin")
+    client = sign_in("admin")
     before = count(session, User)
     response = client.post("/app/users/", data={"email": email, "role": "employee"})
     assert response.status_code == 422
@@ -350,9 +350,9 @@ SETTINGS = {
     ],
 )
 def test_settings_refuse_non_finite_money_odd_parameters_and_nul(
-    app: Flask, session: Session, data: dict[str, str], field: str, message: str
+    sign_in: SignIn, session: Session, data: dict[str, str], field: str, message: str
 ) -> None:
-    response = sign_in(app, session, "admin").post("/app/settings/", data=SETTINGS | data)
+    response = sign_in("admin").post("/app/settings/", data=SETTINGS | data)
     assert response.status_code == 422
     assert _error_beside(body_of(response), field, message), body_of(response)
     assert count(session, Setting) == 0
@@ -425,9 +425,9 @@ def _assert_good_lines_saved(session: Session) -> None:
 
 
 def test_employee_import_on_the_web_keeps_good_lines_and_lists_bad_ones(
-    app: Flask, session: Session
+    sign_in: SignIn, session: Session
 ) -> None:
-    response = sign_in(app, session, "marketer").post(
+    response = sign_in("marketer").post(
         "/app/employees/import",
         data={"file": (io.BytesIO(_import_text().encode()), "people.csv")},
         content_type="multipart/form-data",
@@ -559,10 +559,8 @@ BIG = "99999999999999999999"
         ("POST", f"/app/crm/{BIG}/run"),
     ],
 )
-def test_ids_too_large_for_the_database_are_a_404(
-    app: Flask, session: Session, method: str, url: str
-) -> None:
-    response = sign_in(app, session, "admin").open(url, method=method, data={"active": "0"})
+def test_ids_too_large_for_the_database_are_a_404(sign_in: SignIn, method: str, url: str) -> None:
+    response = sign_in("admin").open(url, method=method, data={"active": "0"})
     assert response.status_code == 404
     assert "not found" in body_of(response).lower()
 

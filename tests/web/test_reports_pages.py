@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from linktracker.employees.models import Employee
 from linktracker.settings.models import Setting
 from tests.factories import make_click, make_crm_record, make_link
-from tests.web.test_pages import sign_in, text
+from tests.web.clients import SignIn, text
 
 
 def _rep_with_won_records(session: Session) -> Employee:
@@ -41,10 +41,10 @@ def _rep_with_won_records(session: Session) -> Employee:
 
 
 def test_pages_with_days_to_close_say_how_many_won_records_it_leaves_out(
-    app: Flask, session: Session
+    sign_in: SignIn, session: Session
 ) -> None:
     rep = _rep_with_won_records(session)
-    client = sign_in(app, session, "marketer")
+    client = sign_in("marketer")
     advocacy = (
         "Days to close (employee advocacy) leaves out 2 won records without a close date "
         "and 1 closed before it was created."
@@ -69,7 +69,7 @@ def test_pages_with_days_to_close_say_how_many_won_records_it_leaves_out(
     assert others in body
 
 
-def test_no_note_when_days_to_close_leaves_nothing_out(app: Flask, session: Session) -> None:
+def test_no_note_when_days_to_close_leaves_nothing_out(sign_in: SignIn, session: Session) -> None:
     link = make_link(session)
     make_click(session, link)
     now = datetime.now(UTC)
@@ -77,18 +77,18 @@ def test_no_note_when_days_to_close_leaves_nothing_out(app: Flask, session: Sess
         session, employee_id=link.employee_id, attribution_method="utm", won=True,
         created_at=now - timedelta(days=1), closed_at=now, amount=Decimal("10"),
     )  # fmt: skip
-    body = text(sign_in(app, session, "marketer").get("/app/reports/leaderboard"))
+    body = text(sign_in("marketer").get("/app/reports/leaderboard"))
     assert "leaves out" not in body
 
 
-def _set_default_currency(app: Flask, session: Session, code: str) -> None:
-    client = sign_in(app, session, "admin", email="admin-currency@example.com")
+def _set_default_currency(sign_in: SignIn, code: str) -> None:
+    client = sign_in("admin", email="admin-currency@example.com")
     response = client.post("/app/settings/", data={"default_currency": code})
     assert response.status_code == 302, text(response)
 
 
 def test_amounts_without_a_currency_are_shown_in_the_default_currency(
-    app: Flask, session: Session
+    sign_in: SignIn, app: Flask, session: Session
 ) -> None:
     link = make_link(session)
     make_click(session, link)
@@ -100,11 +100,11 @@ def test_amounts_without_a_currency_are_shown_in_the_default_currency(
             session, employee_id=rep.id, attribution_method="utm", won=True,
             created_at=now - timedelta(days=2), closed_at=now, amount=amount, currency=currency,
         )  # fmt: skip
-    client = sign_in(app, session, "marketer")
+    client = sign_in("marketer")
     # Out of the box the configured default (USD) applies: never the "XXX" placeholder.
     assert "1,250 USD" in text(client.get("/app/reports/leaderboard"))
 
-    _set_default_currency(app, session, "eur")
+    _set_default_currency(sign_in, "eur")
     assert app.extensions["linktracker"].settings().default_currency == "EUR"
     leaderboard = text(client.get("/app/reports/leaderboard"))
     assert "1,000 EUR, 250 USD" in leaderboard and "XXX" not in leaderboard
@@ -122,9 +122,9 @@ def test_amounts_without_a_currency_are_shown_in_the_default_currency(
 
 
 def test_an_unknown_default_currency_is_refused_beside_the_field(
-    app: Flask, session: Session
+    sign_in: SignIn, app: Flask, session: Session
 ) -> None:
-    client = sign_in(app, session, "admin")
+    client = sign_in("admin")
     for code in ("XYZ", "€", "euro", ""):
         response = client.post("/app/settings/", data={"default_currency": code})
         assert response.status_code == 422, code
@@ -136,13 +136,13 @@ def test_an_unknown_default_currency_is_refused_beside_the_field(
 
 
 def test_the_rep_page_s_csv_downloads_have_distinct_file_names(
-    app: Flask, session: Session
+    sign_in: SignIn, session: Session
 ) -> None:
     link = make_link(session)
     make_click(session, link)
     rep = session.get(Employee, link.employee_id)
     assert rep is not None
-    client = sign_in(app, session, "marketer")
+    client = sign_in("marketer")
     page = text(client.get(f"/app/reports/reps/{rep.handle}"))
     urls = [
         u.replace("&amp;", "&") for u in re.findall(r'href="(/api/v1/reports/reps/[^"]+)"', page)
@@ -170,8 +170,8 @@ def test_the_rep_page_s_csv_downloads_have_distinct_file_names(
     ],
 )
 def test_api_page_and_cli_refuse_a_date_range_alike(
+    sign_in: SignIn,
     app: Flask,
-    session: Session,
     runner: FlaskCliRunner,
     api_headers: Callable[..., dict[str, str]],
     query: str,
@@ -181,8 +181,46 @@ def test_api_page_and_cli_refuse_a_date_range_alike(
     response = app.test_client().get(f"/api/v1/reports/reps?{query}", headers=api_headers())
     assert response.status_code == 422 and response.json is not None
     assert response.json["fields"] == {field: message}
-    page = sign_in(app, session, "marketer").get(f"/app/reports/leaderboard?{query}")
+    page = sign_in("marketer").get(f"/app/reports/leaderboard?{query}")
     assert page.status_code == 422 and str(escape(message)) in text(page)
     bounds = dict(part.split("=") for part in query.split("&"))
     result = runner.invoke(args=["report", "reps", "--from", bounds["from"], "--to", bounds["to"]])
     assert result.exit_code != 0 and f"{field}: {message}" in result.output
+
+
+def test_the_leaderboard_lists_reps_with_their_clicks_and_the_baseline_row(
+    sign_in: SignIn, session: Session
+) -> None:
+    link = make_link(session)
+    make_click(session, link)
+    rep = session.get(Employee, link.employee_id)
+    body = text(sign_in("marketer").get("/app/reports/leaderboard"))
+    assert rep.name in body
+    assert f"/app/reports/reps/{rep.handle}" in body
+    assert "All other sources" in body
+    assert "format=csv" in body
+
+
+def test_report_filters_with_bad_values_say_so_and_fall_back(sign_in: SignIn) -> None:
+    body = text(sign_in("marketer").get("/app/reports/leaderboard?from=yesterday&campaign=nope"))
+    assert "Use a date as YYYY-MM-DD." in body
+    assert "Unknown campaign." in body
+
+
+def test_the_rep_page_has_a_chart_funnel_and_links(sign_in: SignIn, session: Session) -> None:
+    link = make_link(session)
+    make_click(session, link)
+    rep = session.get(Employee, link.employee_id)
+    response = sign_in("marketer").get(f"/app/reports/reps/{rep.handle}")
+    body = text(response)
+    assert response.status_code == 200
+    assert "data-chart=" in body and 'class="funnel"' in body and link.code in body
+    unknown = sign_in("admin").get("/app/reports/reps/nobody")
+    assert unknown.status_code == 404
+
+
+def test_the_dashboard_shows_kpis_with_their_formulas(sign_in: SignIn, session: Session) -> None:
+    make_click(session, make_link(session))
+    body = text(sign_in("marketer").get("/app/reports/"))
+    assert "Participation" in body and "Earned media value" in body
+    assert 'title="participation rate = active / joined' in body

@@ -1,30 +1,22 @@
-"""Sign-in security: neutral messages, lockout, rate limit, fresh sessions, token lifecycle."""
+"""Signing in and out: neutral messages, lockout, rate limit, fresh sessions; signing out ends
+the session on the server."""
 
 from __future__ import annotations
 
-import io
-import re
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient, FlaskCliRunner
+from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from linktracker import create_app
-from linktracker.auth.models import ApiToken
-from linktracker.auth.services import (
-    create_token,
-    create_user,
-    find_user_by_email,
-    set_password,
-    set_user_active,
-)
-from linktracker.crm.models import CrmImport
+from linktracker.auth.services import create_user, find_user_by_email, set_password, set_user_active
 from linktracker.employees.models import Employee
-from tests.conftest import PASSWORD, _clear
+from tests.conftest import _clear
+from tests.web.clients import PASSWORD, SignInWithCookie
 
 
 def _login(client: FlaskClient, email: str, password: str):  # type: ignore[no-untyped-def]
@@ -151,104 +143,6 @@ def test_sign_in_never_redirects_off_site(client: FlaskClient, session: Session)
     assert "evil" not in response.headers["Location"]
 
 
-def test_tokens_are_stored_hashed_listed_and_revocable(
-    app: Flask, runner: FlaskCliRunner, client: FlaskClient, session: Session
-) -> None:
-    create_user(session, "ops@example.com", "admin", PASSWORD)
-    token = runner.invoke(args=["create-token", "ops@example.com"]).output.strip().splitlines()[-1]
-    record = session.query(ApiToken).one()
-    assert token not in (record.token_hash, record.prefix) and len(record.token_hash) == 64
-    headers = {"Authorization": f"Bearer {token}"}
-    body = {"name": "A", "email": "a@example.com"}
-    assert client.post("/api/v1/employees", json=body, headers=headers).status_code == 201
-    listing = runner.invoke(args=["list-tokens", "ops@example.com"])
-    assert record.prefix in listing.output and "active" in listing.output
-    assert token not in listing.output
-    revoked = runner.invoke(args=["revoke-token", str(record.id)])
-    assert revoked.exit_code == 0 and "revoked" in revoked.output
-    response = client.post("/api/v1/employees", json=body | {"email": "b@example.com"},
-                           headers=headers)  # fmt: skip
-    assert response.status_code == 401
-    assert "revoked" in response.json["error"]
-
-
-def test_revoking_an_unknown_token_fails_clearly(runner: FlaskCliRunner) -> None:
-    result = runner.invoke(args=["revoke-token", "999"])
-    assert result.exit_code != 0
-    assert "No token with id 999" in result.output
-
-
-# --- CSRF on the API: cookie-signed writes carry the token, bearer requests do not need it ---
-
-
-@pytest.fixture
-def csrf_app(config: dict[str, object]) -> Iterator[Flask]:
-    app = create_app(config | {"WTF_CSRF_ENABLED": True})
-    yield app
-    app.extensions["linktracker"].dispose()
-
-
-def _sign_in_with_cookie(client: FlaskClient, session: Session, role: str) -> str:
-    """Sign in through the form (CSRF on) and return the page's CSRF token."""
-    create_user(session, f"{role}@example.com", role, PASSWORD)
-    token = _page_token(client.get("/app/login").get_data(as_text=True))
-    response = client.post(
-        "/app/login",
-        data={"email": f"{role}@example.com", "password": PASSWORD, "csrf_token": token},
-    )
-    assert response.status_code == 302
-    return _page_token(client.get("/app/links/").get_data(as_text=True))
-
-
-def _page_token(html: str) -> str:
-    match = re.search(r'name="csrf[-_]token" (?:content|value)="([^"]+)"', html)
-    assert match is not None
-    return match.group(1)
-
-
-def test_a_cookie_signed_api_write_without_the_csrf_token_is_refused(
-    csrf_app: Flask, session: Session
-) -> None:
-    client = csrf_app.test_client()
-    _sign_in_with_cookie(client, session, "admin")
-    response = client.post("/api/v1/employees", json={"name": "A", "email": "a@example.com"})
-    assert response.status_code == 400
-    assert "CSRF token" in response.json["error"]
-    assert "X-CSRFToken" in response.json["error"]
-    assert session.scalar(select(func.count()).select_from(Employee)) == 0
-
-
-def test_a_cookie_signed_api_write_with_the_csrf_token_works(
-    csrf_app: Flask, session: Session
-) -> None:
-    client = csrf_app.test_client()
-    token = _sign_in_with_cookie(client, session, "admin")
-    response = client.post(
-        "/api/v1/employees",
-        json={"name": "A", "email": "a@example.com"},
-        headers={"X-CSRFToken": token},
-    )
-    assert response.status_code == 201
-    assert session.scalar(select(func.count()).select_from(Employee)) == 1
-
-
-def test_a_bearer_api_write_needs_no_csrf_token(csrf_app: Flask, session: Session) -> None:
-    create_user(session, "bot@example.com", "admin", PASSWORD)
-    token = create_token(session, "bot@example.com").token
-    response = csrf_app.test_client().post(
-        "/api/v1/employees",
-        json={"name": "A", "email": "a@example.com"},
-        headers={"Authorization": f"Bearer {token}"},
-    )
-    assert response.status_code == 201
-
-
-def test_cookie_signed_api_reads_need_no_csrf_token(csrf_app: Flask, session: Session) -> None:
-    client = csrf_app.test_client()
-    _sign_in_with_cookie(client, session, "admin")
-    assert client.get("/api/v1/reports/program").status_code == 200
-
-
 # --- Sign-out ends the session on the server ---
 
 
@@ -296,10 +190,10 @@ def test_a_password_change_or_deactivation_ends_copied_sessions(
 
 
 def test_an_api_write_with_a_signed_out_cookie_is_unauthenticated(
-    csrf_app: Flask, session: Session
+    sign_in_with_cookie: SignInWithCookie, csrf_app: Flask, session: Session
 ) -> None:
     client = csrf_app.test_client()
-    token = _sign_in_with_cookie(client, session, "admin")
+    token = sign_in_with_cookie(client, "admin")
     cookie = client.get_cookie("session")
     assert cookie is not None
     assert client.post("/app/logout", data={"csrf_token": token}).status_code == 302
@@ -311,23 +205,3 @@ def test_an_api_write_with_a_signed_out_cookie_is_unauthenticated(
     )
     assert response.status_code == 401
     assert session.scalar(select(func.count()).select_from(Employee)) == 0
-
-
-def test_every_api_write_route_wants_the_csrf_token_from_a_cookie(
-    csrf_app: Flask, session: Session
-) -> None:
-    client = csrf_app.test_client()
-    _sign_in_with_cookie(client, session, "admin")
-    writes = [
-        (rule, method)
-        for rule in csrf_app.url_map.iter_rules()
-        if rule.endpoint.startswith("api.")
-        for method in sorted((rule.methods or set()) & {"POST", "PUT", "PATCH", "DELETE"})
-    ]
-    assert writes, "the API has write routes"
-    for rule, method in writes:
-        url = re.sub(r"<[^>]+>", "1", rule.rule)
-        response = client.open(url, method=method, data={"file": (io.BytesIO(b"id\n1\n"), "x.csv")})
-        assert response.status_code == 400, (method, url)
-        assert "CSRF token" in response.json["error"]
-    assert session.scalar(select(func.count()).select_from(CrmImport)) == 0
