@@ -85,6 +85,19 @@ def get_or_create_link(
         validate_vanity(vanity)
         if session.scalar(select(Link.id).where(Link.code == vanity)):
             raise Conflict(f"The short code '{vanity}' is already in use.", {"code": "Taken."})
+    return _insert_link(session, campaign, employee, channel, destination, vanity, make_code)
+
+
+def _insert_link(
+    session: Session,
+    campaign: Campaign,
+    employee: Employee,
+    channel: str,
+    destination: str,
+    vanity: str | None,
+    make_code: Callable[[], str],
+) -> LinkResult:
+    """Insert the link, retrying a random code that another insert took meanwhile."""
     for _attempt in range(MAX_CODE_ATTEMPTS):
         link = Link(
             code=vanity or make_code(),
