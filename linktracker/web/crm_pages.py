@@ -17,8 +17,8 @@ from flask import (
 )
 from werkzeug.wrappers import Response as BaseResponse
 
-from linktracker.crm.encodings import NotText, decode_sample, detect_encoding
-from linktracker.crm.headers import TARGETS
+from linktracker.crm.parsing.encodings import NotText, decode_sample, detect_encoding
+from linktracker.crm.parsing.headers import TARGETS
 from linktracker.crm.services import (
     ImportOptions,
     ImportPreview,

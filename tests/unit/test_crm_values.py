@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from linktracker.crm.values import (
+from linktracker.crm.parsing.values import (
     DateParser,
     ValueProblem,
     amount_decimal_hint,

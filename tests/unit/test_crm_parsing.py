@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from linktracker.crm.csv_rows import (
+from linktracker.crm.parsing.export import (
     ExportInfo,
     ParsedRecord,
     RowError,

@@ -46,7 +46,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import BinaryIO, Final, NamedTuple
 
-from linktracker.crm.encodings import (
+from linktracker.crm.parsing.encodings import (
     CP1252,
     MAX_SAMPLE_SIZE,
     SAMPLE_SIZE,
@@ -57,8 +57,8 @@ from linktracker.crm.encodings import (
     open_text,
     recheck_ascii_sample,
 )
-from linktracker.crm.headers import HeaderMapping, MappingError, map_header, normalise_kind
-from linktracker.crm.values import (
+from linktracker.crm.parsing.headers import HeaderMapping, MappingError, map_header, normalise_kind
+from linktracker.crm.parsing.values import (
     DateParser,
     Outcome,
     ValueProblem,
