@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from linktracker.crm.parsing.export import Converter, ParsedRecord, Row, RowError
+from linktracker.crm.parsing import Converter, ParsedRecord, Row, RowError
 from linktracker.crm.record_values import Values
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
-from linktracker.crm.parsing.export import ExportInfo, ExportRows, inspect_export
+from linktracker.crm.parsing import ExportInfo, ExportRows, inspect_export
 from linktracker.crm.parsing.headers import TARGETS
 from linktracker.errors import InvalidInput
 

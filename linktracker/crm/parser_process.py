@@ -34,7 +34,7 @@ from dataclasses import dataclass, replace
 from typing import IO, Final
 
 from linktracker.crm.batches import Batch, cut_batches
-from linktracker.crm.parsing.export import ExportRows
+from linktracker.crm.parsing import ExportRows
 from linktracker.crm.record_values import value_builder
 
 _PROTOCOL: Final = pickle.HIGHEST_PROTOCOL

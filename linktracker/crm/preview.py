@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from linktracker.crm.import_summary import ImportRowError, load_import, raw_path
 from linktracker.crm.options import ImportOptions, check_options, inspect_with_options
-from linktracker.crm.parsing.export import ParsedRecord, RowError
+from linktracker.crm.parsing import ParsedRecord, RowError
 from linktracker.crm.parsing.headers import TARGETS
 
 PREVIEW_ROWS: Final = 20

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, Final
 
-from linktracker.crm.parsing.export import ParsedRecord, RowError
+from linktracker.crm.parsing import ParsedRecord, RowError
 
 _CENT: Final = Decimal("0.01")
 _MAX_AMOUNT: Final = Decimal(10) ** 16  # Numeric(18, 2)

@@ -45,7 +45,7 @@ from linktracker.crm.options import (
     inspect_with_options,
     parse_mapping_option,
 )
-from linktracker.crm.parsing.export import ExportInfo, UnreadableExport
+from linktracker.crm.parsing import ExportInfo, UnreadableExport
 from linktracker.crm.preview import ImportPreview, preview_export, preview_import
 from linktracker.crm.raw_files import store_upload
 from linktracker.crm.rejected import iter_rejected_rows_csv, rejected_rows_csv

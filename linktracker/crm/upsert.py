@@ -31,7 +31,7 @@ from linktracker.crm.indexes import drop_indexes, indexes_restored, worth_deferr
 from linktracker.crm.models import CrmImport, CrmImportError, CrmRecord
 from linktracker.crm.options import ImportOptions
 from linktracker.crm.parser_process import ParseJob, parsing_processes
-from linktracker.crm.parsing.export import ExportInfo, ExportRows
+from linktracker.crm.parsing import ExportInfo, ExportRows
 from linktracker.crm.record_values import (
     RECORD_FIELDS,
     Values,

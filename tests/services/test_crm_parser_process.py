@@ -21,7 +21,7 @@ from linktracker.crm.parser_process import (
     parsing_process,
     parsing_processes,
 )
-from linktracker.crm.parsing.export import inspect_export
+from linktracker.crm.parsing import inspect_export
 from linktracker.crm.services import ImportProgress, get_import, import_crm_file, store_upload
 from tests.services.test_crm_import import (
     CRM,

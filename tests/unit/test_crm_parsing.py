@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from linktracker.crm.parsing.export import (
+from linktracker.crm.parsing import (
     ExportInfo,
     ParsedRecord,
     RowError,
