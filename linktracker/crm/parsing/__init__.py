@@ -8,6 +8,7 @@ once per file), ``convert`` (a row to a record or a row error), ``values`` (one 
 value), ``records`` (what comes out).
 """
 
+from linktracker.crm.parsing.aliases import CRM_ALIASES, AliasTable
 from linktracker.crm.parsing.export import ExportInfo, ExportRows, inspect_export
 from linktracker.crm.parsing.records import (
     Converter,
@@ -18,6 +19,8 @@ from linktracker.crm.parsing.records import (
 )
 
 __all__ = [
+    "CRM_ALIASES",
+    "AliasTable",
     "Converter",
     "ExportInfo",
     "ExportRows",

@@ -39,6 +39,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import BinaryIO, Final
 
+from linktracker.crm.parsing.aliases import CRM_ALIASES, AliasTable
 from linktracker.crm.parsing.convert import ConvertPlan, build_converter, won_rule
 from linktracker.crm.parsing.date_order import decide_date_order
 from linktracker.crm.parsing.encodings import NotText, decode_sample, detect_encoding, open_text
@@ -161,8 +162,12 @@ def inspect_export(
     timezone: str = "UTC",
     click_id_param: str = "lt_cid",
     source: str | None = None,
+    aliases: AliasTable = CRM_ALIASES,
 ) -> tuple[ExportInfo, ExportRows]:
-    """Inspect a CRM export: what was found, and its rows to read (raises UnreadableExport)."""
+    """Inspect an export: what was found, and its rows to read (raises UnreadableExport).
+
+    ``aliases`` names the columns each field is read from: the CRM's by default.
+    """
     if not stream.seekable():
         raise ValueError("inspect_export needs a seekable binary stream")
     zone(timezone)  # ValueError now: a misconfiguration, not the file's fault
@@ -177,7 +182,9 @@ def inspect_export(
         raise UnreadableExport("The file is empty.")
     layout = find_layout(text)
     try:
-        header = map_header(layout.header, explicit=mapping, click_id_param=click_id_param)
+        header = map_header(
+            layout.header, explicit=mapping, click_id_param=click_id_param, aliases=aliases
+        )
     except MappingError as exc:
         raise UnreadableExport(str(exc), exc.mapping) from exc
 
