@@ -275,11 +275,20 @@ def _attribution_reader(plan: ConvertPlan, cols: _Columns) -> Callable[[list[str
     return attribution
 
 
+def _details_reader(plan: ConvertPlan) -> Callable[[list[str]], str | None] | None:
+    """Source details (HubSpot drill-downs), joined with " / "; None when none is mapped."""
+    i_details = plan.header.indexes("source_detail")
+
+    def details(row: list[str]) -> str | None:
+        return " / ".join(filter(None, [row[i].strip() for i in i_details])) or None
+
+    return details if i_details else None
+
+
 def build_converter(plan: ConvertPlan) -> Converter:
     """Build the function turning one row into a record or an error."""
     cols = _Columns(plan.header)
-    width = len(cols.names)
-    check_shape = _shape_check(plan)
+    check_shape, width = _shape_check(plan), len(cols.names)
     read_kind = _kind_reader(plan, cols) if cols.at("kind") >= 0 else None
     read_money = _money_reader(plan, cols)
     read_outcome = _outcome_reader(plan, cols)
@@ -287,9 +296,8 @@ def build_converter(plan: ConvertPlan) -> Converter:
     i_id, i_created = cols.at("external_id"), cols.at("created_at")
     c_id, c_created = cols.names[i_id], cols.names[i_created]
     i_owner, i_email, i_source = cols.at("owner"), cols.at("email"), cols.at("source")
-    i_amount = cols.at("amount")
-    i_name, i_company = cols.at("name"), cols.at("company")
-    i_details = plan.header.indexes("source_detail")
+    i_amount, i_name, i_company = cols.at("amount"), cols.at("name"), cols.at("company")
+    read_details = _details_reader(plan)
     dates, superseded, suspicious = plan.dates, plan.superseded, plan.suspicious
     file_kind = plan.header.kind
 
@@ -301,20 +309,18 @@ def build_converter(plan: ConvertPlan) -> Converter:
         external_id = row[i_id].strip()
         if not external_id:
             return RowError(line, c_id, "missing id", raw)
-        later = superseded.get(external_id)
-        if later is not None and later != line:
+        if (later := superseded.get(external_id, line)) != line:
             reason = f"duplicate id {external_id}, superseded by line {later}"
             return RowError(line, c_id, reason, raw)
         try:
-            try:
-                created_at = dates(row[i_created])
-            except ValueProblem as problem:
-                raise _CellError(c_created, str(problem)) from None
+            created_at = dates(row[i_created])  # the only reader raising ValueProblem
             if created_at is None:
                 return RowError(line, c_created, "missing creation date", raw)
             kind = read_kind(row) if read_kind else file_kind
             amount, currency = read_money(text, row) if (text := row[i_amount]) else _NO_MONEY
             won, closed_at, stage = read_outcome(row, created_at)
+        except ValueProblem as problem:
+            return RowError(line, c_created, str(problem), raw)
         except _CellError as problem:
             return RowError(line, problem.column, problem.reason, raw)
         # Positional, in field order: keywords would cost another microsecond per row.
@@ -332,9 +338,7 @@ def build_converter(plan: ConvertPlan) -> Converter:
             normalise_email(text) if (text := row[i_email]) else None,
             *read_attribution(row),
             row[i_source].strip() or None,
-            " / ".join(filter(None, [row[i].strip() for i in i_details])) or None
-            if i_details
-            else None,
+            read_details(row) if read_details else None,
             row[i_name].strip() or None,
             row[i_company].strip() or None,
             raw,

@@ -42,9 +42,9 @@ from typing import BinaryIO, Final
 from linktracker.crm.parsing.aliases import CRM_ALIASES, AliasTable
 from linktracker.crm.parsing.convert import ConvertPlan, build_converter, won_rule
 from linktracker.crm.parsing.date_order import decide_date_order
-from linktracker.crm.parsing.encodings import NotText, decode_sample, detect_encoding, open_text
+from linktracker.crm.parsing.encodings import open_text
 from linktracker.crm.parsing.headers import MappingError, map_header
-from linktracker.crm.parsing.layout import Layout, find_layout, read_sample
+from linktracker.crm.parsing.layout import Layout, read_layout
 from linktracker.crm.parsing.prescan import Scan, decide_decimal, filter_bits, prescan, skip_header
 from linktracker.crm.parsing.records import Converter, ParsedRecord, Row, RowError, UnreadableExport
 from linktracker.crm.parsing.values import DateParser, zone
@@ -172,31 +172,22 @@ def inspect_export(
         raise ValueError("inspect_export needs a seekable binary stream")
     zone(timezone)  # ValueError now: a misconfiguration, not the file's fault
     start = stream.tell()
-    sample, complete = read_sample(stream)
-    try:
-        encoding = detect_encoding(sample, complete=complete)
-        text = decode_sample(sample, encoding, complete=complete)
-    except NotText as exc:
-        raise UnreadableExport(str(exc)) from exc
-    if not text.strip():
-        raise UnreadableExport("The file is empty.")
-    layout = find_layout(text)
+    sample = read_layout(stream)
+    layout = sample.layout
     try:
         header = map_header(
             layout.header, explicit=mapping, click_id_param=click_id_param, aliases=aliases
         )
     except MappingError as exc:
         raise UnreadableExport(str(exc), exc.mapping) from exc
-
-    lines = text.count("\n") or text.count("\r")
     scan = prescan(
         stream,
         start,
-        encoding,
+        sample.encoding,
         layout,
         header,
         want_dates=dayfirst is None,
-        filter_bits=filter_bits(stream, start, sample, lines),
+        filter_bits=filter_bits(stream, start, sample.data, sample.lines),
     )
     if dayfirst is None:
         dayfirst, dayfirst_reason = decide_date_order(scan.dates, layout.delimiter)

@@ -281,21 +281,15 @@ def _quoted(names: Sequence[str]) -> str:
     return ", ".join(repr(n) for n in names)
 
 
-def map_header(
+def _pin_explicit(
+    explicit: Mapping[str, str | None],
+    columns: Sequence[str],
     cells: Sequence[str],
-    *,
-    explicit: Mapping[str, str | None] | None = None,
-    click_id_param: str = "lt_cid",
-    aliases: AliasTable = CRM_ALIASES,
-) -> HeaderMapping:
-    """Map header cells to fields, explicit entries first, then by ``aliases``.
-
-    Refuses a header without an id or creation-date column.
-    """
-    columns = _column_names(cells)
-    targets: list[str | None] = [None] * len(columns)
+    targets: list[str | None],
+) -> set[int]:
+    """Set the explicitly mapped columns' fields in ``targets``; return their positions."""
     pinned: set[int] = set()
-    for key, target in (explicit or {}).items():
+    for key, target in explicit.items():
         if target is not None and target not in TARGETS:
             raise MappingError(
                 f"The mapping sends column {key!r} to unknown field {target!r}. "
@@ -311,6 +305,23 @@ def map_header(
                     )
         targets[position] = target
         pinned.add(position)
+    return pinned
+
+
+def map_header(
+    cells: Sequence[str],
+    *,
+    explicit: Mapping[str, str | None] | None = None,
+    click_id_param: str = "lt_cid",
+    aliases: AliasTable = CRM_ALIASES,
+) -> HeaderMapping:
+    """Map header cells to fields, explicit entries first, then by ``aliases``.
+
+    Refuses a header without an id or creation-date column.
+    """
+    columns = _column_names(cells)
+    targets: list[str | None] = [None] * len(columns)
+    pinned = _pin_explicit(explicit or {}, columns, cells, targets)
 
     click_alias = normalise_header(click_id_param)
     primary = _primary_entity(columns)

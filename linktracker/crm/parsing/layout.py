@@ -8,10 +8,17 @@ import re
 from dataclasses import dataclass
 from typing import BinaryIO, Final
 
-from linktracker.crm.parsing.encodings import MAX_SAMPLE_SIZE, SAMPLE_SIZE
+from linktracker.crm.parsing.encodings import (
+    MAX_SAMPLE_SIZE,
+    SAMPLE_SIZE,
+    Encoding,
+    NotText,
+    decode_sample,
+    detect_encoding,
+)
 from linktracker.crm.parsing.records import UnreadableExport
 
-__all__ = ["Layout", "find_layout", "read_sample"]
+__all__ = ["Layout", "Sample", "find_layout", "read_layout", "read_sample"]
 
 _DELIMITERS: Final = (",", ";", "\t", "|")
 _HEADER_SEARCH_LINES: Final = 50  # report titles may precede the header row
@@ -105,3 +112,31 @@ def read_sample(stream: BinaryIO) -> tuple[bytes, bool]:
 
 def _line_breaks(sample: bytes) -> int:
     return max(sample.count(b"\n"), sample.count(b"\r"))
+
+
+@dataclass(frozen=True)
+class Sample:
+    """The file's first bytes, what they decided, and their text."""
+
+    data: bytes
+    encoding: Encoding
+    text: str
+    layout: Layout
+
+    @property
+    def lines(self) -> int:
+        """Line breaks in the sample (to estimate the file's rows from its size)."""
+        return self.text.count("\n") or self.text.count("\r")
+
+
+def read_layout(stream: BinaryIO) -> Sample:
+    """Read the sample from ``stream`` and decide encoding, delimiter and header row."""
+    data, complete = read_sample(stream)
+    try:
+        encoding = detect_encoding(data, complete=complete)
+        text = decode_sample(data, encoding, complete=complete)
+    except NotText as exc:
+        raise UnreadableExport(str(exc)) from exc
+    if not text.strip():
+        raise UnreadableExport("The file is empty.")
+    return Sample(data, encoding, text, find_layout(text))
