@@ -21,10 +21,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Final
 
+from linktracker.crm.parsing.dates import DateParser
 from linktracker.crm.parsing.headers import HeaderMapping, normalise_kind
 from linktracker.crm.parsing.records import Converter, ParsedRecord, RowError
 from linktracker.crm.parsing.values import (
-    DateParser,
     Outcome,
     ValueProblem,
     classify_stage,

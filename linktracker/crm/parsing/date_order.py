@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from linktracker.crm.parsing.values import date_order_hint
+from linktracker.crm.parsing.dates import date_order_hint
 
 __all__ = ["DATE_FIELDS", "DateOrderVotes", "decide_date_order"]
 

@@ -42,12 +42,12 @@ from typing import BinaryIO, Final
 from linktracker.crm.parsing.aliases import CRM_ALIASES, AliasTable
 from linktracker.crm.parsing.convert import ConvertPlan, build_converter, won_rule
 from linktracker.crm.parsing.date_order import decide_date_order
+from linktracker.crm.parsing.dates import DateParser, zone
 from linktracker.crm.parsing.encodings import open_text
 from linktracker.crm.parsing.headers import MappingError, map_header
 from linktracker.crm.parsing.layout import Layout, read_layout
 from linktracker.crm.parsing.prescan import Scan, decide_decimal, filter_bits, prescan, skip_header
 from linktracker.crm.parsing.records import Converter, ParsedRecord, Row, RowError, UnreadableExport
-from linktracker.crm.parsing.values import DateParser, zone
 
 __all__ = ["ExportInfo", "ExportRows", "inspect_export"]
 
