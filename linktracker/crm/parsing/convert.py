@@ -291,14 +291,11 @@ def build_converter(plan: ConvertPlan) -> Converter:
     cols = _Columns(plan.header)
     check_shape, width = _shape_check(plan), len(cols.names)
     read_kind = _kind_reader(plan, cols) if cols.at("kind") >= 0 else None
-    read_money = _money_reader(plan, cols)
-    read_outcome = _outcome_reader(plan, cols)
-    read_attribution = _attribution_reader(plan, cols)
+    read_money, read_outcome = _money_reader(plan, cols), _outcome_reader(plan, cols)
+    read_attribution, read_details = _attribution_reader(plan, cols), _details_reader(plan)
     i_id, i_created = cols.at("external_id"), cols.at("created_at")
-    c_id, c_created = cols.names[i_id], cols.names[i_created]
     i_owner, i_email, i_source = cols.at("owner"), cols.at("email"), cols.at("source")
     i_amount, i_name, i_company = cols.at("amount"), cols.at("name"), cols.at("company")
-    read_details = _details_reader(plan)
     dates, superseded, suspicious = plan.dates, plan.superseded, plan.suspicious
     file_kind = plan.header.kind
 
@@ -309,23 +306,22 @@ def build_converter(plan: ConvertPlan) -> Converter:
         row.append("")
         external_id = row[i_id].strip()
         if not external_id:
-            return RowError(line, c_id, "missing id", raw)
+            return RowError(line, cols.names[i_id], "missing id", raw)
         if (later := superseded.get(external_id, line)) != line:
             reason = f"duplicate id {external_id}, superseded by line {later}"
-            return RowError(line, c_id, reason, raw)
+            return RowError(line, cols.names[i_id], reason, raw)
         try:
             created_at = dates(row[i_created])  # the only reader raising ValueProblem
             if created_at is None:
-                return RowError(line, c_created, "missing creation date", raw)
+                return RowError(line, cols.names[i_created], "missing creation date", raw)
             kind = read_kind(row) if read_kind else file_kind
             amount, currency = read_money(text, row) if (text := row[i_amount]) else _NO_MONEY
             won, closed_at, stage = read_outcome(row, created_at)
         except ValueProblem as problem:
-            return RowError(line, c_created, str(problem), raw)
+            return RowError(line, cols.names[i_created], str(problem), raw)
         except _CellError as problem:
             return RowError(line, problem.column, problem.reason, raw)
-        # The record's fields in order, as one tuple: ParsedRecord(...) with 23 arguments
-        # (let alone keywords) costs a Python call more per row.
+        # One tuple in field order: ParsedRecord(...) would cost a Python call more per row.
         return _new_record(
             ParsedRecord,
             (
