@@ -4,8 +4,8 @@ Pure: no database, no Flask (an import-linter contract holds it). ``inspect_expo
 the entry point (``export``); each step lives in a module of its own: ``layout`` (the
 sample: encoding, delimiter, header row), ``headers`` with ``aliases`` (columns to fields),
 ``prescan`` (duplicates, decimal separator), ``date_order`` (day/month order, decided
-once per file), ``convert`` (a row to a record or a row error), ``values`` (one cell's
-value), ``records`` (what comes out).
+once per file), ``convert`` (a row to a record or a row error), ``dates`` and ``values``
+(one cell's value), ``records`` (what comes out).
 """
 
 from linktracker.crm.parsing.aliases import CRM_ALIASES, AliasTable
