@@ -255,15 +255,13 @@ def _attribution_reader(plan: ConvertPlan, cols: _Columns) -> Callable[[list[str
         term = row[i_term].strip() or None
         click_id = row[i_click].strip() or None
         url = row[i_url].strip() or None
-        found = (source, medium, campaign, content, term, click_id)
-        if read_url and url is not None and "?" in url and None in found:
-            return fill_from_url(found, url)
-        return source, medium, campaign, content, term, click_id, url
-
-    def fill_from_url(found: tuple[str | None, ...], url: str) -> _Attribution:
-        params = query_params(url, from_url)
-        source, medium, campaign, content, term, click_id = found
-        if params:
+        if (
+            read_url
+            and url is not None
+            and "?" in url
+            and None in (source, medium, campaign, content, term, click_id)
+            and (params := query_params(url, from_url))
+        ):
             get = params.get
             source = source or get("utm_source")
             medium = medium or get("utm_medium")
