@@ -10,8 +10,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from linktracker.crm.csv_rows import Converter, ParsedRecord, Row, RowError
-from linktracker.crm.stored import Values
+from linktracker.crm.parsing import Converter, ParsedRecord, Row, RowError
+from linktracker.crm.record_values import Values
 
 
 @dataclass

@@ -7,8 +7,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
-from linktracker.crm.csv_rows import ExportInfo, ExportRows, inspect_export
-from linktracker.crm.headers import TARGETS
+from linktracker.crm.parsing import ExportInfo, ExportRows, inspect_export
+from linktracker.crm.parsing.headers import TARGETS
 from linktracker.errors import InvalidInput
 
 

@@ -34,8 +34,8 @@ from dataclasses import dataclass, replace
 from typing import IO, Final
 
 from linktracker.crm.batches import Batch, cut_batches
-from linktracker.crm.csv_rows import ExportRows
-from linktracker.crm.stored import value_builder
+from linktracker.crm.parsing import ExportRows
+from linktracker.crm.record_values import value_builder
 
 _PROTOCOL: Final = pickle.HIGHEST_PROTOCOL
 AHEAD: Final = 3  # batches received and not yet written, at most, from all processes

@@ -9,10 +9,10 @@ from typing import BinaryIO, Final
 
 from sqlalchemy.orm import Session
 
-from linktracker.crm.csv_rows import ParsedRecord, RowError, UnreadableExport, export_header
-from linktracker.crm.headers import TARGETS
+from linktracker.crm.import_summary import ImportRowError, load_import, raw_path
 from linktracker.crm.options import ImportOptions, check_options, inspect_with_options
-from linktracker.crm.summary import ImportRowError, load_import, raw_path
+from linktracker.crm.parsing import ParsedRecord, RowError, UnreadableExport, export_header
+from linktracker.crm.parsing.headers import TARGETS
 
 PREVIEW_ROWS: Final = 20
 

@@ -11,8 +11,8 @@ from typing import Final
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from linktracker.crm.import_summary import load_import
 from linktracker.crm.models import CrmImportError
-from linktracker.crm.summary import load_import
 from linktracker.csvsafe import FORMULA_STARTERS
 
 # A cell a spreadsheet would run as a formula is neutralised, unless it is a plain number

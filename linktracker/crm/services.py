@@ -5,9 +5,10 @@ records (upsert by source and external id), its row errors, and the import's pro
 and counts together, so an import killed halfway has written whole batches only and, run
 again, resumes after the last committed line without counting anything twice.
 
-This module holds the use cases; the pieces live beside it: ``storage`` (uploads),
+This module holds the use cases; the pieces live beside it: ``raw_files`` (uploads),
 ``options`` (how a file is read), ``upsert`` (batches and the per-dialect writers),
-``summary`` (what an import did), ``rejected`` (rejected rows as CSV) and ``preview``.
+``import_summary`` (what an import did), ``rejected`` (rejected rows as CSV) and
+``preview``; the file itself is read by the pure ``parsing`` package.
 Every public name stays importable from here.
 """
 
@@ -22,20 +23,7 @@ from typing import Any, BinaryIO, Final, Protocol
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from linktracker.crm.csv_rows import ExportInfo, UnreadableExport
-from linktracker.crm.locks import ImportBusy, import_lock, running_import
-from linktracker.crm.models import CrmImport, CrmRecord
-from linktracker.crm.options import (
-    ImportOptions,
-    check_options,
-    inspect_with_options,
-    parse_mapping_option,
-)
-from linktracker.crm.preview import ImportPreview, import_header, preview_export, preview_import
-from linktracker.crm.rejected import iter_rejected_rows_csv, rejected_rows_csv
-from linktracker.crm.retention import PurgeResult, purge_raw_files
-from linktracker.crm.storage import store_upload
-from linktracker.crm.summary import (
+from linktracker.crm.import_summary import (
     SUMMARY_ERRORS,
     ImportProgress,
     ImportRowError,
@@ -48,6 +36,19 @@ from linktracker.crm.summary import (
     summarise,
     summary_table,
 )
+from linktracker.crm.locks import ImportBusy, import_lock, running_import
+from linktracker.crm.models import CrmImport, CrmRecord
+from linktracker.crm.options import (
+    ImportOptions,
+    check_options,
+    inspect_with_options,
+    parse_mapping_option,
+)
+from linktracker.crm.parsing import ExportInfo, UnreadableExport
+from linktracker.crm.preview import ImportPreview, import_header, preview_export, preview_import
+from linktracker.crm.raw_files import store_upload
+from linktracker.crm.rejected import iter_rejected_rows_csv, rejected_rows_csv
+from linktracker.crm.retention import PurgeResult, purge_raw_files
 from linktracker.crm.upsert import ImportRun
 from linktracker.db import utcnow
 from linktracker.errors import Conflict, InvalidInput

@@ -26,13 +26,19 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from linktracker.crm.batches import Batch, cut_batches
-from linktracker.crm.csv_rows import ExportInfo, ExportRows
+from linktracker.crm.import_summary import ImportProgress, ProgressCallback
 from linktracker.crm.indexes import drop_indexes, indexes_restored, worth_deferring
 from linktracker.crm.models import CrmImport, CrmImportError, CrmRecord
 from linktracker.crm.options import ImportOptions
 from linktracker.crm.parser_process import ParseJob, parsing_processes
-from linktracker.crm.stored import RECORD_FIELDS, Values, email_key, sqlite_row, value_builder
-from linktracker.crm.summary import ImportProgress, ProgressCallback
+from linktracker.crm.parsing import ExportInfo, ExportRows
+from linktracker.crm.record_values import (
+    RECORD_FIELDS,
+    Values,
+    email_key,
+    sqlite_row,
+    value_builder,
+)
 from linktracker.db import utcnow
 
 # How long the parsing thread may hold the GIL while the writer thread waits for it.

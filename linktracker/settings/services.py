@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from linktracker.campaigns.models import Campaign
-from linktracker.crm.values import ValueProblem, currency_code
+from linktracker.crm.parsing.values import ValueProblem, currency_code
 from linktracker.db import utcnow
 from linktracker.errors import InvalidInput
 from linktracker.limits import NUL, NUL_MESSAGE, column_length, text_problem

@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from linktracker.attribution.services import attribute_records
 from linktracker.auth.roles import IMPORTERS
-from linktracker.crm.headers import TARGETS
+from linktracker.crm.parsing.headers import TARGETS
 from linktracker.crm.services import (
     ImportOptions,
     ImportPreview,

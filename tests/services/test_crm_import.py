@@ -607,7 +607,7 @@ def test_an_import_stopped_after_a_batch_resumes_without_double_counting(
 
 def _count_parsed(monkeypatch: pytest.MonkeyPatch, fail_after: int | None = None) -> list[int]:
     """Count the rows the parser yields (and raise after ``fail_after`` of them)."""
-    from linktracker.crm.csv_rows import ExportRows
+    from linktracker.crm.parsing import ExportRows
 
     parsed: list[int] = []
     rows_real = ExportRows.rows

@@ -14,7 +14,6 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from linktracker.crm import parser_process, services
-from linktracker.crm.csv_rows import inspect_export
 from linktracker.crm.models import CrmImportError, CrmRecord
 from linktracker.crm.parser_process import (
     ParseJob,
@@ -22,6 +21,7 @@ from linktracker.crm.parser_process import (
     parsing_process,
     parsing_processes,
 )
+from linktracker.crm.parsing import inspect_export
 from linktracker.crm.services import ImportProgress, get_import, import_crm_file, store_upload
 from tests.services.test_crm_import import (
     CRM,

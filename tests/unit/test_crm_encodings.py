@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from linktracker.crm.encodings import (
+from linktracker.crm.parsing.encodings import (
     CP1252,
     NotText,
     decode_sample,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from linktracker.crm.headers import (
+from linktracker.crm.parsing.headers import (
     MappingError,
     detect_format,
     map_header,

@@ -7,18 +7,16 @@ from decimal import Decimal
 
 import pytest
 
-from linktracker.crm.values import (
-    DateParser,
+from linktracker.crm.parsing.dates import DateParser, date_order_hint, zone
+from linktracker.crm.parsing.values import (
     ValueProblem,
     amount_decimal_hint,
     classify_stage,
     currency_code,
-    date_order_hint,
     normalise_email,
     parse_amount,
     parse_flag,
     query_params,
-    zone,
 )
 
 

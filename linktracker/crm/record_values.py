@@ -12,7 +12,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, Final
 
-from linktracker.crm.csv_rows import ParsedRecord, RowError
+from linktracker.crm.parsing import ParsedRecord, RowError
 
 _CENT: Final = Decimal("0.01")
 _MAX_AMOUNT: Final = Decimal(10) ** 16  # Numeric(18, 2)
@@ -35,7 +35,7 @@ _LIMITS: Final = (
 # The fields are the parsed record's own, kind to landing_url; its source is lead_source.
 Values = tuple[Any, ...]
 # The same values as the SQLite writer binds them (external id first, hash last).
-Row = tuple[Any, ...]
+SqliteRow = tuple[Any, ...]
 _PARSED: Final = ParsedRecord._fields
 RECORD_FIELDS: Final = (*_PARSED[_PARSED.index("kind") : _PARSED.index("source")], "lead_source")
 
@@ -102,7 +102,7 @@ def value_builder(email_key: bytes | None) -> Callable[[ParsedRecord], Values | 
     return to_values
 
 
-def sqlite_row(v: Values) -> Row:
+def sqlite_row(v: Values) -> SqliteRow:
     """Values as SQLAlchemy stores them on SQLite: naive UTC text, integer flags, REAL money.
 
     Bound straight on the DB-API cursor: SQLAlchemy's per-value bind processing would cost

@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
+from linktracker.crm.parsing.aliases import CRM_ALIASES, AliasTable, normalise_header
+
 __all__ = [
     "KINDS",
     "TARGETS",
@@ -70,166 +72,6 @@ TARGETS: Final = (
 _MULTI_COLUMN: Final = frozenset({"source_detail"})
 KINDS: Final = ("lead", "contact", "deal")
 
-# Aliases per field, best first: when two columns claim a field, the earlier alias wins.
-_ALIASES: Final[dict[str, tuple[str, ...]]] = {
-    "external_id": (
-        "opportunity id",
-        "deal id",
-        "lead id",
-        "contact id",
-        "record id",
-        "hs object id",
-        "id",
-        "external id",
-        "crm id",
-        "object id",
-        "person id",
-    ),
-    "kind": ("kind", "record kind", "object type"),
-    "created_at": (
-        "created date",
-        "create date",
-        "created at",
-        "created on",
-        "created time",
-        "creation date",
-        "date created",
-        "deal created",
-        "add time",
-        "lead created",
-        "created",
-        "date",
-    ),
-    "owner": (
-        "owner",
-        "opportunity owner",
-        "deal owner",
-        "lead owner",
-        "contact owner",
-        "record owner",
-        "hubspot owner",
-        "owner name",
-        "assigned to",
-        "sales rep",
-        "salesperson",
-        "rep",
-        "account owner",
-    ),
-    "stage": (
-        "stage",
-        "deal stage",
-        "opportunity stage",
-        "lead status",
-        "pipeline stage",
-        "lead stage",
-        "lifecycle stage",
-    ),
-    "status": ("status", "deal status"),
-    "won": ("won", "is won", "iswon", "converted", "is converted", "isconverted", "closed won"),
-    "closed": ("closed", "is closed", "isclosed"),
-    "closed_at": (
-        "close date",
-        "closed date",
-        "closing date",
-        "date closed",
-        "closed at",
-        "closed on",
-        "deal closed on",
-        "close time",
-        "converted date",
-        "conversion date",
-        "date converted",
-    ),
-    "won_at": ("won time", "won date", "won at", "date won"),
-    "lost_at": ("lost time", "lost date", "lost at", "date lost"),
-    "amount": (
-        "amount",
-        "deal amount",
-        "opportunity amount",
-        "value",
-        "deal value",
-        "total amount",
-        "amount converted",
-        "revenue",
-    ),
-    "currency": (
-        "currency",
-        "amount currency",
-        "currency code",
-        "currency iso code",
-        "deal currency",
-        "opportunity currency",
-        "currency of value",
-        "value currency",
-    ),
-    "email": (
-        "email",
-        "e mail",
-        "email address",
-        "e mail address",
-        "person email",
-        "contact email",
-        "lead email",
-        "work email",
-        "primary email",
-        "email work",
-    ),
-    "utm_source": ("utm source",),
-    "utm_medium": ("utm medium", "medium"),
-    "utm_campaign": ("utm campaign", "campaign", "campaign name", "primary campaign source"),
-    "utm_content": ("utm content",),
-    "utm_term": ("utm term",),
-    "click_id": ("click id", "clickid", "lt cid", "linktracker click id", "lt click id"),
-    "landing_url": (
-        "landing url",
-        "landing page",
-        "landing page url",
-        "first page seen",
-        "first page",
-        "first url",
-        "entry page",
-        "page url",
-        "url",
-    ),
-    "source": (
-        "lead source",
-        "original source",
-        "source",
-        "deal source",
-        "original source type",
-        "traffic source",
-        "source channel",
-        "latest source",
-    ),
-    "source_detail": ("original source drill down 1", "original source drill down 2"),
-    "name": (
-        "deal name",
-        "opportunity name",
-        "deal title",
-        "lead title",
-        "lead name",
-        "contact name",
-        "full name",
-        "name",
-    ),
-    "company": (
-        "company",
-        "company name",
-        "account name",
-        "company account",
-        "organization name",
-        "organisation name",
-        "organization",
-        "organisation",
-        "associated company",
-        "account",
-    ),
-}
-_ALIAS_INDEX: Final[dict[str, tuple[str, int]]] = {
-    alias: (target, rank)
-    for target, aliases in _ALIASES.items()
-    for rank, alias in enumerate(aliases)
-}
 # Pipedrive writes `Entity - Field` (`Deal - Won time`, `Person - Email`).
 _PIPEDRIVE: Final = re.compile(
     r"^(deal|lead|person|organization|organisation|product|activity|project|note)\s+-\s+(.+)$",
@@ -240,7 +82,6 @@ _PIPEDRIVE: Final = re.compile(
 _FOREIGN_PENALTY: Final = 1000
 _PREFIX_PENALTY: Final = 100
 _RECORD_ENTITIES: Final = frozenset({"deal", "lead", "person"})
-_NON_WORD: Final = re.compile(r"[\W_]+")
 
 # Exact header spellings each CRM writes; ids count triple because they are unique.
 _FINGERPRINTS: Final[dict[str, dict[str, int]]] = {
@@ -308,15 +149,6 @@ _KIND_VALUES: Final[dict[str, str]] = {
 }
 
 
-def normalise_header(name: str) -> str:
-    """Reduce a header to its comparable form: `Deal - Won time` -> `deal won time`."""
-    value = name.strip().lstrip("\ufeff")
-    if value.endswith("__c"):
-        # Salesforce custom fields (`UTM_Content__c`) carry the API suffix.
-        value = value[:-3]
-    return _NON_WORD.sub(" ", value.casefold()).strip()
-
-
 def normalise_kind(value: str) -> str | None:
     """Map a kind cell (`Opportunity`, `Deals`, `person`) to lead/contact/deal or None."""
     return _KIND_VALUES.get(normalise_header(value))
@@ -363,9 +195,11 @@ def column_names(cells: Sequence[str]) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _candidate(name: str, primary_entity: str | None) -> tuple[str, int] | None:
+def _candidate(
+    name: str, primary_entity: str | None, aliases: AliasTable
+) -> tuple[str, int] | None:
     """Return (field, rank) the column named ``name`` would feed; lower rank is better."""
-    hit = _ALIAS_INDEX.get(normalise_header(name))
+    hit = aliases.lookup(normalise_header(name))
     if hit is not None:
         return hit
     prefixed = _PIPEDRIVE.match(name.strip())
@@ -374,7 +208,7 @@ def _candidate(name: str, primary_entity: str | None) -> tuple[str, int] | None:
     entity = prefixed[1].casefold()
     if entity not in _RECORD_ENTITIES:
         return None
-    hit = _ALIAS_INDEX.get(normalise_header(prefixed[2]))
+    hit = aliases.lookup(normalise_header(prefixed[2]))
     if hit is None:
         return None
     penalty = _PREFIX_PENALTY if entity == primary_entity else _FOREIGN_PENALTY
@@ -448,17 +282,15 @@ def _quoted(names: Sequence[str]) -> str:
     return ", ".join(repr(n) for n in names)
 
 
-def map_header(
+def _pin_explicit(
+    explicit: Mapping[str, str | None],
+    columns: Sequence[str],
     cells: Sequence[str],
-    *,
-    explicit: Mapping[str, str | None] | None = None,
-    click_id_param: str = "lt_cid",
-) -> HeaderMapping:
-    """Map header cells to fields, explicit entries first; refuse a header without id/date."""
-    columns = column_names(cells)
-    targets: list[str | None] = [None] * len(columns)
+    targets: list[str | None],
+) -> set[int]:
+    """Set the explicitly mapped columns' fields in ``targets``; return their positions."""
     pinned: set[int] = set()
-    for key, target in (explicit or {}).items():
+    for key, target in explicit.items():
         if target is not None and target not in TARGETS:
             raise MappingError(
                 f"The mapping sends column {key!r} to unknown field {target!r}. "
@@ -474,6 +306,23 @@ def map_header(
                     )
         targets[position] = target
         pinned.add(position)
+    return pinned
+
+
+def map_header(
+    cells: Sequence[str],
+    *,
+    explicit: Mapping[str, str | None] | None = None,
+    click_id_param: str = "lt_cid",
+    aliases: AliasTable = CRM_ALIASES,
+) -> HeaderMapping:
+    """Map header cells to fields, explicit entries first, then by ``aliases``.
+
+    Refuses a header without an id or creation-date column.
+    """
+    columns = column_names(cells)
+    targets: list[str | None] = [None] * len(columns)
+    pinned = _pin_explicit(explicit or {}, columns, cells, targets)
 
     click_alias = normalise_header(click_id_param)
     primary = _primary_entity(columns)
@@ -481,7 +330,7 @@ def map_header(
     for position, column in enumerate(columns):
         if position in pinned:
             continue
-        hit = _candidate(column, primary)
+        hit = _candidate(column, primary, aliases)
         if hit is None and click_alias and normalise_header(column) == click_alias:
             hit = ("click_id", 0)
         if hit is None:

@@ -11,8 +11,8 @@ from typing import BinaryIO, Final
 
 from sqlalchemy.orm import Session
 
+from linktracker.crm.import_summary import ImportSummary, summarise
 from linktracker.crm.models import CrmImport
-from linktracker.crm.summary import ImportSummary, summarise
 from linktracker.db import utcnow
 from linktracker.errors import InvalidInput, TooLarge
 

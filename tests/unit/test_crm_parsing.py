@@ -16,7 +16,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from linktracker.crm.csv_rows import (
+from linktracker.crm.parsing import (
+    CRM_ALIASES,
+    AliasTable,
     ExportInfo,
     ParsedRecord,
     RowError,
@@ -831,3 +833,37 @@ def test_parsing_throughput_is_reported(capsys: pytest.CaptureFixture[str]) -> N
     # The target is 60,000 rows/s on a developer machine; the bar here only catches
     # regressions by an order of magnitude on slow CI runners.
     assert cpu_rate > 15_000
+
+
+def test_another_sources_alias_table_reads_its_own_column_names() -> None:
+    aliases = AliasTable(
+        {
+            "external_id": ("Application ID",),
+            "created_at": ("Applied On",),
+            "stage": ("Application Stage",),
+            "utm_campaign": ("Source Campaign",),
+        }
+    )
+    data = (
+        b"Application ID,Applied On,Application Stage,Source Campaign,Created Date\n"
+        b"A-1,2026-09-01,Hired,spring-launch,2020-01-01\n"
+    )
+    info, records, errors = parse(data, aliases=aliases)
+    assert errors == []
+    assert info.mapping == {
+        "Application ID": "external_id",
+        "Applied On": "created_at",
+        "Application Stage": "stage",
+        "Source Campaign": "utm_campaign",
+        "Created Date": None,
+    }
+    (record,) = records
+    assert (record.external_id, record.created_at) == ("A-1", utc(2026, 9, 1))
+    assert (record.stage, record.utm_campaign) == ("Hired", "spring-launch")
+
+
+def test_the_crm_alias_table_is_the_default() -> None:
+    data = b"Record ID,Create Date\n7,2026-09-01\n"
+    assert parse(data)[0].mapping == parse(data, aliases=CRM_ALIASES)[0].mapping
+    with pytest.raises(UnreadableExport, match="No id column and no creation-date column"):
+        parse(data, aliases=AliasTable({"name": ("Record ID",)}))
