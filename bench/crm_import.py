@@ -104,19 +104,18 @@ def child(url: str, path: str, uploads: str) -> None:
     """Import one file (in its own process) and print the figures as JSON."""
     import linktracker.crm.services as crm
     import linktracker.models  # noqa: F401  (every mapper, for the foreign keys)
+    from linktracker.attribution.services import attribute_records
     from linktracker.db import make_engine, make_session_factory
 
     attribution = [0.0]
-    attribute = crm.attribute_records
 
     def timed(*args, **kwargs):  # type: ignore[no-untyped-def]
         started = time.perf_counter()
         try:
-            return attribute(*args, **kwargs)
+            return attribute_records(*args, **kwargs)
         finally:
             attribution[0] += time.perf_counter() - started
 
-    crm.attribute_records = timed  # type: ignore[assignment]
     parsers = _ChildrenMemory()
     parsers.start()
     engine = make_engine(url)
@@ -124,7 +123,7 @@ def child(url: str, path: str, uploads: str) -> None:
         stored = crm.store_upload(session, stream, filename=Path(path).name, upload_folder=uploads)
         started, cpu = time.perf_counter(), time.process_time()
         summary = crm.import_crm_file(
-            session, stored.id, upload_folder=uploads, email_secret=b"bench-secret"
+            session, stored.id, upload_folder=uploads, email_secret=b"bench-secret", attribute=timed
         )
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     engine.dispose()

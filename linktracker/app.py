@@ -107,6 +107,6 @@ def register_redirect_fast_path(app: Flask) -> None:
     from linktracker.web.redirect import RedirectMiddleware
 
     wsgi = RedirectMiddleware(app.wsgi_app, app.extensions["linktracker"])
-    proxies = int(app.config["TRUSTED_PROXIES"])
+    proxies = app.extensions["linktracker"].config.trusted_proxies
     # X-Forwarded-For is believed only for as many hops as there are trusted proxies.
     app.wsgi_app = ProxyFix(wsgi, x_for=proxies, x_proto=proxies) if proxies else wsgi  # type: ignore[method-assign]

@@ -8,7 +8,7 @@ import secrets
 import socket
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast
 from urllib.parse import urlsplit
 
 # name -> (default, parser). Every key can be set as an environment variable of the same name.
@@ -81,6 +81,112 @@ def load_config(instance_path: str, overrides: Mapping[str, Any] | None = None) 
     config["BASE_URL"] = str(config["BASE_URL"] or DEFAULT_BASE_URL).rstrip("/")
     config["MAX_CONTENT_LENGTH"] = int(config["MAX_UPLOAD_MB"]) * 1024 * 1024
     return config
+
+
+class AppConfig:
+    """The configuration as typed values: one property per key, each cast in this one place.
+
+    A view of the app's configuration mapping, not a copy: ``linktracker run`` sets
+    BASE_URL once it knows the address it serves, and a key changed on a built app (tests
+    do) takes effect as before. The keys and environment variables stay those of DEFAULTS.
+    """
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        self.values = values
+
+    def _text(self, key: str) -> str:
+        return str(self.values[key])
+
+    def _optional(self, key: str) -> str | None:
+        return str(self.values.get(key) or "") or None
+
+    @property
+    def database_url(self) -> str:
+        return self._text("DATABASE_URL")
+
+    @property
+    def secret_key(self) -> str:
+        return self._text("SECRET_KEY")
+
+    @property
+    def base_url(self) -> str:
+        """The origin short links are built on, without a trailing slash."""
+        return self._text("BASE_URL")
+
+    @property
+    def fallback_url(self) -> str | None:
+        return self._optional("FALLBACK_URL")
+
+    @property
+    def country_header(self) -> str | None:
+        return self._optional("COUNTRY_HEADER")
+
+    @property
+    def trusted_proxies(self) -> int:
+        return int(self.values["TRUSTED_PROXIES"])
+
+    @property
+    def link_cache_seconds(self) -> float:
+        return float(self.values["LINK_CACHE_SECONDS"])
+
+    @property
+    def click_replay_seconds(self) -> float:
+        """How often an idle worker stores spooled clicks and killed workers' journals."""
+        return float(self.values["CLICK_REPLAY_SECONDS"])
+
+    @property
+    def click_durability(self) -> Literal["journal", "commit"]:
+        # Any other value is refused when the click recorder starts.
+        return cast(Literal["journal", "commit"], self._text("CLICK_DURABILITY"))
+
+    @property
+    def crm_timezone(self) -> str:
+        return self._text("CRM_TIMEZONE")
+
+    @property
+    def crm_keep_emails(self) -> bool:
+        return bool(self.values["CRM_KEEP_EMAILS"])
+
+    @property
+    def crm_import_wait_seconds(self) -> float:
+        return float(self.values["CRM_IMPORT_WAIT_SECONDS"])
+
+    @property
+    def crm_raw_retention_days(self) -> int:
+        return int(self.values["CRM_RAW_RETENTION_DAYS"])
+
+    @property
+    def max_upload_mb(self) -> int:
+        return int(self.values["MAX_UPLOAD_MB"])
+
+    @property
+    def max_content_length(self) -> int:
+        """The largest request body in bytes (MAX_UPLOAD_MB, as Flask enforces it)."""
+        return int(self.values["MAX_CONTENT_LENGTH"])
+
+    @property
+    def upload_folder(self) -> str:
+        return self._text("UPLOAD_FOLDER")
+
+    @property
+    def spool_folder(self) -> str:
+        return self._text("SPOOL_FOLDER")
+
+    @property
+    def ratelimit_storage_uri(self) -> str:
+        return self._text("RATELIMIT_STORAGE_URI")
+
+    @property
+    def login_rate_limit(self) -> str:
+        return self._text("LOGIN_RATE_LIMIT")
+
+    @property
+    def login_failure_limit(self) -> str:
+        return self._text("LOGIN_FAILURE_LIMIT")
+
+    @property
+    def sql_echo(self) -> bool:
+        return bool(self.values.get("SQL_ECHO"))
 
 
 def served_base_url(host: str, port: int) -> str:

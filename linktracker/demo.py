@@ -158,15 +158,16 @@ def _demo_crm(
     email_secret: bytes,
 ) -> str:
     """A HubSpot-style deals export imported like an upload: clicks, UTM and baseline deals."""
+    from linktracker.attribution.services import attribute_records
     from linktracker.campaigns.models import Campaign
-    from linktracker.clicks.models import Click
+    from linktracker.clicks.models import HUMAN_CLICK, Click
     from linktracker.crm.services import ImportOptions, upload_and_import
 
     now = utcnow()
     clicks = session.execute(
         select(Click.click_id, Click.created_at, Link.destination_url)
         .join(Link, Link.id == Click.link_id)
-        .where(Click.is_bot.is_(False), Click.is_preview.is_(False))
+        .where(HUMAN_CLICK)
         .order_by(Click.id)
     ).all()
     handles = [
@@ -224,5 +225,6 @@ def _demo_crm(
         source="hubspot",
         options=ImportOptions(click_id_param=settings.click_id_param),
         window_days=settings.attribution_window_days,
+        attribute=attribute_records,
     )
     return f"CRM: {summary.inserted} HubSpot deals imported (import {summary.id})."

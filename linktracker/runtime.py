@@ -12,7 +12,8 @@ from sqlalchemy import Engine, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from linktracker.clicks.recorder import REPLAY_SECONDS, ClickRecorder
+from linktracker.clicks.recorder import ClickRecorder
+from linktracker.config import AppConfig
 from linktracker.db import make_engine, make_session_factory
 from linktracker.links.services import LinkTarget, find_link_target
 from linktracker.settings.services import ProgramSettings, defaults_from_config, load_settings
@@ -81,20 +82,20 @@ class Runtime:
     """Holds the engine, session factory, click recorder and caches of one app."""
 
     def __init__(self, config: Mapping[str, Any]) -> None:
-        url = str(config["DATABASE_URL"])
-        self.config = config
-        self.engine = make_engine(url, echo=bool(config.get("SQL_ECHO")))
+        self.config = AppConfig(config)
+        url = self.config.database_url
+        self.engine = make_engine(url, echo=self.config.sql_echo)
         self.click_engine = make_engine(click_url(url), busy_timeout_ms=CLICK_BUSY_TIMEOUT_MS)
         self.sessions: sessionmaker[Session] = make_session_factory(self.engine)
-        self.secret = str(config["SECRET_KEY"]).encode()
+        self.secret = self.config.secret_key.encode()
         self.recorder = ClickRecorder(
             self.click_engine,
             self.secret,
-            config["SPOOL_FOLDER"],
-            durability=config["CLICK_DURABILITY"],
-            replay_seconds=float(config.get("CLICK_REPLAY_SECONDS", REPLAY_SECONDS)),
+            self.config.spool_folder,
+            durability=self.config.click_durability,
+            replay_seconds=self.config.click_replay_seconds,
         )
-        self.links = LinkCache(self.click_engine, float(config["LINK_CACHE_SECONDS"]))
+        self.links = LinkCache(self.click_engine, self.config.link_cache_seconds)
         self.defaults = defaults_from_config(config)
         self._settings: tuple[float, ProgramSettings] | None = None
         self._settings_lock = threading.Lock()

@@ -29,7 +29,6 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     String,
-    and_,
     case,
     cast,
     func,
@@ -44,7 +43,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, aliased
 
 from linktracker.campaigns.models import Campaign
-from linktracker.clicks.models import Click
+from linktracker.clicks.models import HUMAN_CLICK, Click
 from linktracker.crm.models import CrmRecord
 from linktracker.employees.models import Employee
 
@@ -103,14 +102,13 @@ def attribute_records(
 def _attribute(session: Session, ids: Sequence[int] | None, window_days: int, param: str) -> None:
     """One UPDATE ... FROM (the result of every record in scope), writing changed rows only."""
     dialect = session.get_bind().dialect.name
-    human = and_(Click.is_bot.is_(False), Click.is_preview.is_(False))
     r = aliased(CrmRecord, name="r")
     # Stage 1: what the record itself names: a human click by id, a handle, a campaign slug.
     by_click = case(
         (
             r.click_id.is_not(None) | r.landing_url.like(f"%{param}=%"),
             select(Click.id)
-            .where(Click.click_id == _record_click_id(dialect, r, param), human)
+            .where(Click.click_id == _record_click_id(dialect, r, param), HUMAN_CLICK)
             .scalar_subquery(),
         ),
         else_=null(),
@@ -150,7 +148,7 @@ def _attribute(session: Session, ids: Sequence[int] | None, window_days: int, pa
     def last_click(on_campaign: bool) -> Any:
         candidate = select(Click.id).where(
             Click.employee_id == stage1.c.utm_employee,
-            human,
+            HUMAN_CLICK,
             Click.created_at <= stage1.c.created_at,
             Click.created_at >= _window_start(dialect, stage1.c.created_at, window_days),
         )

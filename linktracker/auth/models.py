@@ -9,8 +9,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from linktracker.db import Base, UTCDateTime, utcnow
 
-ROLES = ("admin", "marketer", "sales_ops", "employee")
-
 
 class User(Base):
     __tablename__ = "users"

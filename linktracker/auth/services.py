@@ -12,8 +12,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from linktracker.auth.models import ROLES, ApiToken, User
+from linktracker.auth.models import ApiToken, User
 from linktracker.auth.passwords import check_password
+from linktracker.auth.roles import ROLES
 from linktracker.auth.throttle import LoginLimits, finish_attempt, start_attempt
 from linktracker.db import get_or_not_found, utcnow
 from linktracker.employees.models import Employee

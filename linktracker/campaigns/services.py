@@ -10,13 +10,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from linktracker.campaigns.channels import CHANNELS
 from linktracker.campaigns.models import GOALS, Campaign
-from linktracker.clicks.referrers import CHANNELS
 from linktracker.db import get_or_not_found
 from linktracker.errors import Conflict, InvalidInput, NotFound
 from linktracker.limits import nul_errors, text_errors
-from linktracker.links.destinations import check_destination
-from linktracker.links.utm import normalise_utm_value
+from linktracker.urls.destinations import check_destination
+from linktracker.urls.query import normalise_utm_value
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,98}[a-z0-9])?$")
 DEFAULT_CHANNELS = ("linkedin", "x", "facebook", "email")

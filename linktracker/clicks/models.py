@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text
+from sqlalchemy import Boolean, ColumnElement, ForeignKey, Index, String, Text, and_
 from sqlalchemy.orm import Mapped, mapped_column
 
 from linktracker.db import Base, BigId, UTCDateTime
@@ -52,3 +52,10 @@ class Click(Base):
     is_preview: Mapped[bool] = mapped_column(Boolean, default=False)
     visitor_hash: Mapped[str] = mapped_column(String(64))
     country: Mapped[str | None] = mapped_column(String(2))
+
+
+# What counts as a click everywhere (reports, link pages, attribution): a person's request,
+# not a bot's and not a link preview's.
+HUMAN_CLICK: ColumnElement[bool] = and_(Click.is_bot.is_(False), Click.is_preview.is_(False))
+BOT_CLICK: ColumnElement[bool] = and_(Click.is_bot.is_(True), Click.is_preview.is_(False))
+PREVIEW_CLICK: ColumnElement[bool] = Click.is_preview.is_(True)

@@ -6,19 +6,6 @@ import re
 from typing import Final
 from urllib.parse import urlsplit
 
-# The channels a campaign may enable (campaign settings validate against this).
-CHANNELS: tuple[str, ...] = (
-    "linkedin",
-    "x",
-    "facebook",
-    "instagram",
-    "email",
-    "whatsapp",
-    "slack",
-    "xing",
-    "other",
-)
-
 # Registrable domain (or exact host) -> channel. A host matches itself or any subdomain,
 # so "uk.linkedin.com" and "l.facebook.com" need no entry of their own. Android apps send
 # "android-app://<package>" as referrer, hence the package names.

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Dialect, bindparam, case, func, insert, select
+from sqlalchemy import Connection, Dialect, bindparam, insert
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert
 
 from linktracker.clicks.bots import classify_user_agent
@@ -198,28 +196,3 @@ def _chunks(rows: list[dict[str, Any]], most: int) -> Iterator[list[dict[str, An
         size = most if left >= most else 1 << (left.bit_length() - 1)
         yield rows[start : start + size]
         start += size
-
-
-@dataclass(frozen=True)
-class LinkClickCounts:
-    clicks: int
-    bot_clicks: int
-    preview_clicks: int
-    unique_visitors: int
-
-
-def count_link_clicks(session: Session, link_id: int) -> LinkClickCounts:
-    """Human clicks, bot and preview requests, and daily unique visitors of one link."""
-    human = ~Click.is_bot & ~Click.is_preview
-    row = session.execute(
-        select(
-            func.count(case((human, 1))),
-            func.count(case((Click.is_bot & ~Click.is_preview, 1))),
-            func.count(case((Click.is_preview, 1))),
-        ).where(Click.link_id == link_id)
-    ).one()
-    # Visitor hashes are per day, so distinct hashes = daily uniques summed over the range.
-    uniques = session.scalar(
-        select(func.count(func.distinct(Click.visitor_hash))).where(Click.link_id == link_id, human)
-    )
-    return LinkClickCounts(row[0], row[1], row[2], int(uniques or 0))

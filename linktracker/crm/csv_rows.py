@@ -57,7 +57,13 @@ from linktracker.crm.encodings import (
     open_text,
     recheck_ascii_sample,
 )
-from linktracker.crm.headers import HeaderMapping, MappingError, map_header, normalise_kind
+from linktracker.crm.headers import (
+    HeaderMapping,
+    MappingError,
+    column_names,
+    map_header,
+    normalise_kind,
+)
 from linktracker.crm.values import (
     DateParser,
     Outcome,
@@ -791,6 +797,16 @@ def _read_sample(stream: BinaryIO) -> tuple[bytes, bool]:
 
 def _line_breaks(sample: bytes) -> int:
     return max(sample.count(b"\n"), sample.count(b"\r"))
+
+
+def export_header(stream: BinaryIO) -> tuple[str, ...]:
+    """The header row's column names as the import finds them (raises UnreadableExport)."""
+    sample, complete = _read_sample(stream)
+    try:
+        text = decode_sample(sample, detect_encoding(sample, complete=complete), complete=complete)
+    except NotText as exc:
+        raise UnreadableExport(str(exc)) from exc
+    return column_names(_find_layout(text).header)
 
 
 def inspect_export(

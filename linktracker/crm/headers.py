@@ -347,7 +347,8 @@ class HeaderMapping:
         return dict(zip(self.columns, self.targets, strict=True))
 
 
-def _column_names(cells: Sequence[str]) -> tuple[str, ...]:
+def column_names(cells: Sequence[str]) -> tuple[str, ...]:
+    """The header cells as unique column names (the mapping's keys)."""
     # Names must be unique to serve as mapping keys; blank and repeated headers happen.
     names: list[str] = []
     seen: set[str] = set()
@@ -454,7 +455,7 @@ def map_header(
     click_id_param: str = "lt_cid",
 ) -> HeaderMapping:
     """Map header cells to fields, explicit entries first; refuse a header without id/date."""
-    columns = _column_names(cells)
+    columns = column_names(cells)
     targets: list[str | None] = [None] * len(columns)
     pinned: set[int] = set()
     for key, target in (explicit or {}).items():

@@ -9,7 +9,7 @@ from typing import BinaryIO, Final
 
 from sqlalchemy.orm import Session
 
-from linktracker.crm.csv_rows import ParsedRecord, RowError
+from linktracker.crm.csv_rows import ParsedRecord, RowError, UnreadableExport, export_header
 from linktracker.crm.headers import TARGETS
 from linktracker.crm.options import ImportOptions, check_options, inspect_with_options
 from linktracker.crm.summary import ImportRowError, load_import, raw_path
@@ -51,6 +51,21 @@ def preview_import(
     record = load_import(session, import_id)
     with raw_path(record, upload_folder).open("rb") as stream:
         return preview_export(stream, options=options, source=record.source or None, limit=limit)
+
+
+def import_header(
+    session: Session, import_id: int, *, upload_folder: str | os.PathLike[str]
+) -> tuple[str, ...]:
+    """The columns of a stored upload as the import reads them; () when it finds no header.
+
+    For mapping columns by hand after a refusal that recognised none.
+    """
+    record = load_import(session, import_id)
+    with raw_path(record, upload_folder).open("rb") as stream:
+        try:
+            return export_header(stream)
+        except UnreadableExport:
+            return ()
 
 
 def preview_export(

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from linktracker.crm.models import CrmImportError
 from linktracker.crm.summary import load_import
-from linktracker.reports.csv_export import FORMULA_STARTERS
+from linktracker.csvsafe import FORMULA_STARTERS
 
 # A cell a spreadsheet would run as a formula is neutralised, unless it is a plain number
 # like -500, so that a fixed file re-imports with the values as typed.

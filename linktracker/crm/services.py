@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
-from typing import Any, BinaryIO, Final
+from typing import Any, BinaryIO, Final, Protocol
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from linktracker.attribution.services import attribute_records
 from linktracker.crm.csv_rows import ExportInfo, UnreadableExport
 from linktracker.crm.locks import ImportBusy, import_lock, running_import
 from linktracker.crm.models import CrmImport, CrmRecord
@@ -32,7 +31,7 @@ from linktracker.crm.options import (
     inspect_with_options,
     parse_mapping_option,
 )
-from linktracker.crm.preview import ImportPreview, preview_export, preview_import
+from linktracker.crm.preview import ImportPreview, import_header, preview_export, preview_import
 from linktracker.crm.rejected import iter_rejected_rows_csv, rejected_rows_csv
 from linktracker.crm.retention import PurgeResult, purge_raw_files
 from linktracker.crm.storage import store_upload
@@ -55,6 +54,7 @@ from linktracker.errors import Conflict, InvalidInput
 
 __all__ = [
     "BATCH_SIZE",
+    "AttributeRecords",
     "LOCK_WAIT_SECONDS",
     "ImportBusy",
     "ImportOptions",
@@ -68,6 +68,7 @@ __all__ = [
     "UnreadableExport",
     "get_import",
     "import_crm_file",
+    "import_header",
     "iter_rejected_rows_csv",
     "list_import_errors",
     "list_imports",
@@ -100,6 +101,23 @@ ATTRIBUTE_ALL_ABOVE: Final = 20_000
 LOCK_WAIT_SECONDS: Final = 30.0
 
 
+class AttributeRecords(Protocol):
+    """Credits the records an import wrote to clicks (``attribution.services.attribute_records``).
+
+    Attribution reads CRM records, so the import is handed it by its caller rather than
+    importing it: the CRM package stays below attribution.
+    """
+
+    def __call__(
+        self,
+        session: Session,
+        *,
+        window_days: int,
+        click_id_param: str,
+        record_ids: Iterable[int] | None,
+    ) -> object: ...
+
+
 class ImportRefused(InvalidInput):
     """The file was refused whole; the import is recorded (state ``refused``), raw kept."""
 
@@ -120,6 +138,7 @@ def upload_and_import(
     uploaded_by: int | None = None,
     options: ImportOptions | None = None,
     window_days: int = 30,
+    attribute: AttributeRecords | None = None,
     progress: ProgressCallback | None = None,
     wait_seconds: float | None = LOCK_WAIT_SECONDS,
     raw_retention_days: int | None = None,
@@ -142,6 +161,7 @@ def upload_and_import(
         upload_folder=upload_folder,
         email_secret=email_secret,
         window_days=window_days,
+        attribute=attribute,
         progress=progress,
         wait_seconds=wait_seconds,
         raw_retention_days=raw_retention_days,
@@ -162,6 +182,7 @@ def import_crm_file(
     keep_emails: bool | None = None,
     dry_run: bool | None = None,
     window_days: int = 30,
+    attribute: AttributeRecords | None = None,
     batch_size: int = BATCH_SIZE,
     parser_process: bool | None = None,
     progress: ProgressCallback | None = None,
@@ -171,7 +192,8 @@ def import_crm_file(
     """Import (or resume) a stored upload; options left None are the recorded ones.
 
     Imports run one at a time (``locks``): this one waits up to ``wait_seconds`` for the
-    one running, then raises :class:`ImportBusy` and stays as it was. Given
+    one running, then raises :class:`ImportBusy` and stays as it was. Given ``attribute``,
+    the records written are attributed (``window_days``) before the import is done. Given
     ``raw_retention_days``, raw files past retention (this one's too) are deleted after.
     ``parser_process`` parses the rows in processes of their own, ``PARSER_PROCESSES`` of
     them (default: for uploads of ``PARSER_PROCESS_BYTES`` and more, where that outweighs
@@ -196,6 +218,7 @@ def import_crm_file(
                     "dry_run": dry_run,
                 },
                 window_days=window_days,
+                attribute=attribute,
                 batch_size=batch_size,
                 parser_process=parser_process,
                 progress=progress,
@@ -232,6 +255,7 @@ def _run_import(
     email_secret: bytes,
     given: dict[str, Any],
     window_days: int,
+    attribute: AttributeRecords | None,
     batch_size: int,
     parser_process: bool | None,
     progress: ProgressCallback | None,
@@ -283,8 +307,8 @@ def _run_import(
     try:
         processes = PARSER_PROCESSES if parser_process else 0
         run.consume(path, rows, batch_size, parser_processes=processes)
-        if not options.dry_run:
-            _attribute_import(session, import_id, window_days, options.click_id_param)
+        if attribute is not None and not options.dry_run:
+            _attribute_import(session, import_id, attribute, window_days, options.click_id_param)
     except BaseException as exc:
         run.stopped(exc)
         raise
@@ -324,7 +348,9 @@ def _claim(session: Session, record: CrmImport, seen: str) -> None:
     session.refresh(record)
 
 
-def _attribute_import(session: Session, import_id: int, window_days: int, param: str) -> None:
+def _attribute_import(
+    session: Session, import_id: int, attribute: AttributeRecords, window_days: int, param: str
+) -> None:
     """Hand the records this import inserted or changed to attribution (one call)."""
     touched = CrmRecord.last_import_id == import_id
     count = session.scalar(select(func.count()).select_from(CrmRecord).where(touched)) or 0
@@ -333,7 +359,7 @@ def _attribute_import(session: Session, import_id: int, window_days: int, param:
     record_ids: list[int] | None = None
     if count <= ATTRIBUTE_ALL_ABOVE:
         record_ids = list(session.scalars(select(CrmRecord.id).where(touched)))
-    attribute_records(session, window_days=window_days, click_id_param=param, record_ids=record_ids)
+    attribute(session, window_days=window_days, click_id_param=param, record_ids=record_ids)
 
 
 def refuse_import(

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, bindparam, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from linktracker.auth.roles import MANAGERS
 from linktracker.campaigns.models import Campaign
 from linktracker.campaigns.services import get_campaign
 from linktracker.db import utcnow
@@ -18,38 +19,15 @@ from linktracker.employees.services import get_employee
 from linktracker.errors import Conflict, Forbidden, InvalidInput, NotFound
 from linktracker.limits import refuse_nul
 from linktracker.links.codes import new_code, validate_vanity
-from linktracker.links.destinations import check_destination
-from linktracker.links.iri import encode_destination
 from linktracker.links.models import Link
-from linktracker.links.utm import merge_utm
+from linktracker.links.utm import destination_for
+from linktracker.urls.destinations import check_destination
 
 MAX_CODE_ATTEMPTS = 8
 BULK_CHUNK = 2000
 # A chosen code such as /pricing reads as the company's own page, so only those who speak
 # for the company may pick one; everyone else gets a random code.
-CODE_CHOOSERS = ("admin", "marketer")
-
-
-def utm_parameters(campaign: Campaign, handle: str, channel: str, medium: str) -> dict[str, str]:
-    """The UTM parameters of one employee's link on one channel (the default UTM template)."""
-    params = {
-        "utm_source": channel,
-        "utm_medium": campaign.utm_medium or medium,
-        "utm_campaign": campaign.slug,
-        "utm_content": handle,
-    }
-    if campaign.utm_term:
-        params["utm_term"] = campaign.utm_term
-    if campaign.utm_id:
-        params["utm_id"] = campaign.utm_id
-    return params
-
-
-def destination_for(campaign: Campaign, handle: str, channel: str, medium: str) -> str:
-    """The campaign URL with this employee's UTM parameters merged in."""
-    params = utm_parameters(campaign, handle, channel, medium)
-    merged = merge_utm(campaign.destination_url, params, normalise=campaign.utm_lowercase)
-    return encode_destination(merged)
+CODE_CHOOSERS = MANAGERS
 
 
 @dataclass(frozen=True)
@@ -316,3 +294,8 @@ def find_link_target(connection: Connection, code: str) -> LinkTarget | None:
     """Resolve a code for the redirect with one indexed query (Core, no ORM overhead)."""
     row = connection.execute(_TARGET_QUERY, {"code": code}).first()
     return LinkTarget(*row) if row is not None else None
+
+
+def employee_link_for_code(session: Session, code: str) -> Link | None:
+    """The link with this short code, if any."""
+    return session.scalar(select(Link).where(Link.code == code))

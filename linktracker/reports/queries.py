@@ -17,7 +17,6 @@ from sqlalchemy import (
     DateTime,
     Select,
     String,
-    and_,
     case,
     distinct,
     func,
@@ -28,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 
 from linktracker.campaigns.models import Campaign
-from linktracker.clicks.models import Click
+from linktracker.clicks.models import BOT_CLICK, HUMAN_CLICK, PREVIEW_CLICK, Click
 from linktracker.crm.models import CrmRecord
 from linktracker.employees.models import Employee
 from linktracker.links.models import Link
@@ -40,9 +39,7 @@ NO_CURRENCY = "XXX"  # ISO 4217 code for "no currency": amounts imported without
 Query = Select[*tuple[Any, ...]]
 Dimension = Literal["employee", "campaign", "channel", "link", "all"]
 
-HUMAN: ColumnElement[bool] = and_(Click.is_bot.is_(False), Click.is_preview.is_(False))
-BOT: ColumnElement[bool] = and_(Click.is_bot.is_(True), Click.is_preview.is_(False))
-PREVIEW: ColumnElement[bool] = Click.is_preview.is_(True)
+HUMAN, BOT, PREVIEW = HUMAN_CLICK, BOT_CLICK, PREVIEW_CLICK
 
 # The click a record is attributed to: its channel and link give records those dimensions.
 AttributedClick = aliased(Click, name="attributed_click")

@@ -18,8 +18,8 @@ from linktracker.crm.values import ValueProblem, currency_code
 from linktracker.db import utcnow
 from linktracker.errors import InvalidInput
 from linktracker.limits import NUL, NUL_MESSAGE, column_length, text_problem
-from linktracker.links.destinations import parse_allowed_domains
 from linktracker.settings.models import Setting
+from linktracker.urls.destinations import parse_allowed_domains
 
 
 @dataclass(frozen=True)

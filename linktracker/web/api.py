@@ -7,9 +7,10 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 from sqlalchemy import select
 
+from linktracker.auth.roles import MANAGERS
 from linktracker.campaigns.models import Campaign
 from linktracker.campaigns.services import create_campaign
-from linktracker.clicks.services import count_link_clicks
+from linktracker.clicks.counts import count_link_clicks
 from linktracker.employees.models import Employee
 from linktracker.employees.services import create_employee
 from linktracker.errors import Forbidden, InvalidInput, NotFound
@@ -21,8 +22,6 @@ from linktracker.web.security import protect_cookie_writes
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 # Exempt from the app-wide form check (bearer requests cannot be forged), checked here instead.
 api.before_request(protect_cookie_writes)
-
-MANAGERS = ("admin", "marketer")
 
 
 class BadRequest(InvalidInput):
@@ -85,7 +84,7 @@ def link_json(link: Link) -> dict[str, Any]:
     employee = db().get(Employee, link.employee_id)
     return {
         "code": link.code,
-        "short_url": f"{runtime().config['BASE_URL']}/{link.code}",
+        "short_url": f"{runtime().config.base_url}/{link.code}",
         "destination_url": link.destination_url,
         "channel": link.channel,
         "campaign": campaign.slug if campaign else None,

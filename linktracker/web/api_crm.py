@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any, BinaryIO, cast
 
-from flask import Response, jsonify, request, send_file, url_for
+from flask import Response, jsonify, request, url_for
 from werkzeug.datastructures import FileStorage
 
+from linktracker.attribution.services import attribute_records
+from linktracker.auth.roles import CRM_READERS, IMPORTERS
 from linktracker.crm.services import (
     ImportBusy,
     ImportOptions,
@@ -15,19 +17,15 @@ from linktracker.crm.services import (
     ImportSummary,
     get_import,
     import_crm_file,
-    iter_rejected_rows_csv,
     list_imports,
-    raw_upload,
     upload_and_import,
 )
 from linktracker.errors import InvalidInput
 from linktracker.web.api import api
 from linktracker.web.context import db, identity, require_roles, runtime, settings
-from linktracker.web.downloads import streamed_csv
+from linktracker.web.downloads import raw_import_file, rejected_rows_file
 from linktracker.web.params import int_arg
 
-IMPORTERS = ("sales_ops", "admin")
-READERS = ("sales_ops", "admin", "marketer")
 MAX_PAGE = 500
 # Far beyond any real history, and well inside what an SQL OFFSET accepts.
 MAX_OFFSET = 10**9
@@ -116,9 +114,9 @@ def post_crm_import() -> tuple[Response, int]:
     options = ImportOptions(
         mapping=_mapping(),
         dayfirst=_flag("dayfirst"),
-        timezone=str(config["CRM_TIMEZONE"]),
+        timezone=config.crm_timezone,
         click_id_param=settings().click_id_param,
-        keep_emails=bool(config["CRM_KEEP_EMAILS"]),
+        keep_emails=config.crm_keep_emails,
         dry_run=bool(_flag("dry_run")),
     )
     who = identity()
@@ -127,15 +125,16 @@ def post_crm_import() -> tuple[Response, int]:
             db(),
             cast(BinaryIO, upload.stream),
             filename=upload.filename,
-            upload_folder=config["UPLOAD_FOLDER"],
+            upload_folder=config.upload_folder,
             email_secret=runtime().secret,
-            max_bytes=int(config["MAX_CONTENT_LENGTH"]),
+            max_bytes=config.max_content_length,
             source=request.form.get("source"),
             uploaded_by=who.user_id if who else None,
             options=options,
             window_days=settings().attribution_window_days,
-            wait_seconds=float(config["CRM_IMPORT_WAIT_SECONDS"]),
-            raw_retention_days=int(config["CRM_RAW_RETENTION_DAYS"]),
+            attribute=attribute_records,
+            wait_seconds=config.crm_import_wait_seconds,
+            raw_retention_days=config.crm_raw_retention_days,
         )
     except (ImportRefused, ImportBusy) as exc:
         return _answer(exc)
@@ -151,11 +150,12 @@ def run_crm_import(import_id: int) -> tuple[Response, int]:
         summary = import_crm_file(
             db(),
             import_id,
-            upload_folder=config["UPLOAD_FOLDER"],
+            upload_folder=config.upload_folder,
             email_secret=runtime().secret,
             window_days=settings().attribution_window_days,
-            wait_seconds=float(config["CRM_IMPORT_WAIT_SECONDS"]),
-            raw_retention_days=int(config["CRM_RAW_RETENTION_DAYS"]),
+            attribute=attribute_records,
+            wait_seconds=config.crm_import_wait_seconds,
+            raw_retention_days=config.crm_raw_retention_days,
         )
     except (ImportRefused, ImportBusy) as exc:
         return _answer(exc)
@@ -171,7 +171,7 @@ def _answer(exc: ImportRefused | ImportBusy) -> tuple[Response, int]:
 
 
 @api.get("/crm/imports")
-@require_roles(*READERS)
+@require_roles(*CRM_READERS)
 def get_crm_imports() -> Response:
     limit = int_arg("limit", default=50, minimum=1, maximum=MAX_PAGE)
     offset = int_arg("offset", default=0, maximum=MAX_OFFSET)
@@ -180,7 +180,7 @@ def get_crm_imports() -> Response:
 
 
 @api.get("/crm/imports/<int:import_id>")
-@require_roles(*READERS)
+@require_roles(*CRM_READERS)
 def get_crm_import(import_id: int) -> Response:
     return jsonify(import_json(get_import(db(), import_id)))
 
@@ -188,23 +188,10 @@ def get_crm_import(import_id: int) -> Response:
 @api.get("/crm/imports/<int:import_id>/raw")
 @require_roles(*IMPORTERS)  # customer emails in clear: not for marketers
 def get_crm_import_raw(import_id: int) -> Response:
-    raw = raw_upload(db(), import_id, upload_folder=runtime().config["UPLOAD_FOLDER"])
-    return send_file(
-        raw.path,
-        mimetype="application/octet-stream",
-        as_attachment=True,
-        download_name=raw.filename,
-        etag=raw.sha256,
-    )
+    return raw_import_file(import_id)
 
 
 @api.get("/crm/imports/<int:import_id>/rejected.csv")
-@require_roles(*READERS)
+@require_roles(*CRM_READERS)
 def get_crm_import_rejected(import_id: int) -> Response:
-    summary = get_import(db(), import_id, error_limit=0)
-    stem = summary.filename.rsplit(".", 1)[0] or "import"
-    return streamed_csv(
-        lambda session: iter_rejected_rows_csv(session, import_id),
-        f"{stem}-rejected.csv",
-        bom=True,
-    )
+    return rejected_rows_file(import_id)

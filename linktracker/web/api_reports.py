@@ -6,10 +6,11 @@ from typing import Any
 
 from flask import Response, jsonify, request
 
+from linktracker.auth.roles import MANAGERS
+from linktracker.csvsafe import to_csv
 from linktracker.employees.models import Employee
 from linktracker.errors import InvalidInput, NotFound
 from linktracker.reports import present
-from linktracker.reports.csv_export import to_csv
 from linktracker.reports.filters import ReportFilters, parse_bucket, parse_report_filters, today_in
 from linktracker.reports.services import (
     report_campaigns,
@@ -18,7 +19,7 @@ from linktracker.reports.services import (
     report_rep,
     report_reps,
 )
-from linktracker.web.api import MANAGERS, BadRequest, api
+from linktracker.web.api import BadRequest, api
 from linktracker.web.context import db, identity, require_roles, settings
 
 

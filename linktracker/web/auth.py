@@ -10,34 +10,36 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from linktracker.auth.services import LoginFailed, end_sessions, sign_in
 from linktracker.auth.throttle import LoginLimits, LoginThrottled
+from linktracker.config import AppConfig
 from linktracker.extensions import limiter
-from linktracker.web.context import db, identity
+from linktracker.web.context import db, identity, runtime
 
 auth = Blueprint("auth", __name__, url_prefix="/app")
 
 
 def _login_limit() -> str:
-    return str(current_app.config["LOGIN_RATE_LIMIT"])
+    return runtime().config.login_rate_limit
 
 
 def _counted_in_database_only() -> bool:
     # The database holds the limits for every worker; a shared store (Redis) configured in
     # RATELIMIT_STORAGE_URI also applies the per-address limit before the database is touched.
-    return str(current_app.config["RATELIMIT_STORAGE_URI"]).startswith("memory://")
+    return runtime().config.ratelimit_storage_uri.startswith("memory://")
 
 
 def login_limits() -> LoginLimits | None:
     """The sign-in limits, or None when rate limiting is switched off (RATELIMIT_ENABLED)."""
-    config = current_app.config
-    if not config.get("RATELIMIT_ENABLED", True):
+    if not current_app.config.get("RATELIMIT_ENABLED", True):  # Flask-Limiter's own key
         return None
-    return LoginLimits.parse(config["LOGIN_RATE_LIMIT"], config["LOGIN_FAILURE_LIMIT"])
+    config = runtime().config
+    return LoginLimits.parse(config.login_rate_limit, config.login_failure_limit)
 
 
 @auth.record_once
 def _check_limits(state: BlueprintSetupState) -> None:
     # A mistyped limit fails at start-up, not as a 500 on every sign-in.
-    LoginLimits.parse(state.app.config["LOGIN_RATE_LIMIT"], state.app.config["LOGIN_FAILURE_LIMIT"])
+    config = AppConfig(state.app.config)
+    LoginLimits.parse(config.login_rate_limit, config.login_failure_limit)
 
 
 def _safe_next(target: str | None) -> str:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
-from linktracker.campaigns.models import Campaign
+from linktracker.auth.roles import MANAGERS
 from linktracker.campaigns.services import (
     create_campaign,
     get_campaign_by_id,
@@ -17,16 +16,14 @@ from linktracker.campaigns.services import (
     slugify,
     update_campaign,
 )
+from linktracker.clicks.counts import CampaignLinkCount, campaign_link_counts, campaign_links
 from linktracker.employees.services import list_employees
 from linktracker.errors import DomainError, InvalidInput
-from linktracker.links.destinations import check_destination
-from linktracker.links.overview import CampaignLinkCount, campaign_link_counts, campaign_links
+from linktracker.links.preview import Preview, build_preview
 from linktracker.links.services import (
     create_campaign_links,
-    destination_for,
     get_or_create_link,
 )
-from linktracker.links.utm import redirect_preview
 from linktracker.web.context import db, identity, require_roles, runtime, settings
 from linktracker.web.forms import (
     CHANNEL_LABELS,
@@ -37,7 +34,6 @@ from linktracker.web.forms import (
 )
 
 campaigns = Blueprint("campaigns", __name__, url_prefix="/app/campaigns")
-MANAGERS = ("admin", "marketer")
 FIELDS = (
     "name",
     "destination_url",
@@ -50,54 +46,20 @@ FIELDS = (
     "starts_on",
     "ends_on",
 )
-SAMPLE_HANDLE = "a-sample01"
 
 
-@dataclass(frozen=True)
-class PreviewUrl:
-    """One channel's final URL, cut where the redirect puts the click id."""
-
-    channel: str
-    before: str
-    click_id: str
-    after: str
-
-
-@dataclass(frozen=True)
-class Preview:
-    employee: str
-    handle: str
-    urls: list[PreviewUrl]
-    click_id_param: str
-    error: str | None = None
-
-
-def build_preview(values: dict[str, Any], slug: str) -> Preview:
-    """The exact destination each channel's link will redirect to, for a sample employee."""
-    sample = next(iter(list_employees(db())), None)
-    name, handle = (sample.name, sample.handle) if sample else ("a sample employee", SAMPLE_HANDLE)
-    param = settings().click_id_param
-    try:
-        destination = check_destination(values["destination_url"] or "", settings().allowed_domains)
-    except InvalidInput as exc:
-        return Preview(name, handle, [], param, exc.fields.get("destination_url", exc.message))
-    draft = Campaign(
-        slug=slug,
-        destination_url=destination,
-        utm_medium=(values.get("utm_medium") or "").lower() or None,
-        utm_id=values.get("utm_id") or None,
-        utm_term=values.get("utm_term") or None,
-        utm_lowercase=bool(values.get("utm_lowercase")),
+def _preview(values: dict[str, Any], slug: str) -> Preview:
+    """The final URL preview of a campaign form, with this installation's settings."""
+    program = settings()
+    return build_preview(
+        db(),
+        values,
+        slug,
+        click_id_param=program.click_id_param,
+        allowed_domains=program.allowed_domains,
+        medium=program.utm_medium,
+        labels=CHANNEL_LABELS,
     )
-    medium = settings().utm_medium
-    urls = [
-        PreviewUrl(
-            CHANNEL_LABELS.get(c, c),
-            *redirect_preview(destination_for(draft, handle, c, medium), param),
-        )
-        for c in values.get("channels") or []
-    ]
-    return Preview(name, handle, urls, param)
 
 
 @campaigns.get("/")
@@ -116,7 +78,7 @@ def new() -> str | BaseResponse:
     if form.is_submitted():
         values = form_values(form, *FIELDS)
         if "preview" in request.form:
-            preview = build_preview(values, form.slug.data or slugify(form.name.data or ""))
+            preview = _preview(values, form.slug.data or slugify(form.name.data or ""))
         elif form.validate():
             try:
                 campaign = create_campaign(
@@ -141,13 +103,13 @@ def detail(campaign_id: int) -> str:
     campaign = get_campaign_by_id(db(), campaign_id)
     counts = campaign_link_counts(db()).get(campaign.id, CampaignLinkCount(0, 0, 0))
     values = {name: getattr(campaign, name) for name in FIELDS}
-    preview = build_preview(values, campaign.slug)
+    preview = _preview(values, campaign.slug)
     return render_template(
         "campaigns/detail.html",
         campaign=campaign,
         counts=counts,
         preview=preview,
-        base_url=runtime().config["BASE_URL"],
+        base_url=runtime().config.base_url,
         links=campaign_links(db(), campaign.id),
         employees=[e for e in list_employees(db()) if e.active],
         channel_labels=CHANNEL_LABELS,
@@ -163,7 +125,7 @@ def edit(campaign_id: int) -> str | BaseResponse:
     if form.is_submitted():
         values = form_values(form, *FIELDS)
         if "preview" in request.form:
-            preview = build_preview(values, campaign.slug)
+            preview = _preview(values, campaign.slug)
         elif form.validate():
             try:
                 update_campaign(
@@ -226,7 +188,7 @@ def custom_link(campaign_id: int) -> BaseResponse:
         db().rollback()
         flash(exc.message, "error")
     else:
-        url = f"{runtime().config['BASE_URL']}/{result.link.code}"
+        url = f"{runtime().config.base_url}/{result.link.code}"
         if result.created:
             flash(f"Custom link {url} made.", "success")
         else:

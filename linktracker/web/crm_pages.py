@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
-from typing import Any
 
 from flask import (
     Blueprint,
@@ -12,12 +10,12 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from werkzeug.wrappers import Response as BaseResponse
 
-from linktracker.crm.encodings import NotText, decode_sample, detect_encoding
+from linktracker.attribution.services import attribute_records
+from linktracker.auth.roles import IMPORTERS
 from linktracker.crm.headers import TARGETS
 from linktracker.crm.services import (
     ImportOptions,
@@ -25,36 +23,29 @@ from linktracker.crm.services import (
     UnreadableExport,
     get_import,
     import_crm_file,
-    iter_rejected_rows_csv,
+    import_header,
     list_imports,
     preview_import,
-    raw_upload,
     refuse_import,
     store_upload,
 )
 from linktracker.errors import DomainError, InvalidInput
 from linktracker.web.context import db, identity, require_roles, runtime, settings
-from linktracker.web.downloads import streamed_csv
+from linktracker.web.downloads import raw_import_file, rejected_rows_file
 from linktracker.web.forms import CrmUploadForm, render_form, show_errors
 
 crm = Blueprint("crm", __name__, url_prefix="/app/crm")
-IMPORTERS = ("sales_ops", "admin")
 DAYFIRST = {"": None, "dayfirst": True, "monthfirst": False}
 SHOWN_ERRORS = 500
-SAMPLE_BYTES = 64 * 1024
-
-
-def _config(name: str) -> str:
-    return str(runtime().config[name])
 
 
 def _options(mapping: dict[str, str | None] | None, dayfirst: bool | None) -> ImportOptions:
     return ImportOptions(
         mapping=mapping,
         dayfirst=dayfirst,
-        timezone=_config("CRM_TIMEZONE"),
+        timezone=runtime().config.crm_timezone,
         click_id_param=settings().click_id_param,
-        keep_emails=bool(runtime().config["CRM_KEEP_EMAILS"]),
+        keep_emails=runtime().config.crm_keep_emails,
     )
 
 
@@ -83,8 +74,8 @@ def index() -> str | BaseResponse:
                 db(),
                 form.file.data.stream,
                 filename=form.file.data.filename or "upload.csv",
-                upload_folder=_config("UPLOAD_FOLDER"),
-                max_bytes=int(runtime().config["MAX_CONTENT_LENGTH"]),
+                upload_folder=runtime().config.upload_folder,
+                max_bytes=runtime().config.max_content_length,
                 source=form.source.data or None,
                 uploaded_by=who.user_id if who else None,
             )
@@ -97,25 +88,8 @@ def index() -> str | BaseResponse:
     )
 
 
-def _header_cells(import_id: int) -> tuple[str, ...]:
-    """The header row of a stored upload whose columns were not recognised ( () if unreadable).
-
-    Only used to offer a manual mapping; the import itself always parses with the service.
-    """
-    path = raw_upload(db(), import_id, upload_folder=_config("UPLOAD_FOLDER")).path
-    with path.open("rb") as stream:
-        sample = stream.read(SAMPLE_BYTES)
-    try:
-        encoding = detect_encoding(sample, complete=len(sample) < SAMPLE_BYTES)
-    except NotText:
-        return ()
-    text = decode_sample(sample, encoding, complete=len(sample) < SAMPLE_BYTES)
-    first = next((line for line in text.splitlines() if line.strip()), "")
-    try:
-        dialect: Any = csv.Sniffer().sniff(first, delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    return tuple(cell.strip() for cell in next(csv.reader([first], dialect), []))
+def _header(import_id: int) -> tuple[str, ...]:
+    return import_header(db(), import_id, upload_folder=runtime().config.upload_folder)
 
 
 @dataclass(frozen=True)
@@ -135,15 +109,18 @@ def read_mapping(import_id: int) -> MappingState:
     recognised: dict[str, str | None] | None = None
     try:
         result = preview_import(
-            db(), import_id, upload_folder=_config("UPLOAD_FOLDER"), options=_options(None, None)
+            db(),
+            import_id,
+            upload_folder=runtime().config.upload_folder,
+            options=_options(None, None),
         )
         header = result.header
     except UnreadableExport as exc:
         error, refusal, recognised = exc.message, exc, exc.mapping
-        header = tuple(recognised) if recognised else _header_cells(import_id)
+        header = tuple(recognised) if recognised else _header(import_id)
     except DomainError as exc:
         error = exc.message
-        header = _header_cells(import_id)
+        header = _header(import_id)
     chosen = _chosen_mapping(header) if request.method == "POST" and header else None
     if chosen is not None:
         try:
@@ -151,7 +128,7 @@ def read_mapping(import_id: int) -> MappingState:
             result = preview_import(
                 db(),
                 import_id,
-                upload_folder=_config("UPLOAD_FOLDER"),
+                upload_folder=runtime().config.upload_folder,
                 options=_options(chosen, dayfirst),
             )
             error = None
@@ -198,7 +175,7 @@ def run(import_id: int) -> BaseResponse:
         done = import_crm_file(
             db(),
             import_id,
-            upload_folder=_config("UPLOAD_FOLDER"),
+            upload_folder=runtime().config.upload_folder,
             email_secret=runtime().secret,
             mapping=options.mapping,
             dayfirst=options.dayfirst,
@@ -206,8 +183,9 @@ def run(import_id: int) -> BaseResponse:
             click_id_param=options.click_id_param,
             keep_emails=options.keep_emails,
             window_days=settings().attribution_window_days,
-            wait_seconds=float(runtime().config["CRM_IMPORT_WAIT_SECONDS"]),
-            raw_retention_days=int(runtime().config["CRM_RAW_RETENTION_DAYS"]),
+            attribute=attribute_records,
+            wait_seconds=runtime().config.crm_import_wait_seconds,
+            raw_retention_days=runtime().config.crm_raw_retention_days,
         )
     except DomainError as exc:
         db().rollback()
@@ -232,20 +210,10 @@ def detail(import_id: int) -> str:
 @crm.get("/<int:import_id>/raw")
 @require_roles(*IMPORTERS)
 def download_raw(import_id: int) -> BaseResponse:
-    raw = raw_upload(db(), import_id, upload_folder=_config("UPLOAD_FOLDER"))
-    return send_file(
-        raw.path,
-        mimetype="application/octet-stream",
-        as_attachment=True,
-        download_name=raw.filename,
-    )
+    return raw_import_file(import_id)
 
 
 @crm.get("/<int:import_id>/rejected.csv")
 @require_roles(*IMPORTERS)
 def download_rejected(import_id: int) -> BaseResponse:
-    summary = get_import(db(), import_id, error_limit=0)
-    name = summary.filename.rsplit(".", 1)[0] or "import"
-    return streamed_csv(
-        lambda session: iter_rejected_rows_csv(session, import_id), f"{name}-rejected.csv"
-    )
+    return rejected_rows_file(import_id)

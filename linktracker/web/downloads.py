@@ -1,13 +1,15 @@
-"""Downloads: headers that survive any filename, and CSV streamed from a session of its own."""
+"""Downloads: headers that survive any filename, CSV streamed from a session of its own, and
+an import's raw and rejected-rows files (the same for the API and the pages)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from flask import Response
+from flask import Response, send_file
 from sqlalchemy.orm import Session
 
-from linktracker.web.context import runtime
+from linktracker.crm.services import get_import, iter_rejected_rows_csv, raw_upload
+from linktracker.web.context import db, runtime
 
 
 def attachment(filename: str) -> str:
@@ -40,3 +42,26 @@ def streamed_csv(
     response.headers["Content-Disposition"] = attachment(filename)
     response.call_on_close(session.close)
     return response
+
+
+def raw_import_file(import_id: int) -> Response:
+    """An import's upload exactly as it came, with its SHA-256 as the ETag."""
+    raw = raw_upload(db(), import_id, upload_folder=runtime().config.upload_folder)
+    return send_file(
+        raw.path,
+        mimetype="application/octet-stream",
+        as_attachment=True,
+        download_name=raw.filename,
+        etag=raw.sha256,
+    )
+
+
+def rejected_rows_file(import_id: int) -> Response:
+    """An import's rejected rows as CSV (UTF-8 with a BOM), named after the upload."""
+    summary = get_import(db(), import_id, error_limit=0)
+    stem = summary.filename.rsplit(".", 1)[0] or "import"
+    return streamed_csv(
+        lambda session: iter_rejected_rows_csv(session, import_id),
+        f"{stem}-rejected.csv",
+        bom=True,
+    )

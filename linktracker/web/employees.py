@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
+from linktracker.auth.roles import MANAGERS
 from linktracker.employees.services import (
     EmployeeImportResult,
     create_employee,
@@ -23,7 +24,6 @@ from linktracker.web.forms import (
 )
 
 employees = Blueprint("employees", __name__, url_prefix="/app/employees")
-MANAGERS = ("admin", "marketer")
 
 
 @employees.get("/")

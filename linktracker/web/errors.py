@@ -7,7 +7,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
 from linktracker.errors import DomainError
-from linktracker.web.context import Unauthenticated
+from linktracker.web.context import Unauthenticated, runtime
 
 TITLES = {
     400: "Bad request",
@@ -50,7 +50,7 @@ def handle_domain_error(exc: DomainError) -> BaseResponse:
 def handle_http_exception(exc: HTTPException) -> BaseResponse:
     status = exc.code or 500
     if status == 413:
-        limit = current_app.config.get("MAX_UPLOAD_MB")
+        limit = runtime().config.max_upload_mb
         message = f"The upload is larger than the limit of {limit} MB (MAX_UPLOAD_MB)."
     else:
         message = exc.description or TITLES.get(status, "Error")

@@ -21,9 +21,10 @@ from wtforms import (
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from linktracker.auth.models import ROLES, User
+from linktracker.auth.models import User
+from linktracker.auth.roles import ROLES
+from linktracker.campaigns.channels import CHANNELS
 from linktracker.campaigns.models import GOALS, Campaign
-from linktracker.clicks.referrers import CHANNELS
 from linktracker.db import Base
 from linktracker.employees.models import Employee
 from linktracker.errors import DomainError

@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from urllib.parse import quote
 
 import segno
-from flask import Blueprint, render_template, send_file
+from flask import Blueprint, flash, redirect, render_template, send_file, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
-from linktracker.auth.models import ROLES
+from linktracker.auth.roles import EVERYONE, MANAGERS
 from linktracker.campaigns.models import Campaign
-from linktracker.campaigns.services import list_campaigns
+from linktracker.clicks.counts import LinkClickCounts, link_click_counts
 from linktracker.employees.models import Employee
-from linktracker.errors import DomainError, NotFound
+from linktracker.errors import NotFound
+from linktracker.links.employee_links import list_employee_links, make_employee_links
 from linktracker.links.models import Link
-from linktracker.links.overview import LinkFigures, employee_link_for_code, link_figures
-from linktracker.links.services import get_or_create_link
+from linktracker.links.services import employee_link_for_code
 from linktracker.reports.filters import ReportFilters, today_in
 from linktracker.reports.results import Figures
 from linktracker.reports.services import report_reps
@@ -26,7 +26,6 @@ from linktracker.web.context import db, identity, require_roles, runtime, settin
 from linktracker.web.forms import CHANNEL_LABELS
 
 my_links = Blueprint("my_links", __name__, url_prefix="/app/links")
-MANAGERS = ("admin", "marketer")
 FIGURE_DAYS = 90
 
 SHARE_URLS = {
@@ -45,7 +44,7 @@ class LinkItem:
     label: str
     short_url: str | None
     code: str | None
-    figures: LinkFigures | None
+    figures: LinkClickCounts | None
     share_name: str | None
     share_url: str | None
     problem: str | None
@@ -59,7 +58,7 @@ class CampaignLinks:
 
 def short_url(code: str) -> str:
     """The public address of a short code."""
-    return f"{runtime().config['BASE_URL']}/{code}"
+    return f"{runtime().config.base_url}/{code}"
 
 
 def share_url(channel: str, url: str, text: str) -> tuple[str | None, str | None]:
@@ -70,65 +69,77 @@ def share_url(channel: str, url: str, text: str) -> tuple[str | None, str | None
     return name, template.format(url=quote(url, safe=""), text=quote(text, safe=""))
 
 
-def _campaign_links(employee: Employee, campaign: Campaign) -> list[tuple[str, Link | str]]:
-    found: list[tuple[str, Link | str]] = []
-    for channel in campaign.channels:
-        try:
-            result = get_or_create_link(
-                db(),
-                campaign_slug=campaign.slug,
-                employee_handle=employee.handle,
-                channel=channel,
-                medium=settings().utm_medium,
-                allowed_domains=settings().allowed_domains,
-            )
-        except DomainError as exc:
-            found.append((channel, exc.message))
-        else:
-            found.append((channel, result.link))
-    return found
-
-
-def build_campaign_links(employee: Employee) -> list[CampaignLinks]:
-    """Every running campaign with this employee's link per channel, made on first view."""
-    today = date.today()
-    running = [
-        c
-        for c in list_campaigns(db(), active_only=True)
-        if (c.starts_on is None or c.starts_on <= today)
-        and (c.ends_on is None or c.ends_on >= today)
-    ]
-    raw = [(campaign, _campaign_links(employee, campaign)) for campaign in running]
-    ids = [link.id for _c, pairs in raw for _ch, link in pairs if isinstance(link, Link)]
-    figures = link_figures(db(), ids)
+def _cards(employee: Employee) -> list[CampaignLinks]:
+    """Every running campaign with this employee's link per channel (writes nothing)."""
+    program = settings()
+    campaigns = list_employee_links(
+        db(),
+        employee,
+        today=today_in(program.reporting_timezone),
+        medium=program.utm_medium,
+        allowed_domains=program.allowed_domains,
+    )
+    ids = [c.link.id for entry in campaigns for c in entry.channels if c.link is not None]
+    figures = link_click_counts(db(), ids)
     cards = []
-    for campaign, pairs in raw:
+    for entry in campaigns:
         items = []
-        for channel, link in pairs:
+        for channel, link, problem in ((c.channel, c.link, c.problem) for c in entry.channels):
             label = CHANNEL_LABELS.get(channel, channel)
-            if isinstance(link, str):
-                items.append(LinkItem(channel, label, None, None, None, None, None, link))
+            if link is None:
+                items.append(LinkItem(channel, label, None, None, None, None, None, problem))
                 continue
             url = short_url(link.code)
-            name, share = share_url(channel, url, campaign.name)
+            name, share = share_url(channel, url, entry.campaign.name)
             items.append(
                 LinkItem(channel, label, url, link.code, figures[link.id], name, share, None)
             )
-        cards.append(CampaignLinks(campaign, items))
+        cards.append(CampaignLinks(entry.campaign, items))
     return cards
 
 
-@my_links.get("/")
-@require_roles(*ROLES)
-def index() -> str:
+def _employee() -> Employee | None:
     who = identity()
     assert who is not None
-    employee = db().get(Employee, who.employee_id) if who.employee_id else None
-    cards = build_campaign_links(employee) if employee else []
+    return db().get(Employee, who.employee_id) if who.employee_id else None
+
+
+@my_links.get("/")
+@require_roles(*EVERYONE)
+def index() -> str:
+    employee = _employee()
+    cards = _cards(employee) if employee else []
+    missing = any(item.code is None and item.problem is None for c in cards for item in c.items)
     figures = own_figures(employee.handle) if employee else None
     return render_template(
-        "links/index.html", employee=employee, cards=cards, figures=figures, days=FIGURE_DAYS
+        "links/index.html",
+        employee=employee,
+        cards=cards,
+        missing=missing,
+        figures=figures,
+        days=FIGURE_DAYS,
     )
+
+
+@my_links.post("/")
+@require_roles(*EVERYONE)
+def make_links() -> BaseResponse:
+    """Make the employee's links missing on the running campaigns, then show them."""
+    employee = _employee()
+    if employee is not None:
+        program = settings()
+        made, problems = make_employee_links(
+            db(),
+            employee,
+            today=today_in(program.reporting_timezone),
+            medium=program.utm_medium,
+            allowed_domains=program.allowed_domains,
+        )
+        if made:
+            flash(f"{made:,} new link(s) made.", "success")
+        for problem in problems:
+            flash(problem, "error")
+    return redirect(url_for("my_links.index"))
 
 
 def own_figures(handle: str) -> Figures | None:
@@ -152,7 +163,7 @@ def _own_link(code: str) -> Link:
 
 
 @my_links.get("/<code>/qr.<any(png, svg):kind>")
-@require_roles(*ROLES)
+@require_roles(*EVERYONE)
 def qr_code(code: str, kind: str) -> BaseResponse:
     link = _own_link(code)
     campaign = db().get(Campaign, link.campaign_id)

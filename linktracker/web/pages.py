@@ -5,20 +5,21 @@ from __future__ import annotations
 from flask import Blueprint, current_app, redirect, render_template, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
+from linktracker.auth.roles import ADMINS, EVERYONE, IMPORTERS, MANAGERS
 from linktracker.web.context import Identity, identity
 
 pages = Blueprint("pages", __name__, url_prefix="/app")
 
 # (endpoint, label, roles): the navigation shows only what the role may use.
 NAVIGATION: list[tuple[str, str, tuple[str, ...]]] = [
-    ("my_links.index", "My links", ("employee", "sales_ops", "marketer", "admin")),
-    ("reports.dashboard", "Dashboard", ("marketer", "admin")),
-    ("reports.leaderboard", "Attribution", ("marketer", "admin")),
-    ("campaigns.index", "Campaigns", ("marketer", "admin")),
-    ("employees.index", "Employees", ("marketer", "admin")),
-    ("crm.index", "CRM imports", ("sales_ops", "admin")),
-    ("users.index", "Users", ("admin",)),
-    ("settings_pages.index", "Settings", ("admin",)),
+    ("my_links.index", "My links", EVERYONE),
+    ("reports.dashboard", "Dashboard", MANAGERS),
+    ("reports.leaderboard", "Attribution", MANAGERS),
+    ("campaigns.index", "Campaigns", MANAGERS),
+    ("employees.index", "Employees", MANAGERS),
+    ("crm.index", "CRM imports", IMPORTERS),
+    ("users.index", "Users", ADMINS),
+    ("settings_pages.index", "Settings", ADMINS),
 ]
 
 # role -> landing pages in order of preference; the first one that exists wins.

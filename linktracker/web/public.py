@@ -30,7 +30,7 @@ def short_link(code: str) -> BaseResponse:
     if target is None:
         return _page(404, "This link does not exist", "Check that the address was copied whole.")
     if target.is_gone(utcnow()):
-        fallback = runtime().config.get("FALLBACK_URL")
+        fallback = runtime().config.fallback_url
         if fallback:
             response = redirect(fallback, 302)
             response.headers[NO_STORE[0]] = NO_STORE[1]

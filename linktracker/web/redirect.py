@@ -14,8 +14,8 @@ from linktracker.clicks.visitor import Visitor
 from linktracker.db import utcnow
 from linktracker.links.codes import CODE_RE, RESERVED
 from linktracker.links.services import LinkTarget
-from linktracker.links.utm import append_redirect_params
 from linktracker.runtime import Runtime
+from linktracker.urls.query import append_redirect_params
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -25,8 +25,7 @@ NO_STORE = ("Cache-Control", "no-store, max-age=0")
 
 def redirect_location(runtime: Runtime, target: LinkTarget, environ: dict[str, Any]) -> str:
     """Record the click and return where to send the visitor."""
-    country_header = runtime.config.get("COUNTRY_HEADER") or None
-    visitor = Visitor.from_environ(environ, country_header=country_header)
+    visitor = Visitor.from_environ(environ, country_header=runtime.config.country_header)
     click_id = runtime.recorder.record(target, visitor, utcnow())
     return append_redirect_params(
         target.destination_url,

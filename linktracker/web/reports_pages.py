@@ -9,8 +9,9 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, g, render_template, request, url_for
 
+from linktracker.auth.roles import MANAGERS
+from linktracker.campaigns.channels import CHANNELS
 from linktracker.campaigns.services import list_campaigns
-from linktracker.clicks.referrers import CHANNELS
 from linktracker.employees.services import list_employees
 from linktracker.reports.filters import Bucket, ReportFilters, read_report_filters, today_in
 from linktracker.reports.results import SeriesPoint
@@ -26,7 +27,6 @@ from linktracker.web.context import db, require_roles, settings
 from linktracker.web.forms import CHANNEL_LABELS
 
 reports = Blueprint("reports", __name__, url_prefix="/app/reports")
-MANAGERS = ("admin", "marketer")
 PAGE_FILTERS = ("campaign", "channel", "team")  # the form's; a rep's page is by its path
 
 

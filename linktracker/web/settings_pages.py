@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
+from linktracker.auth.roles import ADMINS
 from linktracker.errors import DomainError
 from linktracker.settings.services import SETTING_NAMES, save_settings
 from linktracker.web.context import db, require_roles, runtime, settings
@@ -21,7 +22,7 @@ def _current_values() -> dict[str, str]:
 
 
 @settings_pages.route("/", methods=["GET", "POST"])
-@require_roles("admin")
+@require_roles(*ADMINS)
 def index() -> str | BaseResponse:
     form = SettingsForm(data=_current_values())
     error = None

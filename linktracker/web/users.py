@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
+from linktracker.auth.roles import ADMINS
 from linktracker.auth.services import (
     create_user,
     get_user,
@@ -20,7 +21,7 @@ users = Blueprint("users", __name__, url_prefix="/app/users")
 
 
 @users.route("/", methods=["GET", "POST"])
-@require_roles("admin")
+@require_roles(*ADMINS)
 def index() -> str | BaseResponse:
     form = UserForm()
     error = None
@@ -39,7 +40,7 @@ def index() -> str | BaseResponse:
 
 
 @users.route("/<int:user_id>/password", methods=["GET", "POST"])
-@require_roles("admin")
+@require_roles(*ADMINS)
 def reset_password(user_id: int) -> str | BaseResponse:
     user = get_user(db(), user_id)
     form = PasswordResetForm()
@@ -56,7 +57,7 @@ def reset_password(user_id: int) -> str | BaseResponse:
 
 
 @users.post("/<int:user_id>/active")
-@require_roles("admin")
+@require_roles(*ADMINS)
 def set_active(user_id: int) -> BaseResponse:
     who = identity()
     assert who is not None

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from linktracker.attribution.services import attribute_records
 from linktracker.crm import upsert
 from linktracker.crm.models import CrmImport, CrmImportError, CrmRecord
 from linktracker.crm.services import (
@@ -508,7 +509,14 @@ def test_attribution_runs_after_the_import(session: Session, tmp_path: Path) -> 
         ["1", "2026-09-01 11:00", f"https://www.example.com/x?lt_cid={click['click_id']}"],
         ["2", "2026-09-01 11:00", "https://www.example.com/pricing"],
     ]
-    run_import(session, tmp_path, csv_bytes(rows))
+    upload_and_import(
+        session,
+        io.BytesIO(csv_bytes(rows)),
+        filename="export.csv",
+        upload_folder=tmp_path,
+        email_secret=SECRET,
+        attribute=attribute_records,
+    )
     found = records(session)
     assert (found["1"].attribution_method, found["1"].employee_id) == ("click_id", link.employee_id)
     assert found["2"].attribution_method == "none"

@@ -154,3 +154,28 @@ def test_disabled_campaign_makes_no_new_links(session: Session) -> None:
     set_campaign_active(session, campaign.id, False)
     with pytest.raises(Conflict, match="disabled"):
         _link(session, campaign.slug, employee.handle)
+
+
+def test_an_employee_s_links_are_those_of_the_campaigns_running_on_the_given_day(
+    session: Session,
+) -> None:
+    from datetime import date
+
+    from linktracker.links.employee_links import list_employee_links, make_employee_links
+
+    me = make_employee(session)
+    day = date(2026, 3, 10)
+    running = make_campaign(session, channels=["x"], starts_on=day, ends_on=day)
+    make_campaign(session, channels=["x"], ends_on=date(2026, 3, 9))
+    later = make_campaign(session, channels=["x"], starts_on=date(2026, 3, 11))
+    options = {"medium": "social", "allowed_domains": ALLOWED}
+
+    listed = list_employee_links(session, me, today=day, **options)
+    assert [(e.campaign.id, e.missing) for e in listed] == [(running.id, ["x"])]
+    assert session.scalar(select(func.count()).select_from(Link)) == 0  # listing writes nothing
+    assert make_employee_links(session, me, today=day, **options) == (1, [])
+    assert make_employee_links(session, me, today=day, **options) == (0, [])
+    listed = list_employee_links(session, me, today=day, **options)
+    assert [c.link is not None for c in listed[0].channels] == [True]
+    next_day = list_employee_links(session, me, today=date(2026, 3, 11), **options)
+    assert [e.campaign.id for e in next_day] == [later.id]

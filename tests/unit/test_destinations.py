@@ -10,7 +10,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from linktracker.errors import InvalidInput
-from linktracker.links.destinations import check_destination, parse_allowed_domains
+from linktracker.urls.destinations import check_destination, parse_allowed_domains
 
 ALLOWED = parse_allowed_domains("example.com, *.example.org bücher.de 10.0.0.1 [::1]")
 SHOWN = "example.com, *.example.org, xn--bcher-kva.de, 10.0.0.1, [::1]"

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from linktracker.links.iri import encode_destination, encode_tail, host_to_ascii
-from linktracker.links.utm import append_redirect_params
+from linktracker.urls.iri import encode_destination, encode_tail, host_to_ascii
+from linktracker.urls.query import append_redirect_params
 
 URI = re.compile(r"(?:%[0-9A-Fa-f]{2}|[A-Za-z0-9\-._~!$&'()*+,;=:@/?#\[\]])*")
 

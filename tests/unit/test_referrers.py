@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from linktracker.clicks.referrers import CHANNELS, referrer_channel, referrer_host
+from linktracker.campaigns.channels import CHANNELS
+from linktracker.clicks.referrers import referrer_channel, referrer_host
 
 
 @pytest.mark.parametrize(

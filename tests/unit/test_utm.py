@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from linktracker.links.utm import (
+from linktracker.urls.query import (
     append_redirect_params,
     merge_utm,
     normalise_utm_value,

@@ -13,7 +13,7 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy.orm import Session
 
 from linktracker.attribution.services import attribute_records
-from linktracker.reports.csv_export import safe_cell, to_csv
+from linktracker.csvsafe import safe_cell, to_csv
 from tests.factories import make_campaign, make_click, make_crm_record, make_employee, make_link
 
 Headers = Callable[..., dict[str, str]]

@@ -62,7 +62,9 @@ def test_importing_shows_the_summary_with_row_errors_and_offers_the_downloads(ap
     rejected = client.get(f"{detail_url}/rejected.csv")
     assert rejected.mimetype == "text/csv"
     assert "attachment" in rejected.headers["Content-Disposition"]
-    lines = rejected.get_data(as_text=True).splitlines()
+    body = rejected.get_data(as_text=True)
+    assert body.startswith("\ufeff")  # so spreadsheet programs read it as UTF-8
+    lines = body.removeprefix("\ufeff").splitlines()
     assert lines[0] == "Record ID,Create Date,Deal Stage,Amount,UTM Content,error"
     assert len(lines) == 6
     assert client.get(f"{detail_url}/raw").data == raw
@@ -123,6 +125,18 @@ def test_a_file_that_is_not_a_csv_is_refused_with_a_clear_message(app, session):
     assert "Refused" in text(run)
     assert session.scalar(select(CrmImport.state)) == "refused"
     assert client.get(f"{detail_url}/raw").data == broken
+
+
+def test_columns_the_import_does_not_find_are_not_offered_for_mapping(app, session):
+    # One filled cell per line: the import finds no header row, so there is nothing to map,
+    # even where a trailing comma makes a line look like two columns.
+    client = sign_in(app, session, "sales_ops")
+    preview_url = _upload(client, b"Record ID,\r\n1,\r\n2,\r\n").headers["Location"]
+    response = client.get(preview_url)
+    detail_url = preview_url.removesuffix("/preview")
+    assert response.status_code == 302 and response.headers["Location"] == detail_url
+    assert "No header row found" in text(client.get(detail_url))
+    assert session.scalar(select(CrmImport.state)) == "refused"
 
 
 def test_a_file_refused_in_the_web_is_recorded_refused_and_keeps_its_recognised_mapping(
@@ -220,6 +234,26 @@ def test_rejected_rows_downloads_give_back_their_connection_read_or_not(app, ses
             # A body's session left open would hold its transaction (and on PostgreSQL
             # block the next TRUNCATE or migration) until garbage collection.
             assert pool.checkedout() == before, (url, read_body)
+
+
+def test_the_pages_and_the_api_give_the_same_raw_and_rejected_files(app, session):
+    client = sign_in(app, session, "sales_ops")
+    raw = BAD_ROWS.read_bytes()
+    preview_url = _upload(client, raw, "bad rows.csv").headers["Location"]
+    detail_url = client.post(preview_url.replace("/preview", "/run")).headers["Location"]
+    api_url = detail_url.replace("/app/crm", "/api/v1/crm/imports")
+    for name in ("raw", "rejected.csv"):
+        page, api = client.get(f"{detail_url}/{name}"), client.get(f"{api_url}/{name}")
+        assert (page.status_code, api.status_code) == (200, 200), name
+        assert page.data == api.data, name
+        for header in ("Content-Type", "Content-Disposition", "ETag"):
+            assert page.headers.get(header) == api.headers.get(header), (name, header)
+        page.close()
+        api.close()
+    rejected = client.get(f"{detail_url}/rejected.csv")
+    assert rejected.data.startswith("\ufeff".encode())
+    rejected.close()
+    assert client.get(f"{detail_url}/raw").data == raw
 
 
 def test_download_names_cannot_break_the_header() -> None:

@@ -159,7 +159,7 @@ def test_my_links_makes_a_link_per_active_campaign_and_channel(app, session):
     session.commit()
     client = sign_in(app, session, "employee", "me@example.com")
 
-    body = text(client.get("/app/links/"))
+    body = text(client.post("/app/links/", follow_redirects=True))
 
     links = session.scalars(select(Link).where(Link.employee_id == me.id)).all()
     assert {(link.campaign_id, link.channel) for link in links} == {
@@ -172,6 +172,39 @@ def test_my_links_makes_a_link_per_active_campaign_and_channel(app, session):
     assert "linkedin.com/sharing/share-offsite/?url=http%3A%2F%2Flt.test%2F" in body
     assert "mailto:?subject=Running" in body
     assert "Retired" not in body
+
+
+def test_viewing_my_links_makes_no_link_and_offers_to_make_the_missing_ones(app, session):
+    me = make_employee(session, email="me@example.com")
+    make_campaign(session, name="Running", channels=["linkedin", "email"])
+    client = sign_in(app, session, "employee", "me@example.com")
+
+    body = text(client.get("/app/links/"))
+
+    assert session.scalars(select(Link).where(Link.employee_id == me.id)).all() == []
+    assert body.count("Not made yet") == 2
+    assert 'action="/app/links/"' in body and "Make my links" in body
+    made = text(client.post("/app/links/", follow_redirects=True))
+    assert "2 new link(s) made." in made
+    assert "Not made yet" not in made and "Make my links" not in made
+    again = text(client.post("/app/links/", follow_redirects=True))
+    assert "new link(s) made" not in again
+    assert len(session.scalars(select(Link).where(Link.employee_id == me.id)).all()) == 2
+
+
+def test_my_links_shows_why_a_link_cannot_be_made(app, session):
+    make_employee(session, email="me@example.com")
+    campaign = make_campaign(session, name="Running", channels=["linkedin"])
+    campaign.destination_url = "https://elsewhere.invalid/landing"  # allowed when created
+    session.commit()
+    client = sign_in(app, session, "employee", "me@example.com")
+
+    body = text(client.get("/app/links/"))
+    assert "Not made yet" not in body and "Make my links" not in body
+    assert "elsewhere.invalid" in body and 'class="field-error"' in body
+    made = text(client.post("/app/links/", follow_redirects=True))
+    assert "Running, linkedin:" in made
+    assert session.scalar(select(func.count()).select_from(Link)) == 0
 
 
 def test_my_links_shows_the_employee_s_own_clicks(app, session):

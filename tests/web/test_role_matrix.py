@@ -56,6 +56,7 @@ EXPECTED: dict[str, dict[str, int | str]] = {
     "pages.home": page(SIGNED_IN, 302),
     # My links: every signed-in person has a page; another employee's QR code is not found.
     "my_links.index": page(SIGNED_IN),
+    "my_links.make_links": page(SIGNED_IN, 302),
     "my_links.qr_code": page(SIGNED_IN, employee=404, sales_ops=404),
     "campaigns.index": page(MANAGERS),
     "campaigns.new": page(MANAGERS),

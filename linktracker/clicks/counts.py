@@ -1,4 +1,4 @@
-"""Read-only link overviews for the web UI: one employee's links, link counts per campaign."""
+"""Click counts per link and per campaign, for the link pages, the campaign pages and the API."""
 
 from __future__ import annotations
 
@@ -8,35 +8,45 @@ from dataclasses import dataclass
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from linktracker.clicks.models import Click
+from linktracker.clicks.models import BOT_CLICK, HUMAN_CLICK, PREVIEW_CLICK, Click
 from linktracker.employees.models import Employee
 from linktracker.links.models import Link
 
-_HUMAN = ~Click.is_bot & ~Click.is_preview
-
 
 @dataclass(frozen=True)
-class LinkFigures:
-    link_id: int
+class LinkClickCounts:
     clicks: int
+    bot_clicks: int
+    preview_clicks: int
     unique_visitors: int
 
 
-def link_figures(session: Session, link_ids: Sequence[int]) -> dict[int, LinkFigures]:
-    """Human clicks and daily unique visitors per link, aggregated in one query."""
+_NONE = LinkClickCounts(0, 0, 0, 0)
+
+
+def link_click_counts(session: Session, link_ids: Sequence[int]) -> dict[int, LinkClickCounts]:
+    """Per link: human clicks, bot and preview requests, daily unique visitors (one query)."""
     if not link_ids:
         return {}
     rows = session.execute(
         select(
             Click.link_id,
-            func.count(case((_HUMAN, 1))),
-            func.count(func.distinct(case((_HUMAN, Click.visitor_hash)))),
+            func.count(case((HUMAN_CLICK, 1))),
+            func.count(case((BOT_CLICK, 1))),
+            func.count(case((PREVIEW_CLICK, 1))),
+            # Visitor hashes are per day, so distinct hashes = daily uniques summed over the range.
+            func.count(func.distinct(case((HUMAN_CLICK, Click.visitor_hash)))),
         )
         .where(Click.link_id.in_(list(link_ids)))
         .group_by(Click.link_id)
     )
-    found = {row[0]: LinkFigures(row[0], int(row[1]), int(row[2])) for row in rows}
-    return {i: found.get(i, LinkFigures(i, 0, 0)) for i in link_ids}
+    found = {row[0]: LinkClickCounts(*(int(n) for n in row[1:])) for row in rows}
+    return {i: found.get(i, _NONE) for i in link_ids}
+
+
+def count_link_clicks(session: Session, link_id: int) -> LinkClickCounts:
+    """Human clicks, bot and preview requests, and daily unique visitors of one link."""
+    return link_click_counts(session, [link_id])[link_id]
 
 
 @dataclass(frozen=True)
@@ -55,18 +65,13 @@ def campaign_link_counts(session: Session) -> dict[int, CampaignLinkCount]:
     ).all()
     clicks = dict(
         session.execute(
-            select(Click.campaign_id, func.count()).where(_HUMAN).group_by(Click.campaign_id)
+            select(Click.campaign_id, func.count()).where(HUMAN_CLICK).group_by(Click.campaign_id)
         ).all()
     )
     return {
         campaign_id: CampaignLinkCount(int(n), int(people), int(clicks.get(campaign_id, 0)))
         for campaign_id, n, people in links
     }
-
-
-def employee_link_for_code(session: Session, code: str) -> Link | None:
-    """The link with this short code, if any."""
-    return session.scalar(select(Link).where(Link.code == code))
 
 
 @dataclass(frozen=True)
@@ -83,7 +88,7 @@ def campaign_links(session: Session, campaign_id: int, limit: int = 20) -> list[
     """A campaign's links, most clicked first, with their employee and human clicks."""
     clicks = (
         select(Click.link_id, func.count().label("n"))
-        .where(Click.campaign_id == campaign_id, _HUMAN)
+        .where(Click.campaign_id == campaign_id, HUMAN_CLICK)
         .group_by(Click.link_id)
         .subquery()
     )

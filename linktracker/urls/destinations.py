@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 from linktracker.errors import InvalidInput
-from linktracker.links.iri import describe_character, encode_tail, hidden_character, host_to_ascii
+from linktracker.urls.iri import describe_character, encode_tail, hidden_character, host_to_ascii
 
 _FIELD = "destination_url"
 
