@@ -20,8 +20,7 @@ from typing import Literal
 from sqlalchemy import Engine
 
 from linktracker.clicks.journal import ClickJournal
-from linktracker.clicks.replay import REPLAY_SECONDS as REPLAY_SECONDS  # the default, re-exported
-from linktracker.clicks.replay import ReplayTimer
+from linktracker.clicks.replay import REPLAY_SECONDS, ReplayTimer
 from linktracker.clicks.services import click_row
 from linktracker.clicks.spool import ClickSpool
 from linktracker.clicks.spooler import Spooler
