@@ -18,8 +18,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from linktracker import create_app
-from linktracker.clicks import recorder as recorder_module
 from linktracker.clicks import spool as spool_module
+from linktracker.clicks import writer as writer_module
 from linktracker.clicks.recorder import ClickRecorder
 from linktracker.clicks.services import click_row
 from linktracker.clicks.spool import replay_spool, spool_status
@@ -45,13 +45,13 @@ def blocked(engine: Engine, tmp_path: Path) -> Iterator[tuple[ClickRecorder, thr
     """A journaling recorder whose database inserts wait until the event is set."""
     recorder = ClickRecorder(engine, b"secret", tmp_path)
     go_on = threading.Event()
-    execute = recorder._insert.execute
+    execute = recorder.writer._insert.execute
 
     def held(connection: Any, rows: list[dict[str, Any]]) -> None:
         go_on.wait(10)
         execute(connection, rows)
 
-    recorder._insert.execute = held  # type: ignore[method-assign]
+    recorder.writer._insert.execute = held  # type: ignore[method-assign]
     yield recorder, go_on
     go_on.set()
     recorder.close()
@@ -122,7 +122,7 @@ def test_only_the_fsyncd_spool_fsyncs_its_directory_not_the_journal(
             recorder.record(target, VISITOR, utcnow())
         assert recorder.flush()
         assert synced == []
-        recorder._append_to_spool(
+        recorder.spooler.append(
             [click_row(target, VISITOR, secret=b"s", now=utcnow(), click_id="spooled-1")]
         )
         assert synced == [tmp_path / "spool"]
@@ -138,7 +138,7 @@ def test_a_failing_writer_spools_the_journaled_clicks(
     def broken(connection: Any, rows: list[dict[str, Any]]) -> None:
         raise RuntimeError("a bug in the writer")
 
-    recorder._insert.execute = broken  # type: ignore[method-assign]
+    recorder.writer._insert.execute = broken  # type: ignore[method-assign]
     target = _target(make_link(session))
     click_id = recorder.record(target, VISITOR, utcnow())
     assert recorder.flush()
@@ -180,7 +180,7 @@ from linktracker.links.services import LinkTarget
 
 url, folder, link, employee, campaign = sys.argv[1:6]
 recorder = ClickRecorder(make_engine(url), b"secret", folder)
-recorder._insert.execute = lambda connection, rows: threading.Event().wait()  # hangs
+recorder.writer._insert.execute = lambda connection, rows: threading.Event().wait()  # hangs
 target = LinkTarget(int(link), int(employee), int(campaign), "linkedin",
                     "https://example.com/", False, None)
 visitor = Visitor("203.0.113.9", "Mozilla/5.0", None, None, "GET", "")
@@ -247,13 +247,13 @@ def test_without_a_usable_journal_a_redirect_waits_for_the_commit(
 def test_without_a_usable_journal_the_redirect_does_not_wait_through_the_long_gather(
     engine: Engine, session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(recorder_module, "JOURNAL_GATHER_SECONDS", 1.0)
+    monkeypatch.setattr(writer_module, "JOURNAL_GATHER_SECONDS", 1.0)
     (tmp_path / "not-a-folder").write_text("")
     recorder = ClickRecorder(engine, b"secret", tmp_path / "not-a-folder" / "spool")
     try:
         target = _target(make_link(session))
         recorder.record(target, VISITOR, utcnow())
-        recorder._last_batch_size = 2  # under load
+        recorder.writer._last_batch_size = 2  # under load
         started = time.perf_counter()
         click_id = recorder.record(target, VISITOR, utcnow())
         assert time.perf_counter() - started < 0.5
@@ -299,9 +299,9 @@ def test_a_failed_spool_write_keeps_every_row_for_the_next_writer(
 
     monkeypatch.setattr(recorder.spool, "append", full_disk)
     with pytest.raises(OSError, match="No space left"):
-        recorder._append_to_spool(rows[:1])
+        recorder.spooler.append(rows[:1])
     monkeypatch.setattr(recorder.spool, "append", append)
-    recorder._append_to_spool(rows[1:])  # the next holder writes the first row too
+    recorder.spooler.append(rows[1:])  # the next holder writes the first row too
     recorder.close()
     assert sorted(_click_ids(engine)) == ["late-0", "late-1"]
 

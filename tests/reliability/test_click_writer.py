@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import Engine, make_url
 from sqlalchemy.orm import Session
 
-from linktracker.clicks import recorder as recorder_module
+from linktracker.clicks import checkpoint as checkpoint_module
+from linktracker.clicks import writer as writer_module
 from linktracker.clicks.recorder import ClickRecorder
 from linktracker.clicks.visitor import Visitor
 from linktracker.db import make_engine, utcnow
@@ -55,19 +56,20 @@ def _wait_for(condition: Callable[[], bool], seconds: float = 10.0) -> None:
 
 def _batch_sizes(recorder: ClickRecorder) -> list[int]:
     sizes: list[int] = []
-    execute = recorder._insert.execute
+    execute = recorder.writer._insert.execute
 
     def spy(connection: Any, rows: list[dict[str, Any]]) -> None:
         sizes.append(len(rows))
         execute(connection, rows)
 
-    recorder._insert.execute = spy  # type: ignore[method-assign]
+    recorder.writer._insert.execute = spy  # type: ignore[method-assign]
     return sizes
 
 
 def _autocheckpoint(recorder: ClickRecorder) -> int:
-    assert recorder._connection is not None
-    cursor = recorder._connection.cursor()
+    connection = recorder.writer._connection
+    assert connection is not None
+    cursor = connection.cursor()
     try:
         cursor.execute("PRAGMA wal_autocheckpoint")
         return int(cursor.fetchone()[0])
@@ -95,7 +97,7 @@ def test_under_load_the_writer_gathers_waiting_clicks_into_one_batch(
     recorder.record(target, VISITOR, utcnow())
     assert recorder.flush()  # the writer is up, connected and idle
     sizes = _batch_sizes(recorder)
-    recorder._last_batch_size = 2  # the last batch had company: under load
+    recorder.writer._last_batch_size = 2  # the last batch had company: under load
 
     def click() -> None:
         recorder.record(target, VISITOR, utcnow())
@@ -117,15 +119,15 @@ def test_journaled_clicks_gather_longer_while_each_redirect_answers_at_once(
 ) -> None:
     # Nobody waits for a journaled click's commit, so the writer gathers for the longer
     # JOURNAL_GATHER_SECONDS; with "commit" it keeps GATHER_SECONDS, which each request waits.
-    monkeypatch.setattr(recorder_module, "GATHER_SECONDS", 0.0)
-    monkeypatch.setattr(recorder_module, "JOURNAL_GATHER_SECONDS", 0.4)
+    monkeypatch.setattr(writer_module, "GATHER_SECONDS", 0.0)
+    monkeypatch.setattr(writer_module, "JOURNAL_GATHER_SECONDS", 0.4)
     assert ClickRecorder(engine, b"secret", tmp_path, durability="commit").gather_seconds == 0.0
     recorder = ClickRecorder(engine, b"secret", tmp_path)
     try:
         recorder.record(target, VISITOR, utcnow())
         assert recorder.flush()  # the writer is up, connected and idle
         sizes = _batch_sizes(recorder)
-        recorder._last_batch_size = 2  # the last batch had company: under load
+        recorder.writer._last_batch_size = 2  # the last batch had company: under load
         answered = []
         for _ in range(3):
             started = time.perf_counter()
@@ -141,7 +143,7 @@ def test_journaled_clicks_gather_longer_while_each_redirect_answers_at_once(
 
 @pytest.fixture
 def checkpoint_every_batch(sqlite_only: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(recorder_module, "CHECKPOINT_BATCHES", 1)
+    monkeypatch.setattr(checkpoint_module, "CHECKPOINT_BATCHES", 1)
 
 
 def test_sqlite_wal_is_checkpointed_by_its_own_thread_not_the_writer(
@@ -164,7 +166,8 @@ def test_sqlite_wal_is_checkpointed_by_its_own_thread_not_the_writer(
         return click_ids <= stored
 
     _wait_for(in_database_file)
-    checkpointer = recorder._checkpointer
+    assert recorder.writer.checkpointer is not None
+    checkpointer = recorder.writer.checkpointer.thread
     assert checkpointer is not None and checkpointer.name == "click-checkpoint"
     recorder.close()
     _wait_for(lambda: not checkpointer.is_alive())  # it ends with its writer
@@ -177,14 +180,16 @@ def test_past_the_wal_limit_the_writer_checkpoints_inline_again(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(recorder_module, "WAL_LIMIT_FRAMES", -1)  # any WAL is too long
+    monkeypatch.setattr(checkpoint_module, "WAL_LIMIT_FRAMES", -1)  # any WAL is too long
     recorder = ClickRecorder(engine, b"secret", tmp_path)
     try:
         recorder.record(target, VISITOR, utcnow())
-        _wait_for(lambda: recorder._inline_checkpoints)
+        checkpoints = recorder.writer.checkpointer
+        assert checkpoints is not None
+        _wait_for(lambda: checkpoints.inline)
         recorder.record(target, VISITOR, utcnow())
         assert recorder.flush()
-        assert _autocheckpoint(recorder) == recorder_module.INLINE_CHECKPOINT_FRAMES
+        assert _autocheckpoint(recorder) == checkpoint_module.INLINE_CHECKPOINT_FRAMES
     finally:
         recorder.close()
 
@@ -195,6 +200,8 @@ def test_no_checkpoint_thread_on_postgresql(
     recorder = ClickRecorder(engine, b"secret", tmp_path)
     try:
         recorder.record(target, VISITOR, utcnow())
-        assert (recorder._checkpointer is not None) == (engine.dialect.name == "sqlite")
+        checkpointer = recorder.writer.checkpointer
+        started = checkpointer is not None and checkpointer.thread is not None
+        assert started == (engine.dialect.name == "sqlite")
     finally:
         recorder.close()

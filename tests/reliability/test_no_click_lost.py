@@ -23,10 +23,11 @@ from sqlalchemy.orm import Session
 from bench.tcp_proxy import TcpProxy
 from linktracker import create_app
 from linktracker.clicks.models import Click
-from linktracker.clicks.recorder import BREAKER_SECONDS, ClickRecorder
+from linktracker.clicks.recorder import ClickRecorder
 from linktracker.clicks.services import ClickInsert, click_row
 from linktracker.clicks.spool import replay_spool, spool_status
 from linktracker.clicks.visitor import Visitor
+from linktracker.clicks.writer import BREAKER_SECONDS
 from linktracker.db import make_engine, utcnow
 from linktracker.links.models import Link
 from linktracker.links.services import LinkTarget
