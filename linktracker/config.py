@@ -58,6 +58,8 @@ DEFAULTS: dict[str, tuple[Any, Any]] = {
     "LOGIN_FAILURE_LIMIT": ("5 per 15 minutes", str),
     "SESSION_COOKIE_SECURE": (False, _bool),
     "SQL_ECHO": (False, _bool),
+    # `linktracker run` logs a line per request to stdout, client addresses anonymised.
+    "ACCESS_LOG": (True, _bool),
 }
 
 
@@ -183,6 +185,10 @@ class AppConfig:
     @property
     def login_failure_limit(self) -> str:
         return self._text("LOGIN_FAILURE_LIMIT")
+
+    @property
+    def access_log(self) -> bool:
+        return bool(self.values["ACCESS_LOG"])
 
     @property
     def sql_echo(self) -> bool:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import errno
+import ipaddress
+import re
 import socket
 from collections.abc import Callable
 from pathlib import Path
@@ -30,12 +32,66 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
         return self.application
 
 
+# Request headers that carry a client's address (gunicorn's access log atoms "{name}i").
+ADDRESS_HEADERS = ("x-forwarded-for", "x-real-ip", "forwarded", "true-client-ip", "x-client-ip")
+# Address-like words in a header or log message: IPv4, and IPv6 (with a colon at least twice).
+_ADDRESS = re.compile(r"[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*|\d{1,3}(?:\.\d{1,3}){3}")
+_LOGGED_IP = re.compile(r"ip=(\S+?)(?=:? |$)")
+
+
+def anonymise_ip(address: str) -> str:
+    """``address`` with its last IPv4 octet or its last 80 IPv6 bits zeroed (as Shlink does).
+
+    Anything that is not an address gives "-": a log never holds what it cannot check.
+    """
+    try:
+        ip = ipaddress.ip_address(address.strip().strip("[]"))
+    except ValueError:
+        return "-"
+    if ip.version == 6 and ip.ipv4_mapped is None:
+        return str(ipaddress.ip_network(f"{ip}/48", strict=False).network_address)
+    v4 = ip.ipv4_mapped if ip.version == 6 else ip
+    return str(ipaddress.ip_network(f"{v4}/24", strict=False).network_address)
+
+
+def anonymise_addresses(text: str) -> str:
+    """``text`` with every address in it anonymised (see ``anonymise_ip``)."""
+
+    def one(match: re.Match[str]) -> str:
+        word = match.group(0)
+        anonymised = anonymise_ip(word)
+        return word if anonymised == "-" and ":" in word and "." not in word else anonymised
+
+    return _ADDRESS.sub(one, text)
+
+
+def _without_logged_ip(msg: str) -> str:
+    return _LOGGED_IP.sub(lambda match: f"ip={anonymise_ip(match.group(1))}", msg)
+
+
 class ServerLog(Logger):  # type: ignore[misc]
-    """gunicorn's log, naming the address served even when each worker binds its own socket.
+    """gunicorn's log, without a client's full address, naming the address served.
+
+    Access log lines carry the client's address anonymised (``anonymise_ip``), and so do
+    the address headers a proxy sets; gunicorn's "Invalid request from ip=..." warning too.
 
     With a socket per worker the arbiter itself listens on nothing, and gunicorn's startup
     line read "Listening at:  (pid)"; the workers bind the configured (resolved) address.
     """
+
+    def atoms(self, resp: Any, req: Any, environ: Any, request_time: Any) -> dict[str, Any]:
+        atoms: dict[str, Any] = super().atoms(resp, req, environ, request_time)
+        atoms["h"] = anonymise_ip(str(atoms.get("h", "")))
+        for name in ADDRESS_HEADERS:
+            if f"{{{name}}}i" in atoms:
+                atoms[f"{{{name}}}i"] = anonymise_addresses(str(atoms[f"{{{name}}}i"]))
+        return atoms
+
+    def warning(self, msg: str, *args: Any, **kwargs: Any) -> None:
+        super().warning(_without_logged_ip(msg), *args, **kwargs)
+
+    def debug(self, msg: str, *args: Any, **kwargs: Any) -> None:
+        super().debug(_without_logged_ip(msg), *args, **kwargs)
 
     def info(self, msg: str, *args: Any, **kwargs: Any) -> None:
         if msg.startswith("Listening at: ") and args and not args[0]:
@@ -91,6 +147,7 @@ def serve(
     reuse_port: bool | None = None,
     control_folder: str | None = None,
     on_worker_start: Callable[[], None] | None = None,
+    access_log: bool = True,
 ) -> None:
     """Serve until interrupted.
 
@@ -108,6 +165,9 @@ def serve(
 
     ``on_worker_start`` runs in each worker once it is ready (to start background threads,
     which do not survive the fork).
+
+    ``access_log``: a line per request on stdout, the client's address anonymised (see
+    ``ServerLog``); off, none.
     """
     if reuse_port is None:
         reuse_port = workers > 1
@@ -119,7 +179,7 @@ def serve(
         "worker_class": BufferedThreadWorker,
         "logger_class": ServerLog,
         "reuse_port": reuse_port,
-        "accesslog": "-",
+        "accesslog": "-" if access_log else None,
         "timeout": 60,
     }
     if on_worker_start is not None:

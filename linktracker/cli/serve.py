@@ -111,4 +111,5 @@ def run_command(
         app, host, port, workers, threads,
         reuse_port=reuse_port, control_folder=app.instance_path,
         on_worker_start=runtime.start_serving,
+        access_log=bool(app.config.get("ACCESS_LOG", True)),
     )  # fmt: skip
