@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Response, jsonify, request
 
-from linktracker.auth.roles import MANAGERS
+from linktracker.auth.roles import EVERYONE, MANAGERS
 from linktracker.csvsafe import to_csv
 from linktracker.employees.models import Employee
 from linktracker.errors import InvalidInput, NotFound
@@ -21,6 +21,7 @@ from linktracker.reports.services import (
 )
 from linktracker.web.api import BadRequest, api
 from linktracker.web.context import db, identity, require_roles, settings
+from linktracker.web.own_data import own_data
 
 
 def _filters() -> ReportFilters:
@@ -40,6 +41,13 @@ def _respond(data: dict[str, Any], table: present.Table, name: str) -> Response:
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+@api.get("/me/data")
+@require_roles(*EVERYONE)
+def get_my_data() -> Response:
+    """Everything held about the token's (or session's) own employee profile."""
+    return own_data(download=False)
 
 
 @api.get("/reports/reps")

@@ -8,7 +8,7 @@ from datetime import timedelta
 from urllib.parse import quote
 
 import segno
-from flask import Blueprint, flash, redirect, render_template, send_file, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, send_file, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from linktracker.auth.roles import EVERYONE, MANAGERS
@@ -24,6 +24,7 @@ from linktracker.reports.results import Figures
 from linktracker.reports.services import report_reps
 from linktracker.web.context import db, identity, require_roles, runtime, settings
 from linktracker.web.forms import CHANNEL_LABELS
+from linktracker.web.own_data import own_data
 
 my_links = Blueprint("my_links", __name__, url_prefix="/app/links")
 FIGURE_DAYS = 90
@@ -140,6 +141,13 @@ def make_links() -> BaseResponse:
         for problem in problems:
             flash(problem, "error")
     return redirect(url_for("my_links.index"))
+
+
+@my_links.get("/my-data.json")
+@require_roles(*EVERYONE)
+def my_data() -> Response:
+    """Download everything held about me (profile, links, clicks, credited records)."""
+    return own_data(download=True)
 
 
 def own_figures(handle: str) -> Figures | None:

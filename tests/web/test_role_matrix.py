@@ -58,6 +58,8 @@ EXPECTED: dict[str, dict[str, int | str]] = {
     "my_links.index": page(SIGNED_IN),
     "my_links.make_links": page(SIGNED_IN, 302),
     "my_links.qr_code": page(SIGNED_IN, employee=404, sales_ops=404),
+    # Everyone's own data; accounts without an employee profile hold none.
+    "my_links.my_data": page(SIGNED_IN, sales_ops=404, marketer=404, admin=404),
     "campaigns.index": page(MANAGERS),
     "campaigns.new": page(MANAGERS),
     "campaigns.detail": page(MANAGERS),
@@ -88,6 +90,7 @@ EXPECTED: dict[str, dict[str, int | str]] = {
     "api.post_campaign": api(MANAGERS, 400),
     "api.post_link": api(("employee", *MANAGERS), 400),
     "api.get_link_view": api(MANAGERS, employee=404),
+    "api.get_my_data": api(SIGNED_IN, sales_ops=404, marketer=404, admin=404),
     "api.get_reps_report": api(MANAGERS),
     "api.get_rep_report": api(MANAGERS, employee=404),
     "api.get_campaigns_report": api(MANAGERS),
