@@ -13,6 +13,8 @@ more than the limit.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -73,6 +75,11 @@ class LoginThrottled(DomainError):
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+def address_key(secret: bytes, address: str) -> str:
+    """What an attempt keeps of the client's address: a keyed hash, never the address itself."""
+    return hmac.new(secret, b"sign-in:" + address.encode(), hashlib.sha256).hexdigest()
 
 
 def start_attempt(

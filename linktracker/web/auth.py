@@ -9,7 +9,7 @@ from flask.blueprints import BlueprintSetupState
 from werkzeug.wrappers import Response as BaseResponse
 
 from linktracker.auth.services import LoginFailed, end_sessions, sign_in
-from linktracker.auth.throttle import LoginLimits, LoginThrottled
+from linktracker.auth.throttle import LoginLimits, LoginThrottled, address_key
 from linktracker.config import AppConfig
 from linktracker.extensions import limiter
 from linktracker.web.context import db, identity, runtime
@@ -67,7 +67,7 @@ def login() -> tuple[str, int, dict[str, str]] | BaseResponse:
     if request.method == "POST":
         email = request.form.get("email", "")
         password = request.form.get("password", "")
-        address = request.remote_addr or ""
+        address = address_key(runtime().secret, request.remote_addr or "")
         try:
             user = sign_in(db(), email, password, address=address, limits=login_limits())
         except LoginThrottled as exc:

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from linktracker import create_app
+from linktracker.auth.models import LoginAttempt
 from linktracker.auth.services import create_user, find_user_by_email, set_password, set_user_active
 from linktracker.employees.models import Employee
 from tests.conftest import _clear
@@ -68,6 +69,14 @@ def test_a_stranger_cannot_lock_the_owner_out(limited: Flask, session: Session) 
     assert "user_id" not in (blocked.headers.get("Set-Cookie") or "")
     # The owner, from their own address, signs in as usual.
     assert _login_from(owner, "198.51.100.7", "boss@example.com", PASSWORD).status_code == 302
+
+
+def test_sign_in_attempts_keep_no_client_address(limited: Flask, session: Session) -> None:
+    _login_from(limited.test_client(), "203.0.113.9", "boss@example.com", "a wrong guess")
+    kept = session.execute(select(LoginAttempt.email, LoginAttempt.address)).all()
+    assert len(kept) == 1
+    assert "203.0.113" not in repr(kept)
+    assert len(kept[0].address) == 64
 
 
 def test_an_address_is_limited_across_accounts(config: dict[str, object]) -> None:
