@@ -124,6 +124,10 @@ class EmployeeImportForm(FlaskForm):  # type: ignore[misc]
     )
 
 
+class ConfirmForm(FlaskForm):  # type: ignore[misc]
+    """A confirmation step: no fields, only the CSRF token."""
+
+
 class CrmUploadForm(FlaskForm):  # type: ignore[misc]
     file = FileField(
         "CRM export (CSV)",
