@@ -8,8 +8,8 @@ import click
 from flask.cli import AppGroup
 
 from linktracker.cli.common import current_runtime, service_session
-from linktracker.employees.erasure import FORMER_EMPLOYEE, erase_employee
 from linktracker.employees.services import get_employee, import_employees
+from linktracker.offboarding.services import FORMER_EMPLOYEE, erase_employee
 
 employees_group = AppGroup("employees", help="Employees, the people links are made for.")
 
@@ -48,7 +48,7 @@ def import_employees_command(file: TextIO) -> None:
 @click.argument("handle")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def erase_employee_command(handle: str, yes: bool) -> None:
-    links = current_runtime().config.erased_links
+    links = current_runtime().settings().erased_links
     with service_session() as session:
         employee = get_employee(session, handle)
         if employee.erased_at is not None:

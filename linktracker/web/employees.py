@@ -7,7 +7,6 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from linktracker.auth.roles import ADMINS, MANAGERS
 from linktracker.db import get_or_not_found
-from linktracker.employees.erasure import FORMER_EMPLOYEE, erase_employee
 from linktracker.employees.models import Employee
 from linktracker.employees.services import (
     EmployeeImportResult,
@@ -17,7 +16,8 @@ from linktracker.employees.services import (
     set_employee_active,
 )
 from linktracker.errors import DomainError, InvalidInput
-from linktracker.web.context import db, require_roles, runtime
+from linktracker.offboarding.services import FORMER_EMPLOYEE, erase_employee
+from linktracker.web.context import db, require_roles, settings
 from linktracker.web.forms import (
     ConfirmForm,
     EmployeeForm,
@@ -106,7 +106,7 @@ def set_active(employee_id: int) -> BaseResponse:
 def erase(employee_id: int) -> str | BaseResponse:
     employee = get_or_not_found(db(), Employee, employee_id, "employee")
     form = ConfirmForm()
-    links = runtime().config.erased_links
+    links = settings().erased_links
     error = None
     if employee.erased_at is None and form.validate_on_submit():
         try:

@@ -189,6 +189,11 @@ class SettingsForm(FlaskForm):  # type: ignore[misc]
         "Default currency",
         description="ISO code, e.g. EUR: of CPM, cost per lead and CRM amounts without one.",
     )
+    erased_links = SelectField(
+        "Links of erased employees",
+        choices=choices([("keep", "Keep redirecting"), ("disable", "Disable")]),
+        description="Keep: posts they shared live on. Disable: their links answer as disabled.",
+    )
 
 
 def show_errors(form: FlaskForm, exc: DomainError) -> str:

@@ -16,10 +16,10 @@ from linktracker.auth.models import ApiToken, LoginAttempt, User
 from linktracker.auth.services import create_token, create_user, identify_token
 from linktracker.crm.models import CrmRecord
 from linktracker.db import Base
-from linktracker.employees.erasure import FORMER_EMPLOYEE, OPAQUE_HANDLE_RE, erase_employee
 from linktracker.employees.models import Employee
 from linktracker.errors import Conflict, NotFound
 from linktracker.links.models import Link
+from linktracker.offboarding.services import FORMER_EMPLOYEE, OPAQUE_HANDLE_RE, erase_employee
 from linktracker.reports.filters import ReportFilters
 from linktracker.reports.services import report_campaigns, report_program, report_reps
 from tests.factories import make_campaign, make_click, make_crm_record, make_employee, make_link

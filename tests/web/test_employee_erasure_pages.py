@@ -72,3 +72,21 @@ def test_no_trace_in_instance_files_after_a_web_import_and_erasure(
         and (b"imported person" in path.read_bytes().lower() or b"imported@" in path.read_bytes())
     ]
     assert found == []
+
+
+def test_the_disable_setting_saved_in_settings_disables_the_links(
+    session: Session, app: Flask, sign_in
+) -> None:  # type: ignore[no-untyped-def]
+    employee = make_employee(session, name="Leaving Person")
+    link = make_link(session, employee=employee)
+    client = sign_in("admin")
+    saved = client.post("/app/settings/", data={"erased_links": "disable"})
+    assert saved.status_code == 302
+    assert "are disabled" in text(client.get(f"/app/employees/{employee.id}/erase"))
+    assert client.post(f"/app/employees/{employee.id}/erase").status_code == 302
+    assert app.test_client().get(f"/{link.code}").status_code == 410
+
+
+def test_an_unknown_erased_links_value_is_refused_in_settings(sign_in) -> None:  # type: ignore[no-untyped-def]
+    response = sign_in("admin").post("/app/settings/", data={"erased_links": "forever"})
+    assert response.status_code == 422

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
@@ -23,11 +22,10 @@ from linktracker.employees.models import Employee
 from linktracker.employees.services import get_employee, new_opaque_handle
 from linktracker.errors import Conflict
 from linktracker.links.models import Link
+from linktracker.settings.services import ErasedLinks
 
 FORMER_EMPLOYEE = "Former employee"
 OPAQUE_HANDLE_RE = re.compile(r"a-[a-z0-9]{8}")
-
-ErasedLinks = Literal["keep", "disable"]
 
 
 @dataclass(frozen=True)
