@@ -16,6 +16,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from linktracker.auth.models import ApiToken, LoginAttempt, User
+from linktracker.clicks.models import Click
 from linktracker.crm.models import CrmRecord
 from linktracker.db import utcnow
 from linktracker.employees.models import Employee
@@ -68,6 +69,12 @@ def _erase(session: Session, employee: Employee, links: ErasedLinks) -> ErasureR
         update(CrmRecord)
         .where(func.lower(func.trim(CrmRecord.owner)) == old_name.strip().lower())
         .values(owner=FORMER_EMPLOYEE)
+    )
+    # A full referrer can be the person's own profile page; its host (which reports use) stays.
+    session.execute(
+        update(Click)
+        .where(Click.employee_id == employee.id, Click.referrer.is_not(None))
+        .values(referrer=None)
     )
     handle_replaced = not OPAQUE_HANDLE_RE.fullmatch(old_handle)
     if handle_replaced:

@@ -49,7 +49,8 @@ def program(session: Session) -> Program:
     leaver_link = make_link(session, spring, leaver, "linkedin")
     stayer_link = make_link(session, spring, stayer, "linkedin")
     first = make_click(session, leaver_link, at=at(2), ip="192.0.2.1")
-    make_click(session, leaver_link, at=at(3), ip="192.0.2.2")
+    profile = f"https://www.linkedin.com/in/{HANDLE}/"
+    make_click(session, leaver_link, at=at(3), ip="192.0.2.2", referrer=profile)
     make_click(session, stayer_link, at=at(4), ip="192.0.2.3")
     make_crm_record(session, external_id="r1", click_id=first["click_id"], created_at=at(2, 12),
                     won=True, closed_at=at(12), amount=Decimal("1000"), currency="EUR",

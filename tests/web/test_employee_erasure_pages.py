@@ -90,3 +90,14 @@ def test_the_disable_setting_saved_in_settings_disables_the_links(
 def test_an_unknown_erased_links_value_is_refused_in_settings(sign_in) -> None:  # type: ignore[no-untyped-def]
     response = sign_in("admin").post("/app/settings/", data={"erased_links": "forever"})
     assert response.status_code == 422
+
+
+def test_an_erased_employee_cannot_be_reactivated(session: Session, sign_in) -> None:  # type: ignore[no-untyped-def]
+    employee = make_employee(session, name="Leaving Person")
+    client = sign_in("admin")
+    assert client.post(f"/app/employees/{employee.id}/erase").status_code == 302
+    response = client.post(f"/app/employees/{employee.id}/active", data={"active": "1"})
+    assert response.status_code == 409
+    assert "cannot be reactivated" in text(response)
+    session.expire_all()
+    assert session.get(Employee, employee.id).active is False  # type: ignore[union-attr]
