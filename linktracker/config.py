@@ -51,6 +51,8 @@ DEFAULTS: dict[str, tuple[Any, Any]] = {
     "CRM_IMPORT_WAIT_SECONDS": (30.0, _FLOAT),
     "CRM_RAW_RETENTION_DAYS": (30, _INT),
     "MAX_UPLOAD_MB": (200, _INT),
+    # What an erased employee's links do: "keep" redirecting (shared posts live on) or "disable".
+    "ERASED_LINKS": ("keep", str),
     "UPLOAD_FOLDER": (None, str),
     "SPOOL_FOLDER": (None, str),
     "RATELIMIT_STORAGE_URI": ("memory://", str),
@@ -156,6 +158,11 @@ class AppConfig:
     @property
     def crm_raw_retention_days(self) -> int:
         return int(self.values["CRM_RAW_RETENTION_DAYS"])
+
+    @property
+    def erased_links(self) -> Literal["keep", "disable"]:
+        """Whether an erased employee's links keep redirecting or are disabled."""
+        return "disable" if self._text("ERASED_LINKS").strip().lower() == "disable" else "keep"
 
     @property
     def max_upload_mb(self) -> int:

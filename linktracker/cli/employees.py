@@ -7,8 +7,9 @@ from typing import TextIO
 import click
 from flask.cli import AppGroup
 
-from linktracker.cli.common import service_session
-from linktracker.employees.services import import_employees
+from linktracker.cli.common import current_runtime, service_session
+from linktracker.employees.services import get_employee, import_employees
+from linktracker.offboarding.services import FORMER_EMPLOYEE, erase_employee
 
 employees_group = AppGroup("employees", help="Employees, the people links are made for.")
 
@@ -36,3 +37,34 @@ def import_employees_command(file: TextIO) -> None:
         click.echo(f"  line {line}: {reason}", err=True)
     if result.errors:
         raise SystemExit(1)
+
+
+@employees_group.command(
+    "erase",
+    help="Erase an employee who left: name, email and team replaced, sign-in account and "
+    "API tokens removed; clicks and attributed records stay, so program totals do not change. "
+    "Their links keep redirecting unless ERASED_LINKS=disable.",
+)
+@click.argument("handle")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def erase_employee_command(handle: str, yes: bool) -> None:
+    links = current_runtime().settings().erased_links
+    with service_session() as session:
+        employee = get_employee(session, handle)
+        if employee.erased_at is not None:
+            raise click.ClickException(f"The employee with handle '{handle}' was already erased.")
+        what = "disabled" if links == "disable" else "kept redirecting"
+        prompt = (
+            f"Erase {employee.name} <{employee.email}> ({handle})? Name, email and team are "
+            f"replaced, their sign-in account and API tokens removed, their links {what}. "
+            "This cannot be undone."
+        )
+        if not yes and not click.confirm(prompt):
+            raise click.ClickException("Nothing was erased.")
+        result = erase_employee(session, handle, links=links)
+    click.echo(
+        f"erased {handle}: now '{FORMER_EMPLOYEE}' with handle {result.handle}; "
+        f"{result.links} link(s) {what}; sign-in account "
+        f"{'removed' if result.user_removed else 'none'}; {result.tokens_removed} API token(s) "
+        "removed"
+    )

@@ -24,3 +24,5 @@ class Employee(Base):
     invited_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     joined_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Set when the person was erased: the row stays so clicks and records keep their totals.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

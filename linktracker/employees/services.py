@@ -125,6 +125,8 @@ def get_employee(session: Session, handle: str) -> Employee:
 def set_employee_active(session: Session, employee_id: int, active: bool) -> Employee:
     """Activate or deactivate an employee (their links keep working; reports keep history)."""
     employee = get_or_not_found(session, Employee, employee_id, "employee")
+    if active and employee.erased_at is not None:
+        raise Conflict("An erased employee cannot be reactivated; add them again instead.")
     employee.active = active
     session.commit()
     return employee

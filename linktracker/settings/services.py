@@ -8,7 +8,7 @@ import re
 import zoneinfo
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
-from typing import Any
+from typing import Any, Literal, cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -33,7 +33,11 @@ class ProgramSettings:
     reporting_timezone: str
     # Amounts imported without a currency are in this one; so are CPM and cost per lead.
     default_currency: str
+    # What an erased employee's links do: "keep" redirecting (shared posts live on) or "disable".
+    erased_links: ErasedLinks = "keep"
 
+
+ErasedLinks = Literal["keep", "disable"]
 
 PARAM_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
@@ -47,6 +51,7 @@ CONFIG_KEYS = {
     "cost_per_lead": "COST_PER_LEAD",
     "reporting_timezone": "REPORTING_TIMEZONE",
     "default_currency": "DEFAULT_CURRENCY",
+    "erased_links": "ERASED_LINKS",
 }
 
 
@@ -114,6 +119,13 @@ def _currency(value: str) -> str:
     return code
 
 
+def _erased_links(value: str) -> ErasedLinks:
+    text = value.strip().lower()
+    if text not in ("keep", "disable"):
+        raise ValueError("choose keep or disable")
+    return cast(ErasedLinks, text)
+
+
 PARSERS: dict[str, Callable[[str], Any]] = {
     "allowed_domains": _domains,
     "utm_medium": _medium,
@@ -123,6 +135,7 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "cost_per_lead": _money,
     "reporting_timezone": _timezone,
     "default_currency": _currency,
+    "erased_links": _erased_links,
 }
 
 

@@ -1,11 +1,13 @@
-"""Employees for marketers and admins: search, create, CSV import, deactivate."""
+"""Employees for marketers and admins: search, create, CSV import, deactivate; admins erase."""
 
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
-from linktracker.auth.roles import MANAGERS
+from linktracker.auth.roles import ADMINS, MANAGERS
+from linktracker.db import get_or_not_found
+from linktracker.employees.models import Employee
 from linktracker.employees.services import (
     EmployeeImportResult,
     create_employee,
@@ -14,8 +16,10 @@ from linktracker.employees.services import (
     set_employee_active,
 )
 from linktracker.errors import DomainError, InvalidInput
-from linktracker.web.context import db, require_roles
+from linktracker.offboarding.services import FORMER_EMPLOYEE, erase_employee
+from linktracker.web.context import db, require_roles, settings
 from linktracker.web.forms import (
+    ConfirmForm,
     EmployeeForm,
     EmployeeImportForm,
     form_values,
@@ -95,3 +99,23 @@ def set_active(employee_id: int) -> BaseResponse:
     state = "reactivated" if active else "deactivated; their links keep working"
     flash(f"{employee.name} {state}.", "success")
     return redirect(url_for("employees.index", q=request.form.get("q") or None))
+
+
+@employees.route("/<int:employee_id>/erase", methods=["GET", "POST"])
+@require_roles(*ADMINS)
+def erase(employee_id: int) -> str | BaseResponse:
+    employee = get_or_not_found(db(), Employee, employee_id, "employee")
+    form = ConfirmForm()
+    links = settings().erased_links
+    error = None
+    if employee.erased_at is None and form.validate_on_submit():
+        try:
+            result = erase_employee(db(), employee.handle, links=links)
+        except DomainError as exc:
+            error = exc.message
+        else:
+            flash(f"Erased: the employee is now “{FORMER_EMPLOYEE}” ({result.handle}).", "success")
+            return redirect(url_for("employees.index"))
+    return render_form(
+        "employees/erase.html", form=form, error=error, employee=employee, links=links
+    )

@@ -124,6 +124,10 @@ class EmployeeImportForm(FlaskForm):  # type: ignore[misc]
     )
 
 
+class ConfirmForm(FlaskForm):  # type: ignore[misc]
+    """A confirmation step: no fields, only the CSRF token."""
+
+
 class CrmUploadForm(FlaskForm):  # type: ignore[misc]
     file = FileField(
         "CRM export (CSV)",
@@ -184,6 +188,11 @@ class SettingsForm(FlaskForm):  # type: ignore[misc]
     default_currency = StringField(
         "Default currency",
         description="ISO code, e.g. EUR: of CPM, cost per lead and CRM amounts without one.",
+    )
+    erased_links = SelectField(
+        "Links of erased employees",
+        choices=choices([("keep", "Keep redirecting"), ("disable", "Disable")]),
+        description="Keep: posts they shared live on. Disable: their links answer as disabled.",
     )
 
 

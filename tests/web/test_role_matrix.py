@@ -71,6 +71,7 @@ EXPECTED: dict[str, dict[str, int | str]] = {
     "employees.new": page(MANAGERS),
     "employees.import_file": page(MANAGERS),
     "employees.set_active": page(MANAGERS, 302),
+    "employees.erase": page(("admin",)),
     "crm.index": page(IMPORTERS),
     "crm.preview": page(IMPORTERS),
     "crm.run": page(IMPORTERS, 302),

@@ -1,0 +1,1 @@
+"""An employee who left: erasing the person while their program figures stay."""
