@@ -157,10 +157,12 @@ def preview(import_id: int) -> str | BaseResponse:
 @require_roles(*IMPORTERS)
 def run(import_id: int) -> BaseResponse:
     dayfirst = DAYFIRST.get(request.form.get("dayfirst", ""))
-    options = import_options(None, dayfirst)
     try:
+        # The pages never start a dry run; an interrupted one (from the API) resumes as one.
+        dry_run = get_import(db(), import_id, error_limit=0).dry_run
+        options = import_options(None, dayfirst, dry_run=dry_run)
         if "map-0" in request.form:
-            options = import_options(read_mapping(import_id).chosen, dayfirst)
+            options = import_options(read_mapping(import_id).chosen, dayfirst, dry_run=dry_run)
         done = import_crm_file(db(), import_id, import_context(), options)
     except DomainError as exc:
         db().rollback()
