@@ -122,9 +122,8 @@ def child(url: str, path: str, uploads: str) -> None:
     with make_session_factory(engine)() as session, open(path, "rb") as stream:
         stored = crm.store_upload(session, stream, filename=Path(path).name, upload_folder=uploads)
         started, cpu = time.perf_counter(), time.process_time()
-        summary = crm.import_crm_file(
-            session, stored.id, upload_folder=uploads, email_secret=b"bench-secret", attribute=timed
-        )
+        context = crm.ImportContext(uploads, b"bench-secret", attribute=timed)
+        summary = crm.import_crm_file(session, stored.id, context)
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     engine.dispose()
     parser = resource.getrusage(resource.RUSAGE_CHILDREN)  # the parsing processes, if any

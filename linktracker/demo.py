@@ -159,9 +159,29 @@ def _demo_crm(
 ) -> str:
     """A HubSpot-style deals export imported like an upload: clicks, UTM and baseline deals."""
     from linktracker.attribution.services import attribute_records
+    from linktracker.crm.services import ImportContext, ImportOptions, upload_and_import
+
+    context = ImportContext(
+        upload_folder,
+        email_secret,
+        window_days=settings.attribution_window_days,
+        attribute=attribute_records,
+    )
+    summary = upload_and_import(
+        session,
+        io.BytesIO(_demo_deals_csv(session, rng, settings.click_id_param)),
+        context,
+        ImportOptions(click_id_param=settings.click_id_param),
+        filename="hubspot-deals-demo.csv",
+        source="hubspot",
+    )
+    return f"CRM: {summary.inserted} HubSpot deals imported (import {summary.id})."
+
+
+def _demo_deals_csv(session: Session, rng: random.Random, click_id_param: str) -> bytes:
+    """The demo deals as a HubSpot export: deals from clicks, from UTM tags, and a baseline."""
     from linktracker.campaigns.models import Campaign
     from linktracker.clicks.models import HUMAN_CLICK, Click
-    from linktracker.crm.services import ImportOptions, upload_and_import
 
     now = utcnow()
     clicks = session.execute(
@@ -183,30 +203,13 @@ def _demo_crm(
     rows: list[list[str]] = []
 
     def add(created: datetime, landing: str, handle: str = "", slug: str = "") -> None:
-        n = len(rows) + 1
-        stage = rng.choices([s for s, _ in DEMO_STAGES], [w for _, w in DEMO_STAGES])[0]
-        closed = (
-            created + timedelta(days=rng.uniform(3, 60)) if stage.startswith("Closed") else None
-        )
-        if closed is not None and closed > now:
-            stage, closed = "Contract sent", None
-        amount = f"{rng.uniform(2_000, 60_000):.2f}" if rng.random() < 0.8 else ""
-        source = "SOCIAL_MEDIA" if handle or "lt_cid" in landing else rng.choice(
-            ("ORGANIC_SEARCH", "PAID_SEARCH", "DIRECT_TRAFFIC", "REFERRALS")
-        )  # fmt: skip
-        rows.append([
-            str(9_100_000_000 + n), f"Demo deal {n:04d}", stage,
-            created.strftime("%Y-%m-%d %H:%M"), closed.strftime("%Y-%m-%d %H:%M") if closed else "",
-            rng.choice(("Sales rep 1", "Sales rep 2", "Sales rep 3")), amount,
-            "EUR" if rng.random() < 0.3 else "USD", "Sales Pipeline",
-            source, landing, handle, slug, f"buyer{n}@customer{n % 97}.test",
-        ])  # fmt: skip
+        rows.append(_demo_deal(rng, len(rows) + 1, now, created, landing, handle, slug))
 
     # Deals whose landing-page form captured the click id of a demo click.
     for click_id, at, destination in rng.sample(clicks, min(len(clicks), 120)):
         separator = "&" if "?" in destination else "?"
         add(at + timedelta(minutes=rng.uniform(2, 600)),
-            f"{destination}{separator}{settings.click_id_param}={click_id}")  # fmt: skip
+            f"{destination}{separator}{click_id_param}={click_id}")  # fmt: skip
     # Deals that only kept the UTM parameters (utm_content is the employee handle).
     for handle, slug in rng.sample(handles, min(len(handles), 60)):
         add(now - timedelta(days=rng.uniform(1, 85)), "", handle, slug)
@@ -216,15 +219,31 @@ def _demo_crm(
     rows.sort(key=lambda row: row[3])
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\r\n").writerows([list(DEMO_CRM_HEADER), *rows])
-    summary = upload_and_import(
-        session,
-        io.BytesIO(buffer.getvalue().encode("utf-8-sig")),
-        filename="hubspot-deals-demo.csv",
-        upload_folder=upload_folder,
-        email_secret=email_secret,
-        source="hubspot",
-        options=ImportOptions(click_id_param=settings.click_id_param),
-        window_days=settings.attribution_window_days,
-        attribute=attribute_records,
-    )
-    return f"CRM: {summary.inserted} HubSpot deals imported (import {summary.id})."
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def _demo_deal(
+    rng: random.Random,
+    n: int,
+    now: datetime,
+    created: datetime,
+    landing: str,
+    handle: str,
+    slug: str,
+) -> list[str]:
+    """Deal number ``n`` of the demo export: a random stage, amount, owner and source."""
+    stage = rng.choices([s for s, _ in DEMO_STAGES], [w for _, w in DEMO_STAGES])[0]
+    closed = created + timedelta(days=rng.uniform(3, 60)) if stage.startswith("Closed") else None
+    if closed is not None and closed > now:
+        stage, closed = "Contract sent", None
+    amount = f"{rng.uniform(2_000, 60_000):.2f}" if rng.random() < 0.8 else ""
+    source = "SOCIAL_MEDIA" if handle or "lt_cid" in landing else rng.choice(
+        ("ORGANIC_SEARCH", "PAID_SEARCH", "DIRECT_TRAFFIC", "REFERRALS")
+    )  # fmt: skip
+    return [
+        str(9_100_000_000 + n), f"Demo deal {n:04d}", stage,
+        created.strftime("%Y-%m-%d %H:%M"), closed.strftime("%Y-%m-%d %H:%M") if closed else "",
+        rng.choice(("Sales rep 1", "Sales rep 2", "Sales rep 3")), amount,
+        "EUR" if rng.random() < 0.3 else "USD", "Sales Pipeline",
+        source, landing, handle, slug, f"buyer{n}@customer{n % 97}.test",
+    ]  # fmt: skip

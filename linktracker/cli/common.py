@@ -11,6 +11,7 @@ import click
 from flask import current_app
 from sqlalchemy.orm import Session
 
+from linktracker.crm.context import ImportContext
 from linktracker.errors import DomainError
 from linktracker.runtime import Runtime
 
@@ -21,6 +22,24 @@ CLI_IMPORT_WAIT_SECONDS = 3600.0
 def current_runtime() -> Runtime:
     """The running app's engine, sessions and settings."""
     return cast(Runtime, current_app.extensions["linktracker"])
+
+
+def import_context() -> ImportContext:
+    """What a CRM import run from the command line is given: the app's folder, secret,
+    attribution and retention; it waits longer than a web request for the running import."""
+    from linktracker.attribution.services import attribute_records
+
+    runtime = current_runtime()
+    config = runtime.config
+    return ImportContext(
+        upload_folder=config.upload_folder,
+        email_secret=runtime.secret,
+        max_bytes=config.max_content_length,
+        window_days=runtime.settings().attribution_window_days,
+        attribute=attribute_records,
+        wait_seconds=CLI_IMPORT_WAIT_SECONDS,
+        raw_retention_days=config.crm_raw_retention_days,
+    )
 
 
 def fail(exc: DomainError) -> click.ClickException:

@@ -8,7 +8,7 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy.orm import Session
 
-from linktracker.cli.common import CLI_IMPORT_WAIT_SECONDS, current_runtime, fail, service_session
+from linktracker.cli.common import current_runtime, fail, import_context, service_session
 from linktracker.crm import services as crm
 from linktracker.errors import DomainError
 
@@ -54,11 +54,7 @@ def import_crm_command(
     dry_run: bool,
     shown_errors: int,
 ) -> None:
-    from linktracker.attribution.services import attribute_records
-
     runtime = current_runtime()
-    config = runtime.config
-    program = runtime.settings()
     path = Path(file)
     options = _import_options(mapping, dayfirst, dry_run)
     size = path.stat().st_size
@@ -75,17 +71,11 @@ def import_crm_command(
             summary = crm.upload_and_import(
                 session,
                 stream,
+                import_context(),
+                options,
                 filename=path.name,
-                upload_folder=config.upload_folder,
-                email_secret=runtime.secret,
-                max_bytes=config.max_content_length,
                 source=source,
-                options=options,
-                window_days=program.attribution_window_days,
-                attribute=attribute_records,
                 progress=progress,
-                wait_seconds=CLI_IMPORT_WAIT_SECONDS,
-                raw_retention_days=config.crm_raw_retention_days,
             )
         except crm.ImportRefused as exc:
             message = f"{path.name} was refused (import {exc.import_id}): {exc.message}"
@@ -132,21 +122,8 @@ def _print_summary(summary: crm.ImportSummary, shown_errors: int) -> None:
 )
 @click.argument("import_id", type=int)
 def crm_run_command(import_id: int) -> None:
-    from linktracker.attribution.services import attribute_records
-
-    runtime = current_runtime()
-    config = runtime.config
     with service_session() as session:
-        summary = crm.import_crm_file(
-            session,
-            import_id,
-            upload_folder=config.upload_folder,
-            email_secret=runtime.secret,
-            window_days=runtime.settings().attribution_window_days,
-            attribute=attribute_records,
-            wait_seconds=CLI_IMPORT_WAIT_SECONDS,
-            raw_retention_days=config.crm_raw_retention_days,
-        )
+        summary = crm.import_crm_file(session, import_id, import_context())
     click.echo(crm.summary_table(summary))
 
 

@@ -32,7 +32,31 @@ def store_upload(
 ) -> ImportSummary:
     """Copy an upload byte for byte into the upload folder and record a pending import."""
     source = normalise_source(source)
-    folder = Path(upload_folder)
+    relative, size, sha256 = _keep(stream, Path(upload_folder), max_bytes)
+    record = CrmImport(
+        filename=_clean_filename(filename),
+        source=source or "",
+        uploaded_by=uploaded_by,
+        uploaded_at=utcnow(),
+        size=size,
+        sha256=sha256,
+        storage_path=str(relative),
+        state="pending",
+        options={},
+        progress_line=0,
+        rows=0,
+        inserted=0,
+        updated=0,
+        unchanged=0,
+        rejected=0,
+    )
+    session.add(record)
+    session.commit()
+    return summarise(record, ())
+
+
+def _keep(stream: BinaryIO, folder: Path, max_bytes: int | None) -> tuple[PurePosixPath, int, str]:
+    """Copy the upload into the folder (mode 0600, synced); its path there, size and digest."""
     spool = private_folder(folder, "crm", "incoming")
     temporary = spool / f"{secrets.token_hex(8)}.part"
     digest = hashlib.sha256()
@@ -64,26 +88,7 @@ def store_upload(
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
-    record = CrmImport(
-        filename=_clean_filename(filename),
-        source=source or "",
-        uploaded_by=uploaded_by,
-        uploaded_at=utcnow(),
-        size=size,
-        sha256=sha256,
-        storage_path=str(relative),
-        state="pending",
-        options={},
-        progress_line=0,
-        rows=0,
-        inserted=0,
-        updated=0,
-        unchanged=0,
-        rejected=0,
-    )
-    session.add(record)
-    session.commit()
-    return summarise(record, ())
+    return relative, size, sha256
 
 
 def private_folder(root: Path, *parts: str) -> Path:

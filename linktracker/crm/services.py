@@ -16,13 +16,15 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable, Mapping
-from dataclasses import replace
-from typing import Any, BinaryIO, Final, Protocol
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import BinaryIO, Final
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from linktracker.crm.context import LOCK_WAIT_SECONDS, AttributeRecords, ImportContext
 from linktracker.crm.import_summary import (
     SUMMARY_ERRORS,
     ImportProgress,
@@ -44,7 +46,7 @@ from linktracker.crm.options import (
     inspect_with_options,
     parse_mapping_option,
 )
-from linktracker.crm.parsing import ExportInfo, UnreadableExport
+from linktracker.crm.parsing import ExportInfo, ExportRows, UnreadableExport
 from linktracker.crm.preview import ImportPreview, import_header, preview_export, preview_import
 from linktracker.crm.raw_files import store_upload
 from linktracker.crm.rejected import iter_rejected_rows_csv, rejected_rows_csv
@@ -58,6 +60,7 @@ __all__ = [
     "AttributeRecords",
     "LOCK_WAIT_SECONDS",
     "ImportBusy",
+    "ImportContext",
     "ImportOptions",
     "ImportPreview",
     "ImportProgress",
@@ -98,25 +101,6 @@ PARSER_PROCESSES: Final = min(
 PROGRESS_BAR_BYTES: Final = 5 * 1024 * 1024  # the CLI shows a progress bar from this size
 # Above this many changed records one pass over every record is cheaper than id lists.
 ATTRIBUTE_ALL_ABOVE: Final = 20_000
-# How long an import waits for the one running before it answers "busy" (web and API).
-LOCK_WAIT_SECONDS: Final = 30.0
-
-
-class AttributeRecords(Protocol):
-    """Credits the records an import wrote to clicks (``attribution.services.attribute_records``).
-
-    Attribution reads CRM records, so the import is handed it by its caller rather than
-    importing it: the CRM package stays below attribution.
-    """
-
-    def __call__(
-        self,
-        session: Session,
-        *,
-        window_days: int,
-        click_id_param: str,
-        record_ids: Iterable[int] | None,
-    ) -> object: ...
 
 
 class ImportRefused(InvalidInput):
@@ -130,19 +114,13 @@ class ImportRefused(InvalidInput):
 def upload_and_import(
     session: Session,
     stream: BinaryIO,
+    context: ImportContext,
+    options: ImportOptions | None = None,
     *,
     filename: str,
-    upload_folder: str | os.PathLike[str],
-    email_secret: bytes,
-    max_bytes: int | None = None,
     source: str | None = None,
     uploaded_by: int | None = None,
-    options: ImportOptions | None = None,
-    window_days: int = 30,
-    attribute: AttributeRecords | None = None,
     progress: ProgressCallback | None = None,
-    wait_seconds: float | None = LOCK_WAIT_SECONDS,
-    raw_retention_days: int | None = None,
 ) -> ImportSummary:
     """Store an upload, then import it (the API's, the CLI's and the demo's one call)."""
     options = options or ImportOptions()
@@ -151,96 +129,66 @@ def upload_and_import(
         session,
         stream,
         filename=filename,
-        upload_folder=upload_folder,
-        max_bytes=max_bytes,
+        upload_folder=context.upload_folder,
+        max_bytes=context.max_bytes,
         source=source,
         uploaded_by=uploaded_by,
     )
-    return import_crm_file(
-        session,
-        stored.id,
-        upload_folder=upload_folder,
-        email_secret=email_secret,
-        window_days=window_days,
-        attribute=attribute,
-        progress=progress,
-        wait_seconds=wait_seconds,
-        raw_retention_days=raw_retention_days,
-        **options.as_json(),  # mapping, dayfirst, timezone, click_id_param, keep_emails, dry_run
-    )
+    return import_crm_file(session, stored.id, context, options, progress=progress)
 
 
 def import_crm_file(
     session: Session,
     import_id: int,
+    context: ImportContext,
+    options: ImportOptions | None = None,
     *,
-    upload_folder: str | os.PathLike[str],
-    email_secret: bytes,
-    mapping: Mapping[str, str | None] | None = None,
-    dayfirst: bool | None = None,
-    timezone: str | None = None,
-    click_id_param: str | None = None,
-    keep_emails: bool | None = None,
-    dry_run: bool | None = None,
-    window_days: int = 30,
-    attribute: AttributeRecords | None = None,
     batch_size: int = BATCH_SIZE,
     parser_process: bool | None = None,
     progress: ProgressCallback | None = None,
-    wait_seconds: float | None = LOCK_WAIT_SECONDS,
-    raw_retention_days: int | None = None,
 ) -> ImportSummary:
-    """Import (or resume) a stored upload; options left None are the recorded ones.
+    """Import (or resume) a stored upload; without ``options``, the recorded ones.
 
-    Imports run one at a time (``locks``): this one waits up to ``wait_seconds`` for the
-    one running, then raises :class:`ImportBusy` and stays as it was. Given ``attribute``,
-    the records written are attributed (``window_days``) before the import is done. Given
-    ``raw_retention_days``, raw files past retention (this one's too) are deleted after.
-    ``parser_process`` parses the rows in processes of their own, ``PARSER_PROCESSES`` of
-    them (default: for uploads of ``PARSER_PROCESS_BYTES`` and more, where that outweighs
-    starting them).
+    Imports run one at a time (``locks``): this one waits up to ``context.wait_seconds``
+    for the one running, then raises :class:`ImportBusy` and stays as it was. What follows
+    an import (attribution, raw file retention) is the ``context``'s. ``parser_process``
+    parses the rows in processes of their own, ``PARSER_PROCESSES`` of them (default: for
+    uploads of ``PARSER_PROCESS_BYTES`` and more, where that outweighs starting them).
     """
     record = load_import(session, import_id)
-    if _is_final(record, mapping):  # no need to wait for the lock
+    if _is_final(record, options):  # no need to wait for the lock
         return _finished(session, record)
+    run = _Run(context, batch_size, parser_process, progress)
     try:
-        with import_lock(session, import_id, wait_seconds):
-            summary = _run_import(
-                session,
-                import_id,
-                upload_folder=upload_folder,
-                email_secret=email_secret,
-                given={
-                    "mapping": None if mapping is None else dict(mapping),
-                    "dayfirst": dayfirst,
-                    "timezone": timezone,
-                    "click_id_param": click_id_param,
-                    "keep_emails": keep_emails,
-                    "dry_run": dry_run,
-                },
-                window_days=window_days,
-                attribute=attribute,
-                batch_size=batch_size,
-                parser_process=parser_process,
-                progress=progress,
-            )
+        with import_lock(session, import_id, context.wait_seconds):
+            summary = _run_import(session, import_id, options, run)
     except ImportRefused:
-        _apply_retention(session, upload_folder, raw_retention_days)
+        _apply_retention(session, context)
         raise
-    if _apply_retention(session, upload_folder, raw_retention_days) & {import_id}:
+    if _apply_retention(session, context) & {import_id}:
         session.expire_all()
         return get_import(session, import_id)
     return summary
 
 
-def _apply_retention(
-    session: Session, upload_folder: str | os.PathLike[str], days: int | None
-) -> set[int]:
+@dataclass(frozen=True)
+class _Run:
+    """How one call runs its import: the app's context and the call's own settings."""
+
+    context: ImportContext
+    batch_size: int
+    parser_process: bool | None
+    progress: ProgressCallback | None
+
+
+def _apply_retention(session: Session, context: ImportContext) -> set[int]:
     """Purge the raw files past retention after an import (None: not asked); their ids."""
-    if days is None:
+    if context.raw_retention_days is None:
         return set()
     try:
-        purged = purge_raw_files(session, upload_folder=upload_folder, retention_days=days)
+        purged = purge_raw_files(
+            session, upload_folder=context.upload_folder, retention_days=context.raw_retention_days
+        )
     except OSError:  # the import itself succeeded; `crm purge-raw` says what is wrong
         session.rollback()
         _log.exception("Deleting raw CRM files past retention failed")
@@ -249,50 +197,20 @@ def _apply_retention(
 
 
 def _run_import(
-    session: Session,
-    import_id: int,
-    *,
-    upload_folder: str | os.PathLike[str],
-    email_secret: bytes,
-    given: dict[str, Any],
-    window_days: int,
-    attribute: AttributeRecords | None,
-    batch_size: int,
-    parser_process: bool | None,
-    progress: ProgressCallback | None,
+    session: Session, import_id: int, given: ImportOptions | None, run: _Run
 ) -> ImportSummary:
     """Run an import while holding the import lock: no other import writes meanwhile."""
     session.commit()  # what follows reads the state as it is now, not a snapshot from before
     record = load_import(session, import_id)
     session.refresh(record)
-    if _is_final(record, given["mapping"]):
+    if _is_final(record, given):
         return _finished(session, record)
     # Under the lock a "running" import is one whose process died: it resumes.
     seen = record.state
     resuming = seen in ("running", "failed")
-    if resuming:
-        options = ImportOptions.from_json(record.options or {})
-        recorded = options.as_json()
-        for name, value in given.items():
-            if value is not None and value != recorded[name]:
-                raise InvalidInput(
-                    f"Import {import_id} was started with {name}={recorded[name]!r}; run it "
-                    f"again with the same options, or upload the file again to use {value!r}.",
-                    {name: "Differs from the interrupted run."},
-                )
-    else:
-        defaults = ImportOptions()
-        timezone, click_id_param = given["timezone"], given["click_id_param"]
-        options = ImportOptions(
-            mapping=given["mapping"],
-            dayfirst=given["dayfirst"],
-            timezone=defaults.timezone if timezone is None else timezone,
-            click_id_param=defaults.click_id_param if click_id_param is None else click_id_param,
-            keep_emails=bool(given["keep_emails"]),
-            dry_run=bool(given["dry_run"]),
-        )
-        check_options(options)
-    path = raw_path(record, upload_folder)
+    options = _resumed_options(record, given) if resuming else (given or ImportOptions())
+    check_options(options)
+    path = raw_path(record, run.context.upload_folder)
     with path.open("rb") as stream:
         try:
             info, rows = inspect_with_options(stream, options, record.source or None)
@@ -302,25 +220,57 @@ def _run_import(
     if not resuming:
         _record_export(record, info, options)
     _claim(session, record, seen)
-    if parser_process is None:
-        parser_process = record.size >= PARSER_PROCESS_BYTES
-    run = ImportRun(session, record, info, options, email_secret, progress)
-    try:
-        processes = PARSER_PROCESSES if parser_process else 0
-        run.consume(path, rows, batch_size, parser_processes=processes)
-        if attribute is not None and not options.dry_run:
-            _attribute_import(session, import_id, attribute, window_days, options.click_id_param)
-    except BaseException as exc:
-        run.stopped(exc)
-        raise
+    _consume(session, record, (info, rows, path), options, run)
     record.state = "dry_run" if options.dry_run else "done"
     record.finished_at = utcnow()
     session.commit()
     return summarise(record, first_errors(session, import_id))
 
 
-def _is_final(record: CrmImport, mapping: Mapping[str, str | None] | None) -> bool:
+def _resumed_options(record: CrmImport, given: ImportOptions | None) -> ImportOptions:
+    """The options an interrupted import was started with (others given: InvalidInput)."""
+    options = ImportOptions.from_json(record.options or {})
+    if given is None:
+        return options
+    recorded = options.as_json()
+    for name, value in given.as_json().items():
+        if value is not None and value != recorded[name]:
+            raise InvalidInput(
+                f"Import {record.id} was started with {name}={recorded[name]!r}; run it "
+                f"again with the same options, or upload the file again to use {value!r}.",
+                {name: "Differs from the interrupted run."},
+            )
+    return options
+
+
+def _consume(
+    session: Session,
+    record: CrmImport,
+    export: tuple[ExportInfo, ExportRows, Path],
+    options: ImportOptions,
+    run: _Run,
+) -> None:
+    """Write the rows in batches, then attribute the records written (if asked)."""
+    info, rows, path = export
+    writer = ImportRun(session, record, info, options, run.context.email_secret, run.progress)
+    parser_process = run.parser_process
+    if parser_process is None:
+        parser_process = record.size >= PARSER_PROCESS_BYTES
+    try:
+        processes = PARSER_PROCESSES if parser_process else 0
+        writer.consume(path, rows, run.batch_size, parser_processes=processes)
+        context = run.context
+        if context.attribute is not None and not options.dry_run:
+            param = options.click_id_param
+            _attribute_import(session, record.id, context.attribute, context.window_days, param)
+    except BaseException as exc:
+        writer.stopped(exc)
+        raise
+
+
+def _is_final(record: CrmImport, given: ImportOptions | None) -> bool:
     """Whether an import has nothing left to run: done, or refused and no mapping given."""
+    mapping = None if given is None else given.mapping
     return record.state in ("done", "dry_run") or (record.state == "refused" and mapping is None)
 
 

@@ -48,6 +48,7 @@ GIL_SWITCH_SECONDS: Final = 0.0005
 SQLITE_CACHE_KB: Final = 65536
 SQLITE_SMALL_CACHE_KB: Final = 16384
 SQLITE_CHECKPOINT_PAGES: Final = 20_000
+_NewAndChanged = tuple[list[Values], list[Values]]
 
 
 class ImportRun:
@@ -163,15 +164,7 @@ class ImportRun:
         # Once the first written batch kept the indexes, SQLite's larger cache pays.
         self.writer.begin(connection, all_indexes=self.deferring is False)
         if batch.records:
-            existing = self.writer.existing_hashes(connection, list(batch.records))
-            new: list[Values] = []
-            changed: list[Values] = []
-            for values in batch.records.values():
-                known = existing.get(values[0])
-                if known is None:
-                    new.append(values)
-                elif known != values[-1]:
-                    changed.append(values)
+            new, changed = self._sorted_out(connection, batch)
             inserted, updated = len(new), len(changed)
             unchanged = len(batch.records) - inserted - updated
             if (new or changed) and not self.dry_run:
@@ -182,27 +175,13 @@ class ImportRun:
                     if self.deferring:
                         drop_indexes(connection)
                 self.writer.write(connection, new, changed)
-        errors = sorted(batch.errors, key=lambda e: e.line)
-        if errors:
-            connection.execute(
-                insert(CrmImportError),
-                [
-                    {
-                        "import_id": self.import_id,
-                        "line": e.line,
-                        "column": None if e.column is None else e.column[:255],
-                        "reason": e.reason,
-                        "raw": list(e.raw),
-                    }
-                    for e in errors
-                ],
-            )
+        rejected = self._write_errors(connection, batch)
         record.progress_line = batch.last_line
         record.rows += len(batch)
         record.inserted += inserted
         record.updated += updated
         record.unchanged += unchanged
-        record.rejected += len(errors)
+        record.rejected += rejected
         self.session.commit()
         if self.progress is not None:
             self.progress(
@@ -218,6 +197,35 @@ class ImportRun:
                     rejected=record.rejected,
                 )
             )
+
+    def _sorted_out(self, connection: Connection, batch: Batch) -> _NewAndChanged:
+        """The batch's records that are new, and those whose content changed."""
+        existing = self.writer.existing_hashes(connection, list(batch.records))
+        new: list[Values] = []
+        changed: list[Values] = []
+        for values in batch.records.values():
+            known = existing.get(values[0])
+            if known is None:
+                new.append(values)
+            elif known != values[-1]:
+                changed.append(values)
+        return new, changed
+
+    def _write_errors(self, connection: Connection, batch: Batch) -> int:
+        """Insert the batch's row errors in file order; how many."""
+        rows = [
+            {
+                "import_id": self.import_id,
+                "line": e.line,
+                "column": None if e.column is None else e.column[:255],
+                "reason": e.reason,
+                "raw": list(e.raw),
+            }
+            for e in sorted(batch.errors, key=lambda e: e.line)
+        ]
+        if rows:
+            connection.execute(insert(CrmImportError), rows)
+        return len(rows)
 
     def stopped(self, exc: BaseException) -> None:
         """Mark the import failed (resumable) after whatever stopped it; never raises."""

@@ -31,7 +31,16 @@ class ClickDay(Base):
     unique_visitors: Mapped[int]  # distinct human visitor hashes of the day, across reps
 
 
-class RepDay(Base):
+class RepCounts:
+    """A rep's traffic counts, per day (RepDay) or per month (RepMonth)."""
+
+    clicks: Mapped[int]
+    unique_visitors: Mapped[int]
+    bot_clicks: Mapped[int]
+    preview_clicks: Mapped[int]
+
+
+class RepDay(RepCounts, Base):
     """One rep's traffic on one UTC day (a row for every rep with any click that day)."""
 
     __tablename__ = "report_rep_days"
@@ -39,10 +48,6 @@ class RepDay(Base):
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     employee_id: Mapped[int] = mapped_column(primary_key=True)
-    clicks: Mapped[int]
-    unique_visitors: Mapped[int]
-    bot_clicks: Mapped[int]
-    preview_clicks: Mapped[int]
 
 
 class LinkDay(Base):
@@ -69,7 +74,7 @@ class ClickMonth(Base):
     clicks_seen: Mapped[int]
 
 
-class RepMonth(Base):
+class RepMonth(RepCounts, Base):
     """RepDay summed over a whole UTC month."""
 
     __tablename__ = "report_rep_months"
@@ -77,10 +82,6 @@ class RepMonth(Base):
 
     month: Mapped[date] = mapped_column(Date, primary_key=True)
     employee_id: Mapped[int] = mapped_column(primary_key=True)
-    clicks: Mapped[int]
-    unique_visitors: Mapped[int]
-    bot_clicks: Mapped[int]
-    preview_clicks: Mapped[int]
 
 
 class LinkMonth(Base):

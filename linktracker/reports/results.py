@@ -67,31 +67,29 @@ class ChannelRow:
     figures: Figures
 
 
-@dataclass(frozen=True)
-class RepsReport:
+@dataclass(frozen=True, kw_only=True)
+class GroupedReport:
+    """What every report by group has besides its rows: its filters, totals and baseline."""
+
     filters: ReportFilters
     timezone: str
+    totals: Figures
+    baseline: Figures
+
+
+@dataclass(frozen=True, kw_only=True)
+class RepsReport(GroupedReport):
     reps: tuple[RepRow, ...]
-    totals: Figures
-    baseline: Figures
 
 
-@dataclass(frozen=True)
-class CampaignsReport:
-    filters: ReportFilters
-    timezone: str
+@dataclass(frozen=True, kw_only=True)
+class CampaignsReport(GroupedReport):
     campaigns: tuple[CampaignRow, ...]
-    totals: Figures
-    baseline: Figures
 
 
-@dataclass(frozen=True)
-class ChannelsReport:
-    filters: ReportFilters
-    timezone: str
+@dataclass(frozen=True, kw_only=True)
+class ChannelsReport(GroupedReport):
     channels: tuple[ChannelRow, ...]
-    totals: Figures
-    baseline: Figures
 
 
 @dataclass(frozen=True)

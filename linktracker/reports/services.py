@@ -79,7 +79,10 @@ def report_reps(
     per_rep = groups.gather(session, scope, "employee", split=split)
     reps = _rep_rows(per_rep, groups.employee_refs(groups.employee_rows(session, per_rep.groups())))
     totals = groups.combined(session, scope, per_rep, split).figures(0)
-    return RepsReport(filters, timezone, reps, totals, groups.baseline(session, scope))
+    baseline = groups.baseline(session, scope)
+    return RepsReport(
+        filters=filters, timezone=timezone, reps=reps, totals=totals, baseline=baseline
+    )
 
 
 def report_campaigns(
@@ -100,7 +103,9 @@ def report_campaigns(
     rows.sort(key=lambda r: (-(r.figures.clicks or 0), -r.figures.leads,
                              r.campaign.slug if r.campaign else "\uffff"))  # fmt: skip
     totals, baseline = groups.totals_and_baseline(session, scope, split)
-    return CampaignsReport(filters, timezone, tuple(rows), totals, baseline)
+    return CampaignsReport(
+        filters=filters, timezone=timezone, campaigns=tuple(rows), totals=totals, baseline=baseline
+    )
 
 
 def report_channels(
@@ -113,7 +118,9 @@ def report_channels(
     rows = [ChannelRow(key, grouped.figures(key)) for key in grouped.groups()]
     rows.sort(key=lambda r: (-(r.figures.clicks or 0), -r.figures.leads, r.channel or "\uffff"))
     totals, baseline = groups.totals_and_baseline(session, scope, split)
-    return ChannelsReport(filters, timezone, tuple(rows), totals, baseline)
+    return ChannelsReport(
+        filters=filters, timezone=timezone, channels=tuple(rows), totals=totals, baseline=baseline
+    )
 
 
 def _link_figures(session: Session, employee_id: int, by_link: Grouped) -> tuple[LinkFigures, ...]:

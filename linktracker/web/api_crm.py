@@ -8,11 +8,9 @@ from typing import Any, BinaryIO, cast
 from flask import Response, jsonify, request, url_for
 from werkzeug.datastructures import FileStorage
 
-from linktracker.attribution.services import attribute_records
 from linktracker.auth.roles import CRM_READERS, IMPORTERS
 from linktracker.crm.services import (
     ImportBusy,
-    ImportOptions,
     ImportRefused,
     ImportSummary,
     get_import,
@@ -22,7 +20,8 @@ from linktracker.crm.services import (
 )
 from linktracker.errors import InvalidInput
 from linktracker.web.api import api
-from linktracker.web.context import db, identity, require_roles, runtime, settings
+from linktracker.web.context import db, identity, require_roles
+from linktracker.web.crm_import import import_context, import_options
 from linktracker.web.downloads import raw_import_file, rejected_rows_file
 from linktracker.web.params import int_arg
 
@@ -110,31 +109,17 @@ def post_crm_import() -> tuple[Response, int]:
     upload = request.files.get("file")
     if not isinstance(upload, FileStorage) or not upload.filename:
         raise InvalidInput("Send the export as multipart field 'file'.", {"file": "Required."})
-    config = runtime().config
-    options = ImportOptions(
-        mapping=_mapping(),
-        dayfirst=_flag("dayfirst"),
-        timezone=config.crm_timezone,
-        click_id_param=settings().click_id_param,
-        keep_emails=config.crm_keep_emails,
-        dry_run=bool(_flag("dry_run")),
-    )
+    options = import_options(_mapping(), _flag("dayfirst"), dry_run=bool(_flag("dry_run")))
     who = identity()
     try:
         summary = upload_and_import(
             db(),
             cast(BinaryIO, upload.stream),
+            import_context(),
+            options,
             filename=upload.filename,
-            upload_folder=config.upload_folder,
-            email_secret=runtime().secret,
-            max_bytes=config.max_content_length,
             source=request.form.get("source"),
             uploaded_by=who.user_id if who else None,
-            options=options,
-            window_days=settings().attribution_window_days,
-            attribute=attribute_records,
-            wait_seconds=config.crm_import_wait_seconds,
-            raw_retention_days=config.crm_raw_retention_days,
         )
     except (ImportRefused, ImportBusy) as exc:
         return _answer(exc)
@@ -145,18 +130,8 @@ def post_crm_import() -> tuple[Response, int]:
 @require_roles(*IMPORTERS)
 def run_crm_import(import_id: int) -> tuple[Response, int]:
     """Run a stored import again: resumes an interrupted one, with its recorded options."""
-    config = runtime().config
     try:
-        summary = import_crm_file(
-            db(),
-            import_id,
-            upload_folder=config.upload_folder,
-            email_secret=runtime().secret,
-            window_days=settings().attribution_window_days,
-            attribute=attribute_records,
-            wait_seconds=config.crm_import_wait_seconds,
-            raw_retention_days=config.crm_raw_retention_days,
-        )
+        summary = import_crm_file(db(), import_id, import_context())
     except (ImportRefused, ImportBusy) as exc:
         return _answer(exc)
     return jsonify(import_json(summary)), 200

@@ -14,11 +14,9 @@ from flask import (
 )
 from werkzeug.wrappers import Response as BaseResponse
 
-from linktracker.attribution.services import attribute_records
 from linktracker.auth.roles import IMPORTERS
 from linktracker.crm.parsing.headers import TARGETS
 from linktracker.crm.services import (
-    ImportOptions,
     ImportPreview,
     UnreadableExport,
     get_import,
@@ -30,23 +28,14 @@ from linktracker.crm.services import (
     store_upload,
 )
 from linktracker.errors import DomainError, InvalidInput
-from linktracker.web.context import db, identity, require_roles, runtime, settings
+from linktracker.web.context import db, identity, require_roles, runtime
+from linktracker.web.crm_import import import_context, import_options
 from linktracker.web.downloads import raw_import_file, rejected_rows_file
 from linktracker.web.forms import CrmUploadForm, render_form, show_errors
 
 crm = Blueprint("crm", __name__, url_prefix="/app/crm")
 DAYFIRST = {"": None, "dayfirst": True, "monthfirst": False}
 SHOWN_ERRORS = 500
-
-
-def _options(mapping: dict[str, str | None] | None, dayfirst: bool | None) -> ImportOptions:
-    return ImportOptions(
-        mapping=mapping,
-        dayfirst=dayfirst,
-        timezone=runtime().config.crm_timezone,
-        click_id_param=settings().click_id_param,
-        keep_emails=runtime().config.crm_keep_emails,
-    )
 
 
 def _chosen_mapping(header: tuple[str, ...]) -> dict[str, str | None] | None:
@@ -112,7 +101,7 @@ def read_mapping(import_id: int) -> MappingState:
             db(),
             import_id,
             upload_folder=runtime().config.upload_folder,
-            options=_options(None, None),
+            options=import_options(None, None),
         )
         header = result.header
     except UnreadableExport as exc:
@@ -129,7 +118,7 @@ def read_mapping(import_id: int) -> MappingState:
                 db(),
                 import_id,
                 upload_folder=runtime().config.upload_folder,
-                options=_options(chosen, dayfirst),
+                options=import_options(chosen, dayfirst),
             )
             error = None
         except DomainError as exc:
@@ -149,7 +138,7 @@ def preview(import_id: int) -> str | BaseResponse:
     state = read_mapping(import_id)
     if state.refusal is not None:
         # Refused as the API and the CLI would refuse it; the history says so too.
-        summary = refuse_import(db(), import_id, state.refusal, options=_options(None, None))
+        summary = refuse_import(db(), import_id, state.refusal, options=import_options(None, None))
     if summary.state == "refused" and not state.header:
         # Nothing to map by hand: the import's own page shows the refusal, and survives a reload.
         return redirect(url_for("crm.detail", import_id=import_id))
@@ -168,25 +157,13 @@ def preview(import_id: int) -> str | BaseResponse:
 @require_roles(*IMPORTERS)
 def run(import_id: int) -> BaseResponse:
     dayfirst = DAYFIRST.get(request.form.get("dayfirst", ""))
-    options = _options(None, dayfirst)
     try:
+        # The pages never start a dry run; an interrupted one (from the API) resumes as one.
+        dry_run = get_import(db(), import_id, error_limit=0).dry_run
+        options = import_options(None, dayfirst, dry_run=dry_run)
         if "map-0" in request.form:
-            options = _options(read_mapping(import_id).chosen, dayfirst)
-        done = import_crm_file(
-            db(),
-            import_id,
-            upload_folder=runtime().config.upload_folder,
-            email_secret=runtime().secret,
-            mapping=options.mapping,
-            dayfirst=options.dayfirst,
-            timezone=options.timezone,
-            click_id_param=options.click_id_param,
-            keep_emails=options.keep_emails,
-            window_days=settings().attribution_window_days,
-            attribute=attribute_records,
-            wait_seconds=runtime().config.crm_import_wait_seconds,
-            raw_retention_days=runtime().config.crm_raw_retention_days,
-        )
+            options = import_options(read_mapping(import_id).chosen, dayfirst, dry_run=dry_run)
+        done = import_crm_file(db(), import_id, import_context(), options)
     except DomainError as exc:
         db().rollback()
         flash(exc.message, "error")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -14,7 +15,7 @@ from linktracker.campaigns.channels import CHANNELS
 from linktracker.campaigns.services import list_campaigns
 from linktracker.employees.services import list_employees
 from linktracker.reports.filters import Bucket, ReportFilters, read_report_filters, today_in
-from linktracker.reports.results import SeriesPoint
+from linktracker.reports.results import GroupedReport, SeriesPoint
 from linktracker.reports.services import (
     report_campaigns,
     report_channels,
@@ -141,12 +142,17 @@ def dashboard() -> str:
 @reports.get("/leaderboard")
 @require_roles(*MANAGERS)
 def leaderboard() -> str:
+    return _grouped_page(report_reps, "reports/leaderboard.html")
+
+
+def _grouped_page(report_by: Callable[..., GroupedReport], template: str, **extra: Any) -> str:
+    """A report by group (rep, campaign, channel) in the filters asked for, on its page."""
     state = read_filters()
     program = settings()
-    report = report_reps(
+    report = report_by(
         db(), state.filters, timezone=program.reporting_timezone, currency=program.default_currency
     )
-    return render_template("reports/leaderboard.html", state=state, report=report)
+    return render_template(template, state=state, report=report, **extra)
 
 
 @reports.get("/reps/<handle>")
@@ -177,25 +183,13 @@ def rep(handle: str) -> str:
 @reports.get("/campaigns")
 @require_roles(*MANAGERS)
 def campaigns() -> str:
-    state = read_filters()
-    program = settings()
-    report = report_campaigns(
-        db(), state.filters, timezone=program.reporting_timezone, currency=program.default_currency
-    )
-    return render_template("reports/campaigns.html", state=state, report=report)
+    return _grouped_page(report_campaigns, "reports/campaigns.html")
 
 
 @reports.get("/channels")
 @require_roles(*MANAGERS)
 def channels() -> str:
-    state = read_filters()
-    program = settings()
-    report = report_channels(
-        db(), state.filters, timezone=program.reporting_timezone, currency=program.default_currency
-    )
-    return render_template(
-        "reports/channels.html", state=state, report=report, labels=CHANNEL_LABELS
-    )
+    return _grouped_page(report_channels, "reports/channels.html", labels=CHANNEL_LABELS)
 
 
 @reports.app_template_filter("pct")

@@ -28,7 +28,7 @@ from linktracker import create_app  # noqa: E402
 from linktracker.auth.services import create_user, find_user_by_email, set_password  # noqa: E402
 from linktracker.campaigns.models import Campaign  # noqa: E402
 from linktracker.clicks.models import Click  # noqa: E402
-from linktracker.crm.services import store_upload, upload_and_import  # noqa: E402
+from linktracker.crm.services import ImportContext, store_upload, upload_and_import  # noqa: E402
 from linktracker.db import utcnow  # noqa: E402
 from linktracker.demo import load_demo_data  # noqa: E402
 from linktracker.employees.models import Employee  # noqa: E402
@@ -122,15 +122,13 @@ def _seed_crm(session: Any, uploads: str, secret: bytes) -> dict[str, int]:
         session,
         io.BytesIO(_demo_deals(handles, slugs)),
         filename="crm-deals-export.csv",
-        upload_folder=uploads,
-        email_secret=secret,
+        context=ImportContext(uploads, secret),
     )
     bad = upload_and_import(
         session,
         io.BytesIO(BAD_ROWS.read_bytes()),
         filename=BAD_ROWS.name,
-        upload_folder=uploads,
-        email_secret=secret,
+        context=ImportContext(uploads, secret),
     )
     leads = TEST_DATA / "crm" / "salesforce_leads_report.csv"
     with leads.open("rb") as stream:

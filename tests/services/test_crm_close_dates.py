@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from linktracker.crm.services import ImportOptions, upload_and_import
+from linktracker.crm.services import ImportContext, ImportOptions, upload_and_import
 from linktracker.reports.filters import ReportFilters
 from linktracker.reports.services import report_reps
 
@@ -31,8 +31,7 @@ def test_same_day_date_only_wins_count_as_zero_days_not_closed_before_created(
         session,
         io.BytesIO(ZOHO_DEALS.encode()),
         filename="zoho_deals.csv",
-        upload_folder=tmp_path,
-        email_secret=b"secret",
+        context=ImportContext(tmp_path, b"secret"),
         options=ImportOptions(),
     )
     assert (summary.inserted, summary.rejected) == (6, 0)

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from linktracker.crm.locks import ImportBusy, import_lock
 from linktracker.crm.models import CrmImport, CrmRecord
 from linktracker.crm.services import (
+    ImportContext,
     ImportOptions,
     ImportProgress,
     ImportSummary,
@@ -75,8 +76,7 @@ def test_the_same_file_uploaded_twice_at_once_is_inserted_once_and_counted_once(
             session,
             io.BytesIO(export()),
             filename="leads.csv",
-            upload_folder=tmp_path,
-            email_secret=SECRET,
+            context=ImportContext(tmp_path, SECRET),
             options=ImportOptions(),
         )
 
@@ -98,8 +98,7 @@ def test_two_files_with_the_same_records_imported_at_once_count_each_record_once
             session,
             io.BytesIO(data),
             filename="leads.csv",
-            upload_folder=tmp_path,
-            email_secret=SECRET,
+            context=ImportContext(tmp_path, SECRET),
             source="salesforce",
         )
 
@@ -119,7 +118,7 @@ def test_one_import_run_twice_at_once_runs_once_and_the_second_waits_for_its_res
 
     def run(session: Session) -> ImportSummary:
         return import_crm_file(
-            session, import_id, upload_folder=tmp_path, email_secret=SECRET, batch_size=250
+            session, import_id, context=ImportContext(tmp_path, SECRET), batch_size=250
         )
 
     results = at_once(app, run, run, run)
@@ -151,8 +150,7 @@ def test_a_second_run_of_a_running_import_is_refused_as_busy_and_changes_nothing
         return import_crm_file(
             session,
             import_id,
-            upload_folder=tmp_path,
-            email_secret=SECRET,
+            context=ImportContext(tmp_path, SECRET),
             batch_size=500,
             progress=pause_after_first_batch,
         )
@@ -165,9 +163,7 @@ def test_a_second_run_of_a_running_import_is_refused_as_busy_and_changes_nothing
                     import_crm_file(
                         session,
                         target,
-                        upload_folder=tmp_path,
-                        email_secret=SECRET,
-                        wait_seconds=0.2,
+                        ImportContext(tmp_path, SECRET, wait_seconds=0.2),
                     )
                 seen[f"busy {target}"] = busy.value.message
             seen["running"] = get_import(session, import_id)
@@ -190,14 +186,14 @@ def test_a_second_run_of_a_running_import_is_refused_as_busy_and_changes_nothing
     assert (seen["other"].state, seen["other"].rows) == ("pending", 0)
     assert (done.state, done.rows, done.inserted) == ("done", ROWS, ROWS)
     assert counted(session) == ROWS
-    other = import_crm_file(session, other_id, upload_folder=tmp_path, email_secret=SECRET)
+    other = import_crm_file(session, other_id, context=ImportContext(tmp_path, SECRET))
     assert (other.state, other.rows, other.inserted, other.unchanged) == ("done", 10, 0, 10)
 
 
 _KILLED_IMPORT = """
 import os, signal, sys
 from sqlalchemy.orm import sessionmaker
-from linktracker.crm.services import import_crm_file
+from linktracker.crm.services import ImportContext, import_crm_file
 from linktracker.db import make_engine
 import linktracker.models  # every table, for the foreign keys
 
@@ -206,7 +202,7 @@ def die(progress):
 
 with sessionmaker(make_engine(sys.argv[1]))() as session:
     import_crm_file(
-        session, int(sys.argv[2]), upload_folder=sys.argv[3], email_secret=b"test-secret",
+        session, int(sys.argv[2]), context=ImportContext(sys.argv[3], b"test-secret"),
         batch_size=500, progress=die,
     )
 """
@@ -258,7 +254,7 @@ def test_a_killed_import_is_shown_interrupted_and_running_it_again_completes_it_
         (import_id, "failed", True)
     ]
     assert counted(session) == 500
-    done = import_crm_file(session, import_id, upload_folder=tmp_path, email_secret=SECRET)
+    done = import_crm_file(session, import_id, context=ImportContext(tmp_path, SECRET))
     assert (done.state, done.rows, done.inserted, done.resumable) == ("done", ROWS, ROWS, False)
     assert counted(session) == ROWS
 
@@ -270,12 +266,9 @@ def test_a_finished_import_answers_at_once_while_another_runs(
         session,
         io.BytesIO(export(10)),
         filename="done.csv",
-        upload_folder=tmp_path,
-        email_secret=SECRET,
+        context=ImportContext(tmp_path, SECRET),
     )
     other = store_upload(session, io.BytesIO(export(5)), filename="b.csv", upload_folder=tmp_path)
     with import_lock(session, other.id, None):
-        again = import_crm_file(
-            session, done.id, upload_folder=tmp_path, email_secret=SECRET, wait_seconds=0
-        )
+        again = import_crm_file(session, done.id, ImportContext(tmp_path, SECRET, wait_seconds=0))
     assert (again.state, again.rows, again.inserted) == ("done", 10, 10)

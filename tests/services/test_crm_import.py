@@ -22,6 +22,7 @@ from linktracker.attribution.services import attribute_records
 from linktracker.crm import upsert
 from linktracker.crm.models import CrmImport, CrmImportError, CrmRecord
 from linktracker.crm.services import (
+    ImportContext,
     ImportOptions,
     ImportProgress,
     ImportRefused,
@@ -61,8 +62,7 @@ def run_import(
         session,
         io.BytesIO(data),
         filename=name,
-        upload_folder=folder,
-        email_secret=SECRET,
+        context=ImportContext(folder, SECRET),
         source=source,
         options=ImportOptions(**options),
     )
@@ -289,7 +289,7 @@ def test_duplicate_ids_across_batches_keep_the_later_row(session: Session, tmp_p
         session, io.BytesIO(csv_bytes(rows)), filename="x.csv", upload_folder=tmp_path
     )
     summary = import_crm_file(
-        session, stored.id, upload_folder=tmp_path, email_secret=SECRET, batch_size=2
+        session, stored.id, context=ImportContext(tmp_path, SECRET), batch_size=2
     )
     assert (summary.rows, summary.inserted, summary.rejected) == (4, 3, 1)
     assert summary.errors[0].line == 2 and "superseded by line 5" in summary.errors[0].reason
@@ -373,7 +373,7 @@ def test_a_refused_file_is_recorded_with_its_message_and_raw_bytes_kept(
     assert raw_upload(session, summary.id, upload_folder=tmp_path).path.read_bytes() == data
     assert count(session, CrmRecord) == 0 and count(session, CrmImportError) == 0
     with pytest.raises(ImportRefused):  # running it again refuses again
-        import_crm_file(session, summary.id, upload_folder=tmp_path, email_secret=SECRET)
+        import_crm_file(session, summary.id, context=ImportContext(tmp_path, SECRET))
 
 
 @pytest.mark.parametrize("columns", [5_000, 30_000])
@@ -420,8 +420,7 @@ def test_emails_are_hashed_with_the_secret_unless_kept(session: Session, tmp_pat
         session,
         io.BytesIO(csv_bytes(rows)),
         filename="x.csv",
-        upload_folder=tmp_path,
-        email_secret=b"another",
+        context=ImportContext(tmp_path, b"another"),
         source="other",
     )
     assert other.inserted == 1 and records(session, "other")["L1"].email != hashed
@@ -513,9 +512,7 @@ def test_attribution_runs_after_the_import(session: Session, tmp_path: Path) -> 
         session,
         io.BytesIO(csv_bytes(rows)),
         filename="export.csv",
-        upload_folder=tmp_path,
-        email_secret=SECRET,
-        attribute=attribute_records,
+        context=ImportContext(tmp_path, SECRET, attribute=attribute_records),
     )
     found = records(session)
     assert (found["1"].attribution_method, found["1"].employee_id) == ("click_id", link.employee_id)
@@ -545,16 +542,17 @@ def _import_in_batches(
     progress: Any = None,
     *,
     batch_size: int = 10,
+    parser_process: bool | None = None,
     **options: Any,
 ) -> Any:
     return import_crm_file(
         session,
         import_id,
-        upload_folder=tmp_path,
-        email_secret=SECRET,
+        ImportContext(tmp_path, SECRET),
+        ImportOptions(**options) if options else None,
         batch_size=batch_size,
+        parser_process=parser_process,
         progress=progress,
-        **options,
     )
 
 
@@ -596,12 +594,12 @@ def test_an_import_stopped_after_a_batch_resumes_without_double_counting(
     session.commit()
     with pytest.raises(InvalidInput, match="was started with dry_run=False"):
         import_crm_file(
-            session, import_id, upload_folder=tmp_path, email_secret=SECRET, dry_run=True
+            session, import_id, ImportContext(tmp_path, SECRET), ImportOptions(dry_run=True)
         )
     done = _import_in_batches(session, import_id, tmp_path)
     assert (done.state, done.rows, done.inserted, done.rejected) == ("done", 55, 48, 7)
     assert count(session, CrmRecord) == 48 and count(session, CrmImportError) == 7
-    again = import_crm_file(session, import_id, upload_folder=tmp_path, email_secret=SECRET)
+    again = import_crm_file(session, import_id, context=ImportContext(tmp_path, SECRET))
     assert (again.rows, again.inserted) == (55, 48)  # a finished import is not re-run
 
 

@@ -22,7 +22,13 @@ from linktracker.crm.parser_process import (
     parsing_processes,
 )
 from linktracker.crm.parsing import inspect_export
-from linktracker.crm.services import ImportProgress, get_import, import_crm_file, store_upload
+from linktracker.crm.services import (
+    ImportContext,
+    ImportProgress,
+    get_import,
+    import_crm_file,
+    store_upload,
+)
 from tests.services.test_crm_import import (
     CRM,
     SAMPLES,
@@ -39,7 +45,7 @@ from tests.services.test_crm_import import (
 
 def _import(session: Session, folder: Path, data: bytes, **options: Any) -> Any:
     stored = store_upload(session, io.BytesIO(data), filename="x.csv", upload_folder=folder)
-    return import_crm_file(session, stored.id, upload_folder=folder, email_secret=SECRET, **options)
+    return import_crm_file(session, stored.id, context=ImportContext(folder, SECRET), **options)
 
 
 _before_test: set[int] = set()
@@ -201,7 +207,7 @@ def test_a_killed_parsing_process_fails_the_import_which_resumes_after_the_last_
     assert count(session, CrmRecord) + count(session, CrmImportError) == halfway.rows
     assert _children() == set()
     done = import_crm_file(
-        session, import_id, upload_folder=tmp_path, email_secret=SECRET, parser_process=True
+        session, import_id, context=ImportContext(tmp_path, SECRET), parser_process=True
     )
     assert (done.state, done.rows, done.inserted, done.rejected) == ("done", 20_000, 17_143, 2_857)
     assert count(session, CrmRecord) == 17_143 and count(session, CrmImportError) == 2_857

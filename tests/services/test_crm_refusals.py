@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 
 from linktracker.crm.models import CrmRecord
 from linktracker.crm.services import (
+    ImportContext,
+    ImportOptions,
     ImportRefused,
     get_import,
     import_crm_file,
@@ -25,19 +27,20 @@ def test_a_refusal_keeps_the_recognised_columns_and_a_mapping_imports_the_file(
 ) -> None:
     with pytest.raises(ImportRefused) as refused:
         upload_and_import(
-            session, io.BytesIO(NO_ID), filename="no-id.csv", upload_folder=tmp_path,
-            email_secret=b"secret",
-        )  # fmt: skip
+            session, io.BytesIO(NO_ID), ImportContext(tmp_path, b"secret"), filename="no-id.csv"
+        )
     import_id = refused.value.import_id
     summary = get_import(session, import_id)
     assert summary.state == "refused" and summary.message.startswith("No id column found")
     assert summary.mapping == {"Ref": None, "Create Date": "created_at", "Amount": "amount"}
     # Run again as it was: still refused, nothing written.
     with pytest.raises(ImportRefused):
-        import_crm_file(session, import_id, upload_folder=tmp_path, email_secret=b"secret")
+        import_crm_file(session, import_id, context=ImportContext(tmp_path, b"secret"))
     assert session.scalar(select(func.count()).select_from(CrmRecord)) == 0
     done = import_crm_file(
-        session, import_id, upload_folder=tmp_path, email_secret=b"secret",
-        mapping={"Ref": "external_id"},
-    )  # fmt: skip
+        session,
+        import_id,
+        ImportContext(tmp_path, b"secret"),
+        ImportOptions(mapping={"Ref": "external_id"}),
+    )
     assert (done.state, done.inserted, done.message) == ("done", 2, None)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from linktracker.crm.locks import import_lock
 from linktracker.crm.models import CrmImport, CrmRecord
 from linktracker.crm.services import (
+    ImportContext,
     ImportOptions,
     ImportSummary,
     get_import,
@@ -34,15 +35,15 @@ def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
-def imported(session: Session, folder: Path, data: bytes, **kwargs: object) -> ImportSummary:
+def imported(
+    session: Session, folder: Path, data: bytes, raw_retention_days: int | None = None
+) -> ImportSummary:
     return upload_and_import(
         session,
         io.BytesIO(data),
+        ImportContext(folder, SECRET, raw_retention_days=raw_retention_days),
+        ImportOptions(),
         filename="leads.csv",
-        upload_folder=folder,
-        email_secret=SECRET,
-        options=ImportOptions(),
-        **kwargs,  # type: ignore[arg-type]
     )
 
 
@@ -107,7 +108,7 @@ def test_purge_deletes_raw_files_past_retention_and_keeps_records_and_summaries(
         "are kept. Upload the file again to import it again."
     )
     with pytest.raises(Gone):  # an abandoned upload cannot run without its file
-        import_crm_file(session, abandoned.id, upload_folder=tmp_path, email_secret=SECRET)
+        import_crm_file(session, abandoned.id, context=ImportContext(tmp_path, SECRET))
     again = purge_raw_files(session, upload_folder=tmp_path, retention_days=30)
     assert (again.import_ids, again.files) == ((), 0)
 

@@ -12,7 +12,13 @@ from sqlalchemy import func, select
 
 from linktracker.crm.locks import import_lock
 from linktracker.crm.models import CrmImport, CrmRecord
-from linktracker.crm.services import store_upload
+from linktracker.crm.services import (
+    ImportContext,
+    ImportOptions,
+    ImportProgress,
+    import_crm_file,
+    store_upload,
+)
 from tests.conftest import TEST_DATA
 from tests.services.test_crm_concurrency import (
     ROWS,
@@ -280,6 +286,31 @@ def test_a_killed_import_shows_interrupted_with_a_run_again_button_that_complete
     assert f"Imported {ROWS:,} rows: {ROWS:,} new, 0 updated, 0 unchanged" in text(done)
     assert "Run the import again</button>" not in text(done)
     assert session.scalar(select(func.count()).select_from(CrmRecord)) == ROWS
+
+
+def test_an_interrupted_dry_run_resumes_from_its_page_as_a_dry_run(app: Flask, session):
+    client = sign_in(app, session, "sales_ops")
+    folder = Path(app.config["UPLOAD_FOLDER"])
+    stored = store_upload(session, io.BytesIO(export()), filename="a.csv", upload_folder=folder)
+
+    def stop(step: ImportProgress) -> None:
+        raise RuntimeError("stopped after the first batch")
+
+    with pytest.raises(RuntimeError):
+        import_crm_file(
+            session,
+            stored.id,
+            ImportContext(folder, b"secret"),
+            ImportOptions(dry_run=True),
+            batch_size=500,
+            progress=stop,
+        )
+    assert "Run the import again</button>" in text(client.get(f"/app/crm/{stored.id}"))
+    done = client.post(f"/app/crm/{stored.id}/run", follow_redirects=True)
+    assert f"Imported {ROWS:,} rows" in text(done) and "was started with" not in text(done)
+    session.expire_all()
+    assert session.get(CrmImport, stored.id).state == "dry_run"
+    assert session.scalar(select(func.count()).select_from(CrmRecord)) == 0
 
 
 def test_running_an_import_while_another_runs_says_so_and_changes_nothing(app: Flask, session):
