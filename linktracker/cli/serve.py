@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from linktracker.cli.common import current_runtime
 from linktracker.cli.crm import purge_raw_files
 from linktracker.cli.demo import demo_data_command, demo_logins
+from linktracker.cli.privacy import run_retention
 from linktracker.config import WILDCARD_HOSTS, points_elsewhere, served_base_url
 from linktracker.employees.models import Employee
 from linktracker.migrate import upgrade_database
@@ -99,6 +100,7 @@ def run_command(
     with runtime.sessions() as session:
         empty = not session.scalar(select(func.count(Employee.id)))
         purge_raw_files(session, None)
+        run_retention(session)
     if empty and not no_demo:
         ctx.invoke(demo_data_command, force=False, seed=7)
     elif demo_logins().exists():

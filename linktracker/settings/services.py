@@ -33,6 +33,8 @@ class ProgramSettings:
     reporting_timezone: str
     # Amounts imported without a currency are in this one; so are CPM and cost per lead.
     default_currency: str
+    # CRM records are deleted this many months after close (open ones: after creation); 0 never.
+    crm_record_retention_months: int = 0
 
 
 PARAM_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -47,6 +49,7 @@ CONFIG_KEYS = {
     "cost_per_lead": "COST_PER_LEAD",
     "reporting_timezone": "REPORTING_TIMEZONE",
     "default_currency": "DEFAULT_CURRENCY",
+    "crm_record_retention_months": "CRM_RECORD_RETENTION_MONTHS",
 }
 
 
@@ -114,6 +117,16 @@ def _currency(value: str) -> str:
     return code
 
 
+def _months(value: str) -> int:
+    text = value.strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= 6):
+        raise ValueError("enter a whole number of months (0 keeps records forever)")
+    months = int(text)
+    if months > 1200:
+        raise ValueError("must be between 0 and 1200 months")
+    return months
+
+
 PARSERS: dict[str, Callable[[str], Any]] = {
     "allowed_domains": _domains,
     "utm_medium": _medium,
@@ -123,6 +136,7 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "cost_per_lead": _money,
     "reporting_timezone": _timezone,
     "default_currency": _currency,
+    "crm_record_retention_months": _months,
 }
 
 

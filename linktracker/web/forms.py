@@ -185,6 +185,10 @@ class SettingsForm(FlaskForm):  # type: ignore[misc]
         "Default currency",
         description="ISO code, e.g. EUR: of CPM, cost per lead and CRM amounts without one.",
     )
+    crm_record_retention_months = StringField(
+        "Keep CRM records (months)",
+        description="After their close date (open records: after creation). 0 keeps them.",
+    )
 
 
 def show_errors(form: FlaskForm, exc: DomainError) -> str:

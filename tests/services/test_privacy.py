@@ -1,0 +1,205 @@
+"""A customer asks: find, export and erase an address across CRM records and raw uploads;
+CRM record retention deletes what the preview announced."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskCliRunner
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from linktracker.crm.models import CrmImport, CrmRecord
+from linktracker.errors import InvalidInput
+from linktracker.privacy import requests as privacy
+from linktracker.privacy.models import PrivacyRequest
+from linktracker.privacy.retention import delete_records_due, months_before, records_due
+from linktracker.settings.services import save_settings
+
+FIRST = (
+    "Record ID,Email,Create Date,Close Date,Deal Stage,Amount\n"
+    "A1,Ana.Souza@Example.com,2026-01-05,2026-02-01,Closed won,100\n"
+    "A2,joana.souza@example.com,2026-01-06,,Open,\n"
+    "A3,ana.souza@example.com,2026-01-07,,Open,\n"
+    "A4,tom@example.com,2026-01-08,2026-03-01,Closed lost,\n"
+)
+SECOND = (
+    "Record ID,Email,Create Date,Close Date,Deal Stage,Amount\n"
+    "B1,tom@example.com,2026-02-05,,Open,\n"
+    "B2,ana.souza@example.com,2026-02-06,2026-04-01,Closed won,250\n"
+)
+
+
+def _import(runner: FlaskCliRunner, tmp_path: Path, name: str, text: str) -> None:
+    path = tmp_path / name
+    path.write_text(text)
+    result = runner.invoke(args=["crm", "import", str(path), "--source", "generic"])
+    assert result.exit_code == 0, result.output
+    assert "rejected   0" in result.output, result.output
+
+
+@pytest.fixture
+def two_imports(runner: FlaskCliRunner, tmp_path: Path) -> None:
+    _import(runner, tmp_path, "first.csv", FIRST)
+    _import(runner, tmp_path, "second.csv", SECOND)
+
+
+def _ids(session: Session) -> list[str]:
+    return sorted(session.scalars(select(CrmRecord.external_id)))
+
+
+def _raw(app: Flask, session: Session) -> dict[int, str]:
+    folder = Path(app.config["UPLOAD_FOLDER"])
+    return {
+        i.id: (folder / i.storage_path).read_text(encoding="utf-8")
+        for i in session.scalars(select(CrmImport).order_by(CrmImport.id))
+    }
+
+
+def _summaries(session: Session) -> list[tuple[object, ...]]:
+    return [
+        (i.id, i.filename, i.state, i.rows, i.inserted, i.updated, i.rejected, i.sha256)
+        for i in session.scalars(select(CrmImport).order_by(CrmImport.id))
+    ]
+
+
+def test_find_lists_records_and_raw_lines_of_both_imports(
+    app: Flask, session: Session, two_imports: None
+) -> None:
+    with app.app_context():
+        found = privacy.find(
+            session,
+            " ANA.souza@example.com ",
+            secret=b"test-secret",
+            upload_folder=app.config["UPLOAD_FOLDER"],
+        )
+    assert sorted(r.external_id for r in found.records) == ["A1", "A3", "B2"]
+    # joana.souza@ holds ana.souza@ but is another address.
+    assert [(r.import_id, r.line) for r in found.raw_lines] == [(1, 2), (1, 4), (2, 3)]
+    assert found.raw_lines[0].text.startswith("A1,Ana.Souza@Example.com,")
+    # Records keep a keyed hash, not the address.
+    assert all(r.email == found.email_hash for r in found.records)
+
+
+def test_cli_export_is_json_of_records_and_lines(
+    runner: FlaskCliRunner, session: Session, two_imports: None
+) -> None:
+    result = runner.invoke(args=["privacy", "export", "ana.souza@example.com"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert sorted(r["external_id"] for r in data["records"]) == ["A1", "A3", "B2"]
+    won = next(r for r in data["records"] if r["external_id"] == "B2")
+    assert won["amount"] == "250.00" and won["won"] is True and "created_at" in won
+    assert [(r["import_id"], r["line"]) for r in data["raw_upload_lines"]] == [
+        (1, 2),
+        (1, 4),
+        (2, 3),
+    ]
+    entry = session.scalars(select(PrivacyRequest)).one()
+    assert (entry.kind, entry.records, entry.raw_lines, entry.raw_files) == ("export", 3, 3, 2)
+
+
+def test_cli_erase_deletes_only_that_address_and_keeps_summaries(
+    app: Flask, runner: FlaskCliRunner, session: Session, two_imports: None
+) -> None:
+    summaries = _summaries(session)
+    before = _raw(app, session)
+    refused = runner.invoke(args=["privacy", "erase", "ana.souza@example.com"], input="n\n")
+    assert refused.exit_code == 1 and "Nothing was erased." in refused.output
+    assert _ids(session) == ["A1", "A2", "A3", "A4", "B1", "B2"] and _raw(app, session) == before
+
+    result = runner.invoke(args=["privacy", "erase", "ana.souza@example.com", "--yes"])
+    assert result.exit_code == 0, result.output
+    assert "Erased 3 record(s) and 3 line(s) from 2 raw upload(s)" in result.output
+    session.expire_all()
+    assert _ids(session) == ["A2", "A4", "B1"]
+    after = _raw(app, session)
+    assert after[1] == FIRST.replace(FIRST.splitlines(keepends=True)[1], "").replace(
+        FIRST.splitlines(keepends=True)[3], ""
+    )
+    assert after[2] == SECOND.replace(SECOND.splitlines(keepends=True)[2], "")
+    assert "ana.souza@" not in (after[1] + after[2]).lower().replace("joana.souza@", "")
+    folder = Path(app.config["UPLOAD_FOLDER"])
+    for record in session.scalars(select(CrmImport)):
+        mode = stat.S_IMODE(os.stat(folder / record.storage_path).st_mode)
+        assert mode == 0o600
+        assert not list((folder / record.storage_path).parent.glob("*.part"))
+    assert _summaries(session) == summaries
+
+    again = runner.invoke(args=["privacy", "find", "ana.souza@example.com"])
+    assert "Found 0 record(s), 0 raw upload line(s)" in again.output
+    # The audit log holds the hash and counts, never the address.
+    entries = session.scalars(select(PrivacyRequest).order_by(PrivacyRequest.id)).all()
+    assert [(e.kind, e.records, e.raw_lines) for e in entries] == [
+        ("erase", 3, 3),
+        ("find", 0, 0),
+    ]
+    for entry in entries:
+        values = " ".join(str(getattr(entry, c.key)) for c in PrivacyRequest.__table__.columns)
+        assert "@" not in values and "ana" not in values.lower().replace(entry.email_hash, "")
+
+
+@pytest.mark.parametrize("bad", ["", "ana", "ana@", "two@example.com, three@example.com"])
+def test_cli_refuses_what_is_not_an_email(
+    runner: FlaskCliRunner, session: Session, bad: str
+) -> None:
+    for command in ("find", "export", "erase"):
+        result = runner.invoke(
+            args=["privacy", command, bad, "--yes"][: 4 if command == "erase" else 3]
+        )
+        assert result.exit_code != 0
+        assert "is not an email address: give one address" in result.output
+    assert session.scalar(select(func.count()).select_from(PrivacyRequest)) == 0
+
+
+def test_normalise_address_message() -> None:
+    with pytest.raises(InvalidInput, match="'ana' is not an email address"):
+        privacy.normalise_address("ana")
+
+
+def test_months_before_keeps_month_ends() -> None:
+    assert months_before(datetime(2026, 3, 31, tzinfo=UTC), 1) == datetime(2026, 2, 28, tzinfo=UTC)
+    assert months_before(datetime(2026, 1, 15, tzinfo=UTC), 13) == datetime(
+        2024, 12, 15, tzinfo=UTC
+    )
+
+
+def test_retention_deletes_what_the_preview_announced(
+    runner: FlaskCliRunner, session: Session, two_imports: None
+) -> None:
+    now = datetime(2026, 7, 15, tzinfo=UTC)
+    # 4 months back: 2026-03-15. Closed by then: A1 (02-01), A4 (03-01); open and created
+    # by then: A2, A3 (January), B1 (02-05). B2 closed 04-01: kept.
+    assert records_due(session, 4, now=now) == 5
+    assert records_due(session, 0, now=now) == 0
+    assert delete_records_due(session, 0, now=now) == 0
+    assert delete_records_due(session, 4, now=now) == 5
+    assert _ids(session) == ["B2"]
+    assert session.scalar(select(func.count()).select_from(CrmImport)) == 2
+
+
+def test_retention_run_command_uses_the_setting(
+    app: Flask, runner: FlaskCliRunner, session: Session, two_imports: None
+) -> None:
+    kept = runner.invoke(args=["retention", "run"])
+    assert kept.exit_code == 0, kept.output
+    assert "CRM records are kept forever" in kept.output
+    assert len(_ids(session)) == 6
+    # Make every record old: a run with 1 month deletes each of them, as announced.
+    session.execute(
+        update(CrmRecord).values(created_at=datetime(2020, 1, 1, tzinfo=UTC), closed_at=None)
+    )
+    session.commit()
+    save_settings(session, {"crm_record_retention_months": "1"})
+    app.extensions["linktracker"].settings_changed()
+    assert records_due(session, 1) == 6
+    result = runner.invoke(args=["retention", "run"])
+    assert result.exit_code == 0, result.output
+    assert "Deleted 6 CRM record(s) past 1 month(s) of retention." in result.output
+    assert _ids(session) == []
