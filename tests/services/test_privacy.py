@@ -15,12 +15,16 @@ from flask.testing import FlaskCliRunner
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+import linktracker.serve
+from linktracker import create_app
+from linktracker.cli import main
 from linktracker.crm.models import CrmImport, CrmRecord
 from linktracker.errors import InvalidInput
 from linktracker.privacy import requests as privacy
 from linktracker.privacy.models import PrivacyRequest
 from linktracker.privacy.retention import delete_records_due, months_before, records_due
 from linktracker.settings.services import save_settings
+from tests.test_cli_run import _free_port
 
 FIRST = (
     "Record ID,Email,Create Date,Close Date,Deal Stage,Amount\n"
@@ -203,3 +207,28 @@ def test_retention_run_command_uses_the_setting(
     assert result.exit_code == 0, result.output
     assert "Deleted 6 CRM record(s) past 1 month(s) of retention." in result.output
     assert _ids(session) == []
+
+
+def test_the_server_runs_retention_when_it_starts(
+    config: dict[str, object],
+    runner: FlaskCliRunner,
+    session: Session,
+    two_imports: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    session.execute(
+        update(CrmRecord)
+        .where(CrmRecord.external_id.in_(["A1", "B1"]))
+        .values(created_at=datetime(2020, 1, 1, tzinfo=UTC), closed_at=None)
+    )
+    session.commit()
+    served = create_app({**config, "CRM_RECORD_RETENTION_MONTHS": 12})
+    try:
+        monkeypatch.setattr(linktracker.serve, "serve", lambda *a, **k: None)
+        port = _free_port()
+        result = served.test_cli_runner().invoke(main, ["run", "--no-demo", "--port", str(port)])
+    finally:
+        served.extensions["linktracker"].dispose()
+    assert result.exit_code == 0, result.output
+    assert "Deleted 2 CRM record(s) past 12 month(s) of retention." in result.output
+    assert _ids(session) == ["A2", "A3", "A4", "B2"]
