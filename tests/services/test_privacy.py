@@ -24,53 +24,21 @@ from linktracker.privacy import requests as privacy
 from linktracker.privacy.models import PrivacyRequest
 from linktracker.privacy.retention import delete_records_due, months_before, records_due
 from linktracker.settings.services import save_settings
-from tests.test_cli_run import _free_port
-
-FIRST = (
-    "Record ID,Email,Create Date,Close Date,Deal Stage,Amount\n"
-    "A1,Ana.Souza@Example.com,2026-01-05,2026-02-01,Closed won,100\n"
-    "A2,joana.souza@example.com,2026-01-06,,Open,\n"
-    "A3,ana.souza@example.com,2026-01-07,,Open,\n"
-    "A4,tom@example.com,2026-01-08,2026-03-01,Closed lost,\n"
+from tests.privacy_data import (
+    FIRST,
+    SECOND,
+    external_ids,
+    free_port,
+    import_summaries,
+    import_text,
+    raw_texts,
 )
-SECOND = (
-    "Record ID,Email,Create Date,Close Date,Deal Stage,Amount\n"
-    "B1,tom@example.com,2026-02-05,,Open,\n"
-    "B2,ana.souza@example.com,2026-02-06,2026-04-01,Closed won,250\n"
-)
-
-
-def _import(runner: FlaskCliRunner, tmp_path: Path, name: str, text: str) -> None:
-    path = tmp_path / name
-    path.write_text(text)
-    result = runner.invoke(args=["crm", "import", str(path), "--source", "generic"])
-    assert result.exit_code == 0, result.output
-    assert "rejected   0" in result.output, result.output
 
 
 @pytest.fixture
 def two_imports(runner: FlaskCliRunner, tmp_path: Path) -> None:
-    _import(runner, tmp_path, "first.csv", FIRST)
-    _import(runner, tmp_path, "second.csv", SECOND)
-
-
-def _ids(session: Session) -> list[str]:
-    return sorted(session.scalars(select(CrmRecord.external_id)))
-
-
-def _raw(app: Flask, session: Session) -> dict[int, str]:
-    folder = Path(app.config["UPLOAD_FOLDER"])
-    return {
-        i.id: (folder / i.storage_path).read_text(encoding="utf-8")
-        for i in session.scalars(select(CrmImport).order_by(CrmImport.id))
-    }
-
-
-def _summaries(session: Session) -> list[tuple[object, ...]]:
-    return [
-        (i.id, i.filename, i.state, i.rows, i.inserted, i.updated, i.rejected, i.sha256)
-        for i in session.scalars(select(CrmImport).order_by(CrmImport.id))
-    ]
+    import_text(runner, tmp_path, "first.csv", FIRST)
+    import_text(runner, tmp_path, "second.csv", SECOND)
 
 
 def test_find_lists_records_and_raw_lines_of_both_imports(
@@ -109,21 +77,24 @@ def test_cli_export_is_json_of_records_and_lines(
     assert (entry.kind, entry.records, entry.raw_lines, entry.raw_files) == ("export", 3, 3, 2)
 
 
-def test_cli_erase_deletes_only_that_address_and_keeps_summaries(
+def test_cli_erase_deletes_only_that_address_and_keepsimport_summaries(
     app: Flask, runner: FlaskCliRunner, session: Session, two_imports: None
 ) -> None:
-    summaries = _summaries(session)
-    before = _raw(app, session)
+    summaries = import_summaries(session)
+    before = raw_texts(app, session)
     refused = runner.invoke(args=["privacy", "erase", "ana.souza@example.com"], input="n\n")
     assert refused.exit_code == 1 and "Nothing was erased." in refused.output
-    assert _ids(session) == ["A1", "A2", "A3", "A4", "B1", "B2"] and _raw(app, session) == before
+    assert (
+        external_ids(session) == ["A1", "A2", "A3", "A4", "B1", "B2"]
+        and raw_texts(app, session) == before
+    )
 
     result = runner.invoke(args=["privacy", "erase", "ana.souza@example.com", "--yes"])
     assert result.exit_code == 0, result.output
     assert "Erased 3 record(s) and 3 line(s) from 2 raw upload(s)" in result.output
     session.expire_all()
-    assert _ids(session) == ["A2", "A4", "B1"]
-    after = _raw(app, session)
+    assert external_ids(session) == ["A2", "A4", "B1"]
+    after = raw_texts(app, session)
     assert after[1] == FIRST.replace(FIRST.splitlines(keepends=True)[1], "").replace(
         FIRST.splitlines(keepends=True)[3], ""
     )
@@ -134,7 +105,7 @@ def test_cli_erase_deletes_only_that_address_and_keeps_summaries(
         mode = stat.S_IMODE(os.stat(folder / record.storage_path).st_mode)
         assert mode == 0o600
         assert not list((folder / record.storage_path).parent.glob("*.part"))
-    assert _summaries(session) == summaries
+    assert import_summaries(session) == summaries
 
     again = runner.invoke(args=["privacy", "find", "ana.souza@example.com"])
     assert "Found 0 record(s), 0 raw upload line(s)" in again.output
@@ -184,7 +155,7 @@ def test_retention_deletes_what_the_preview_announced(
     assert records_due(session, 0, now=now) == 0
     assert delete_records_due(session, 0, now=now) == 0
     assert delete_records_due(session, 4, now=now) == 5
-    assert _ids(session) == ["B2"]
+    assert external_ids(session) == ["B2"]
     assert session.scalar(select(func.count()).select_from(CrmImport)) == 2
 
 
@@ -194,7 +165,7 @@ def test_retention_run_command_uses_the_setting(
     kept = runner.invoke(args=["retention", "run"])
     assert kept.exit_code == 0, kept.output
     assert "CRM records are kept forever" in kept.output
-    assert len(_ids(session)) == 6
+    assert len(external_ids(session)) == 6
     # Make every record old: a run with 1 month deletes each of them, as announced.
     session.execute(
         update(CrmRecord).values(created_at=datetime(2020, 1, 1, tzinfo=UTC), closed_at=None)
@@ -206,7 +177,7 @@ def test_retention_run_command_uses_the_setting(
     result = runner.invoke(args=["retention", "run"])
     assert result.exit_code == 0, result.output
     assert "Deleted 6 CRM record(s) past 1 month(s) of retention." in result.output
-    assert _ids(session) == []
+    assert external_ids(session) == []
 
 
 def test_the_server_runs_retention_when_it_starts(
@@ -225,10 +196,10 @@ def test_the_server_runs_retention_when_it_starts(
     served = create_app({**config, "CRM_RECORD_RETENTION_MONTHS": 12})
     try:
         monkeypatch.setattr(linktracker.serve, "serve", lambda *a, **k: None)
-        port = _free_port()
+        port = free_port()
         result = served.test_cli_runner().invoke(main, ["run", "--no-demo", "--port", str(port)])
     finally:
         served.extensions["linktracker"].dispose()
     assert result.exit_code == 0, result.output
     assert "Deleted 2 CRM record(s) past 12 month(s) of retention." in result.output
-    assert _ids(session) == ["A2", "A3", "A4", "B2"]
+    assert external_ids(session) == ["A2", "A3", "A4", "B2"]

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from linktracker.crm.models import CrmImport, CrmRecord
 from linktracker.privacy.models import PrivacyRequest
 from linktracker.settings.models import Setting
-from tests.services.test_privacy import FIRST, SECOND, _ids, _import, _summaries
+from tests.privacy_data import FIRST, SECOND, external_ids, import_summaries, import_text
 from tests.web.clients import text
 
 ANA = "ana.souza@example.com"
@@ -21,15 +21,15 @@ ANA = "ana.souza@example.com"
 
 def _two_imports(app: Flask, tmp_path: Path) -> None:
     runner = app.test_cli_runner()
-    _import(runner, tmp_path, "first.csv", FIRST)
-    _import(runner, tmp_path, "second.csv", SECOND)
+    import_text(runner, tmp_path, "first.csv", FIRST)
+    import_text(runner, tmp_path, "second.csv", SECOND)
 
 
 def test_admin_finds_exports_and_erases_an_address(
     app: Flask, session: Session, sign_in, tmp_path: Path
 ) -> None:
     _two_imports(app, tmp_path)
-    summaries = _summaries(session)
+    summaries = import_summaries(session)
     client = sign_in("admin")
     assert "No requests yet." in text(client.get("/app/privacy/"))
 
@@ -45,15 +45,15 @@ def test_admin_finds_exports_and_erases_an_address(
 
     unconfirmed = client.post("/app/privacy/erase", data={"email": ANA, "confirm": "yes"})
     assert unconfirmed.status_code == 422 and "Type erase to confirm" in text(unconfirmed)
-    assert len(_ids(session)) == 6
+    assert len(external_ids(session)) == 6
 
     erased = client.post(
         "/app/privacy/erase", data={"email": ANA, "confirm": "erase"}, follow_redirects=True
     )
     assert "Erased 3 record(s) and 3 line(s) from 2 raw upload(s)" in text(erased)
     session.expire_all()
-    assert _ids(session) == ["A2", "A4", "B1"]
-    assert _summaries(session) == summaries
+    assert external_ids(session) == ["A2", "A4", "B1"]
+    assert import_summaries(session) == summaries
     entries = session.scalars(select(PrivacyRequest).order_by(PrivacyRequest.id)).all()
     assert [e.kind for e in entries] == ["find", "export", "erase"]
     assert all(e.actor_user_id is not None and "@" not in e.email_hash for e in entries)
@@ -76,7 +76,7 @@ def test_privacy_posts_need_the_csrf_token(
     client = sign_in("admin", app=csrf_app)
     response = client.post("/app/privacy/erase", data={"email": ANA, "confirm": "erase"})
     assert response.status_code == 400 and "CSRF" in text(response)
-    assert len(_ids(session)) == 6
+    assert len(external_ids(session)) == 6
 
 
 def test_settings_show_what_retention_would_delete_before_saving(
@@ -109,11 +109,11 @@ def test_settings_show_what_retention_would_delete_before_saving(
     )
     assert saved.status_code == 302
     assert app.extensions["linktracker"].settings().crm_record_retention_months == 12
-    assert len(_ids(session)) == 6  # saving deletes nothing; the run does
+    assert len(external_ids(session)) == 6  # saving deletes nothing; the run does
 
     run = app.test_cli_runner().invoke(args=["retention", "run"])
     assert "Deleted 3 CRM record(s) past 12 month(s) of retention." in run.output
-    assert _ids(session) == ["A3", "A4", "B2"]
+    assert external_ids(session) == ["A3", "A4", "B2"]
     assert session.scalar(select(func.count()).select_from(CrmImport)) == 2
 
 
