@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from linktracker.crm.models import CrmImport, CrmImportError, CrmRecord
 from linktracker.crm.parsing.values import normalise_email
 from linktracker.crm.record_values import email_hasher, email_key
-from linktracker.errors import InvalidInput
+from linktracker.errors import Conflict, InvalidInput
 from linktracker.privacy.models import PrivacyRequest
 
 _ADDRESS: Final = re.compile(r"[^@\s<>,;\"']+@[^@\s<>,;\"']+\.[^@\s<>,;\"']+")
@@ -131,6 +131,19 @@ def erase(session: Session, findings: Findings, *, upload_folder: str | os.PathL
     Files first: a crash in between leaves hashed records that erasing again deletes,
     never an address in a file that the database says is gone.
     """
+    holding = [i for ids, _, _ in findings.files.values() for i in ids]
+    unfinished = session.scalars(
+        select(CrmImport.id)
+        .where(CrmImport.id.in_(holding), CrmImport.state.in_(("running", "failed")))
+        .order_by(CrmImport.id)
+    ).all()
+    if unfinished:
+        # Their reading resumes by line number: lines removed underneath would shift it.
+        names = ", ".join(str(i) for i in unfinished)
+        raise Conflict(
+            f"Import(s) {names} hold this address and have not finished: wait for them, or "
+            "run them again, then erase. Nothing was erased."
+        )
     lines = 0
     for path, (_ids, encoding, numbers) in findings.files.items():
         _rewrite_without(Path(upload_folder) / path, encoding, set(numbers))

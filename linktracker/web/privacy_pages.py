@@ -87,7 +87,10 @@ def erase() -> BaseResponse | tuple[str, int]:
         return _page(
             422, found=found, email=found.email, error=f"Type {ERASE_WORD} to confirm erasing."
         )
-    erased = privacy.erase(db(), found, upload_folder=runtime().config.upload_folder)
+    try:
+        erased = privacy.erase(db(), found, upload_folder=runtime().config.upload_folder)
+    except DomainError as exc:
+        return _page(exc.status, found=found, email=found.email, error=exc.message)
     privacy.log_request(db(), "erase", found, actor_user_id=_actor(), erased=erased)
     flash(
         f"Erased {erased.records} record(s) and {erased.raw_lines} line(s) from "

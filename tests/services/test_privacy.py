@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 import linktracker.serve
 from linktracker import create_app
 from linktracker.cli import main
-from linktracker.crm.models import CrmImport, CrmRecord
+from linktracker.crm.models import CrmImport, CrmImportError, CrmRecord
 from linktracker.errors import InvalidInput
 from linktracker.privacy import requests as privacy
 from linktracker.privacy.models import PrivacyRequest
@@ -203,3 +203,48 @@ def test_the_server_runs_retention_when_it_starts(
     assert result.exit_code == 0, result.output
     assert "Deleted 2 CRM record(s) past 12 month(s) of retention." in result.output
     assert external_ids(session) == ["A2", "A3", "A4", "B2"]
+
+
+def test_erase_waits_for_an_unfinished_import_of_the_file(
+    app: Flask, runner: FlaskCliRunner, session: Session, two_imports: None
+) -> None:
+    before = raw_texts(app, session)
+    session.execute(update(CrmImport).where(CrmImport.id == 2).values(state="running"))
+    session.commit()
+    result = runner.invoke(args=["privacy", "erase", "ana.souza@example.com", "--yes"])
+    assert result.exit_code == 1
+    assert "Import(s) 2 hold this address and have not finished" in result.output
+    assert "Nothing was erased." in result.output
+    assert len(external_ids(session)) == 6 and raw_texts(app, session) == before
+    assert session.scalar(select(func.count()).select_from(PrivacyRequest)) == 0
+
+
+def test_rejected_rows_and_other_encodings_are_searched_and_erased(
+    app: Flask, runner: FlaskCliRunner, session: Session, tmp_path: Path
+) -> None:
+    # cp1252 with a name that is not UTF-8; line 3 is rejected (no id) and keeps its values.
+    path = tmp_path / "latin.csv"
+    path.write_bytes(
+        "Record ID,Email,Create Date,Name\n"
+        "C1,ana.souza@example.com,2026-01-05,Zoë Façade\n"
+        ",ANA.SOUZA@example.com,2026-01-06,Zoë\n"
+        "C3,tom@example.com,2026-01-07,Renée\n".encode("cp1252")
+    )
+    imported = runner.invoke(args=["crm", "import", str(path), "--source", "generic"])
+    assert "rejected   1" in imported.output, imported.output
+    found = runner.invoke(args=["privacy", "find", "ana.souza@example.com"])
+    assert "Found 1 record(s), 2 raw upload line(s) and 1 rejected row(s)." in found.output
+    assert "rejected row: import 1, line 3" in found.output
+    exported = json.loads(runner.invoke(args=["privacy", "export", "ana.souza@example.com"]).output)
+    assert exported["raw_upload_lines"][0]["text"].endswith("Zoë Façade")
+    erased = runner.invoke(args=["privacy", "erase", "ana.souza@example.com", "--yes"])
+    assert "stripped 1 rejected row(s)" in erased.output, erased.output
+    stored = session.scalars(select(CrmImport)).one()
+    folder = Path(app.config["UPLOAD_FOLDER"])
+    assert (folder / stored.storage_path).read_bytes() == (
+        "Record ID,Email,Create Date,Name\nC3,tom@example.com,2026-01-07,Renée\n".encode("cp1252")
+    )
+    assert (stored.rows, stored.inserted, stored.rejected) == (3, 2, 1)
+    error = session.scalars(select(CrmImportError)).one()
+    assert error.raw is None and error.line == 3
+    assert external_ids(session) == ["C3"]
