@@ -24,6 +24,7 @@ from linktracker.privacy import requests as privacy
 from linktracker.privacy.models import PrivacyRequest
 from linktracker.privacy.retention import delete_records_due, months_before, records_due
 from linktracker.settings.services import save_settings
+from tests.factories import make_click, make_link
 from tests.privacy_data import (
     FIRST,
     SECOND,
@@ -248,3 +249,37 @@ def test_rejected_rows_and_other_encodings_are_searched_and_erased(
     error = session.scalars(select(CrmImportError)).one()
     assert error.raw is None and error.line == 3
     assert external_ids(session) == ["C3"]
+
+
+def _program(runner: FlaskCliRunner) -> dict[str, str]:
+    result = runner.invoke(
+        args=["report", "program", "--from", "2026-01-01", "--to", "2026-03-31", "--csv"]
+    )
+    assert result.exit_code == 0, result.output
+    return {line.split(",")[0]: line.split(",")[1] for line in result.output.splitlines()[1:]}
+
+
+def test_reports_follow_an_erasure_and_click_figures_stay(
+    runner: FlaskCliRunner, session: Session, tmp_path: Path
+) -> None:
+    link = make_link(session)
+    first = make_click(session, link, at=datetime(2026, 1, 4, 9, tzinfo=UTC))
+    second = make_click(session, link, at=datetime(2026, 1, 5, 9, tzinfo=UTC), ip="203.0.113.9")
+    import_text(
+        runner,
+        tmp_path,
+        "clicked.csv",
+        "Record ID,Email,Create Date,Click ID\n"
+        f"D1,ana.souza@example.com,2026-01-06,{first['click_id']}\n"
+        f"D2,tom@example.com,2026-01-07,{second['click_id']}\n",
+    )
+    before = _program(runner)
+    assert (before["clicks"], before["leads"]) == ("2", "2")
+    erased = runner.invoke(args=["privacy", "erase", "ana.souza@example.com", "--yes"])
+    assert erased.exit_code == 0, erased.output
+    after = _program(runner)
+    assert (after["leads"], after["lead_cost_savings"]) == ("1", "50.0")
+    lead_figures = {"leads", "click_to_lead_rate", "lead_cost_savings", "top_by_leads_1"}
+    assert {k: v for k, v in after.items() if k not in lead_figures} == {
+        k: v for k, v in before.items() if k not in lead_figures
+    }
