@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
+import threading
 from collections.abc import Sized
+from typing import Final
 
 import click
 from flask.cli import AppGroup
@@ -13,6 +16,10 @@ from linktracker.cli.common import current_runtime, service_session
 from linktracker.cli.crm import purge_raw_files
 from linktracker.privacy import requests as privacy
 from linktracker.privacy.retention import delete_records_due
+from linktracker.runtime import Runtime
+
+DAY_SECONDS: Final = 24 * 3600.0
+_log = logging.getLogger(__name__)
 
 privacy_group = AppGroup(
     "privacy",
@@ -109,3 +116,34 @@ def run_retention(session: Session) -> None:
         click.echo("CRM records are kept forever (retention 0 months): none deleted.")
     else:
         click.echo(f"Deleted {deleted} CRM record(s) past {months} month(s) of retention.")
+
+
+class DailyRetention:
+    """In a serving process: delete the CRM records past retention once a day.
+
+    Every worker runs one; a second deletion of the same records deletes nothing. Failures
+    are logged and tried again the next day: redirects never wait for it.
+    """
+
+    def __init__(self, runtime: Runtime, interval: float = DAY_SECONDS) -> None:
+        self.runtime = runtime
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="crm-retention", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def run_once(self) -> int:
+        with self.runtime.sessions() as session:
+            return delete_records_due(session, self.runtime.settings().crm_record_retention_months)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.run_once()
+            except Exception:  # the database may be away; tomorrow's run catches up
+                _log.exception("Deleting CRM records past retention failed")

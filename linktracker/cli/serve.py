@@ -12,10 +12,11 @@ from sqlalchemy import func, select
 from linktracker.cli.common import current_runtime
 from linktracker.cli.crm import purge_raw_files
 from linktracker.cli.demo import demo_data_command, demo_logins
-from linktracker.cli.privacy import run_retention
+from linktracker.cli.privacy import DailyRetention, run_retention
 from linktracker.config import WILDCARD_HOSTS, points_elsewhere, served_base_url
 from linktracker.employees.models import Employee
 from linktracker.migrate import upgrade_database
+from linktracker.runtime import Runtime
 
 
 def _check_public_url(
@@ -112,5 +113,11 @@ def run_command(
     serve(
         app, host, port, workers, threads,
         reuse_port=reuse_port, control_folder=app.instance_path,
-        on_worker_start=runtime.start_serving,
+        on_worker_start=lambda: _start_worker(runtime),
     )  # fmt: skip
+
+
+def _start_worker(runtime: Runtime) -> None:
+    """In each worker: the click writer, and CRM record retention once a day."""
+    runtime.start_serving()
+    DailyRetention(runtime).start()

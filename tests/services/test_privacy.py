@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 import os
 import stat
+import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -18,11 +20,13 @@ from sqlalchemy.orm import Session
 import linktracker.serve
 from linktracker import create_app
 from linktracker.cli import main
+from linktracker.cli.privacy import DailyRetention
 from linktracker.crm.models import CrmImport, CrmImportError, CrmRecord
 from linktracker.errors import InvalidInput
 from linktracker.privacy import requests as privacy
 from linktracker.privacy.models import PrivacyRequest
 from linktracker.privacy.retention import delete_records_due, months_before, records_due
+from linktracker.runtime import Runtime
 from linktracker.settings.services import save_settings
 from tests.factories import make_click, make_link
 from tests.privacy_data import (
@@ -195,15 +199,46 @@ def test_the_server_runs_retention_when_it_starts(
     )
     session.commit()
     served = create_app({**config, "CRM_RECORD_RETENTION_MONTHS": 12})
+    options: dict[str, Any] = {}
+    started: list[str] = []
     try:
-        monkeypatch.setattr(linktracker.serve, "serve", lambda *a, **k: None)
+        monkeypatch.setattr(linktracker.serve, "serve", lambda *a, **k: options.update(k))
+        monkeypatch.setattr(Runtime, "start_serving", lambda self: started.append("clicks"))
+        monkeypatch.setattr(DailyRetention, "start", lambda self: started.append("retention"))
         port = free_port()
         result = served.test_cli_runner().invoke(main, ["run", "--no-demo", "--port", str(port)])
+        options["on_worker_start"]()
     finally:
         served.extensions["linktracker"].dispose()
     assert result.exit_code == 0, result.output
     assert "Deleted 2 CRM record(s) past 12 month(s) of retention." in result.output
     assert external_ids(session) == ["A2", "A3", "A4", "B2"]
+    # Each worker starts its click writer and the daily retention run.
+    assert started == ["clicks", "retention"]
+
+
+def test_the_daily_run_deletes_what_is_past_retention(
+    app: Flask, session: Session, two_imports: None
+) -> None:
+    session.execute(
+        update(CrmRecord)
+        .where(CrmRecord.external_id == "A4")
+        .values(created_at=datetime(2020, 1, 1, tzinfo=UTC), closed_at=None)
+    )
+    session.commit()
+    save_settings(session, {"crm_record_retention_months": "24"})
+    runtime = app.extensions["linktracker"]
+    runtime.settings_changed()
+    daily = DailyRetention(runtime, interval=0.05)
+    daily.start()
+    try:
+        deadline = time.monotonic() + 10
+        while "A4" in external_ids(session) and time.monotonic() < deadline:
+            time.sleep(0.05)
+            session.rollback()
+    finally:
+        daily.stop()
+    assert external_ids(session) == ["A1", "A2", "A3", "B1", "B2"]
 
 
 def test_erase_waits_for_an_unfinished_import_of_the_file(
