@@ -72,6 +72,7 @@ def register_blueprints(app: Flask) -> None:
     from linktracker.web.my_links import my_links
     from linktracker.web.pages import pages
     from linktracker.web.params import register_params
+    from linktracker.web.privacy_pages import privacy_pages
     from linktracker.web.public import public
     from linktracker.web.reports_pages import reports
     from linktracker.web.security import register_security
@@ -84,7 +85,17 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(api)
     app.register_blueprint(auth)
     app.register_blueprint(pages)
-    for blueprint in (my_links, campaigns, employees, crm, reports, settings_pages, users):
+    blueprints = (
+        my_links,
+        campaigns,
+        employees,
+        crm,
+        reports,
+        settings_pages,
+        users,
+        privacy_pages,
+    )
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
     app.register_blueprint(public)  # last: its /<code> catches the root namespace
     register_templating(app)

@@ -50,6 +50,7 @@ DEFAULTS: dict[str, tuple[Any, Any]] = {
     "CRM_KEEP_EMAILS": (False, _bool),
     "CRM_IMPORT_WAIT_SECONDS": (30.0, _FLOAT),
     "CRM_RAW_RETENTION_DAYS": (30, _INT),
+    "CRM_RECORD_RETENTION_MONTHS": (0, _INT),
     "MAX_UPLOAD_MB": (200, _INT),
     # What an erased employee's links do: "keep" redirecting (shared posts live on) or "disable".
     "ERASED_LINKS": ("keep", str),

@@ -7,6 +7,7 @@ from linktracker.crm.models import CrmImport, CrmImportError, CrmRecord
 from linktracker.db import Base
 from linktracker.employees.models import Employee
 from linktracker.links.models import Link
+from linktracker.privacy.models import PrivacyRequest
 from linktracker.reports.models import (
     ClickDay,
     ClickMonth,
@@ -32,6 +33,7 @@ __all__ = [
     "LinkDay",
     "LinkMonth",
     "LoginAttempt",
+    "PrivacyRequest",
     "RepDay",
     "RepMonth",
     "Setting",

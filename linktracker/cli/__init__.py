@@ -15,6 +15,7 @@ from linktracker.cli.common import old_name
 from linktracker.cli.crm import crm_group
 from linktracker.cli.db import db_group
 from linktracker.cli.employees import employees_group
+from linktracker.cli.privacy import privacy_group, retention_group
 from linktracker.cli.reports import report_group
 from linktracker.cli.serve import run_command
 from linktracker.cli.users import users_group
@@ -26,6 +27,8 @@ GROUPS: tuple[click.Group, ...] = (
     report_group,
     clicks_group,
     db_group,
+    privacy_group,
+    retention_group,
 )
 
 # old flat name -> the grouped command it now names

@@ -12,9 +12,11 @@ from sqlalchemy import func, select
 from linktracker.cli.common import current_runtime
 from linktracker.cli.crm import purge_raw_files
 from linktracker.cli.demo import demo_data_command, demo_logins
+from linktracker.cli.privacy import DailyRetention, run_retention
 from linktracker.config import WILDCARD_HOSTS, points_elsewhere, served_base_url
 from linktracker.employees.models import Employee
 from linktracker.migrate import upgrade_database
+from linktracker.runtime import Runtime
 
 
 def _check_public_url(
@@ -99,6 +101,7 @@ def run_command(
     with runtime.sessions() as session:
         empty = not session.scalar(select(func.count(Employee.id)))
         purge_raw_files(session, None)
+        run_retention(session)
     if empty and not no_demo:
         ctx.invoke(demo_data_command, force=False, seed=7)
     elif demo_logins().exists():
@@ -110,6 +113,12 @@ def run_command(
     serve(
         app, host, port, workers, threads,
         reuse_port=reuse_port, control_folder=app.instance_path,
-        on_worker_start=runtime.start_serving,
+        on_worker_start=lambda: _start_worker(runtime),
         access_log=bool(app.config.get("ACCESS_LOG", True)),
     )  # fmt: skip
+
+
+def _start_worker(runtime: Runtime) -> None:
+    """In each worker: the click writer, and CRM record retention once a day."""
+    runtime.start_serving()
+    DailyRetention(runtime).start()

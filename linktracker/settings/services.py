@@ -35,6 +35,8 @@ class ProgramSettings:
     default_currency: str
     # What an erased employee's links do: "keep" redirecting (shared posts live on) or "disable".
     erased_links: ErasedLinks = "keep"
+    # CRM records are deleted this many months after close (open ones: after creation); 0 never.
+    crm_record_retention_months: int = 0
 
 
 ErasedLinks = Literal["keep", "disable"]
@@ -52,6 +54,7 @@ CONFIG_KEYS = {
     "reporting_timezone": "REPORTING_TIMEZONE",
     "default_currency": "DEFAULT_CURRENCY",
     "erased_links": "ERASED_LINKS",
+    "crm_record_retention_months": "CRM_RECORD_RETENTION_MONTHS",
 }
 
 
@@ -126,6 +129,16 @@ def _erased_links(value: str) -> ErasedLinks:
     return cast(ErasedLinks, text)
 
 
+def _months(value: str) -> int:
+    text = value.strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= 6):
+        raise ValueError("enter a whole number of months (0 keeps records forever)")
+    months = int(text)
+    if months > 1200:
+        raise ValueError("must be between 0 and 1200 months")
+    return months
+
+
 PARSERS: dict[str, Callable[[str], Any]] = {
     "allowed_domains": _domains,
     "utm_medium": _medium,
@@ -136,6 +149,7 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "reporting_timezone": _timezone,
     "default_currency": _currency,
     "erased_links": _erased_links,
+    "crm_record_retention_months": _months,
 }
 
 

@@ -194,6 +194,10 @@ class SettingsForm(FlaskForm):  # type: ignore[misc]
         choices=choices([("keep", "Keep redirecting"), ("disable", "Disable")]),
         description="Keep: posts they shared live on. Disable: their links answer as disabled.",
     )
+    crm_record_retention_months = StringField(
+        "Keep CRM records (months)",
+        description="After their close date (open records: after creation). 0 keeps them.",
+    )
 
 
 def show_errors(form: FlaskForm, exc: DomainError) -> str:

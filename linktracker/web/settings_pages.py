@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from linktracker.auth.roles import ADMINS
 from linktracker.errors import DomainError
-from linktracker.settings.services import SETTING_NAMES, save_settings
+from linktracker.privacy.retention import records_due
+from linktracker.settings.services import PARSERS, SETTING_NAMES, save_settings
 from linktracker.web.context import db, require_roles, runtime, settings
 from linktracker.web.forms import SettingsForm, show_errors
 
@@ -26,8 +27,18 @@ def _current_values() -> dict[str, str]:
 def index() -> str | BaseResponse:
     form = SettingsForm(data=_current_values())
     error = None
+    retention = _retention_effect(str(settings().crm_record_retention_months))
     if form.is_submitted():
         values = {name: str(getattr(form, name).data or "") for name in SETTING_NAMES}
+        retention = _retention_effect(values["crm_record_retention_months"])
+        months, due = retention
+        previewed = request.form.get("retention_previewed") == str(months)
+        changed = months != settings().crm_record_retention_months
+        if "preview" in request.form or (changed and due and not previewed):
+            # Shown before it is saved: a change that deletes records is saved on a second press.
+            return render_template(
+                "settings/index.html", form=form, error=None, retention=retention, preview=True
+            )
         try:
             save_settings(db(), values)
         except DomainError as exc:
@@ -38,4 +49,15 @@ def index() -> str | BaseResponse:
             flash("Settings saved. New links and reports use them from now on.", "success")
             return redirect(url_for("settings_pages.index"))
     status = 422 if error else 200
-    return render_template("settings/index.html", form=form, error=error), status  # type: ignore[return-value]
+    return render_template(  # type: ignore[return-value]
+        "settings/index.html", form=form, error=error, retention=retention, preview=False
+    ), status
+
+
+def _retention_effect(value: str) -> tuple[int | None, int]:
+    """The months a value sets (None: not valid) and how many records a run would delete."""
+    try:
+        months: int = PARSERS["crm_record_retention_months"](value)
+    except ValueError:
+        return None, 0
+    return months, records_due(db(), months)

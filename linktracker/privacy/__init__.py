@@ -1,0 +1,1 @@
+"""Privacy: a customer's data found, exported and erased; CRM records kept only so long."""
