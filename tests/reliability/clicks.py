@@ -8,7 +8,7 @@ from linktracker.clicks.models import Click
 from linktracker.links.models import Link
 from linktracker.links.services import LinkTarget
 
-FAST = 0.1  # seconds: the redirect's budget while the database is down (issue 6)
+FAST = 0.1  # seconds: the redirect's budget while the database is down
 
 
 def stored_click_ids(engine: Engine) -> list[str]:

@@ -9,7 +9,7 @@ from tests.support import TEST_DATA
 
 CRM = TEST_DATA / "crm"
 
-
+# The shared real-convention samples.
 SAMPLES = [
     # file, rows, inserted, rejected, format, kind, source
     ("salesforce_leads_report.csv", 40, 40, 0, "salesforce", "lead", "salesforce"),

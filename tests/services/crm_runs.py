@@ -18,15 +18,8 @@ from sqlalchemy.orm import Session
 
 from linktracker.crm import parser_process, upsert
 from linktracker.crm.models import CrmRecord
-from linktracker.crm.parser_process import (
-    ParseJob,
-)
-from linktracker.crm.services import (
-    ImportSummary,
-    get_import,
-    import_crm_file,
-    store_upload,
-)
+from linktracker.crm.parser_process import ParseJob
+from linktracker.crm.services import ImportSummary, get_import, import_crm_file, store_upload
 from tests.services.crm_exports import numbered_rows
 
 SECRET = b"test-secret"
