@@ -9,18 +9,14 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
-from sqlalchemy import Engine, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from linktracker import create_app
 from linktracker.auth.services import create_token, create_user
 from linktracker.db import make_engine
 from linktracker.migrate import upgrade_database
-from linktracker.models import Base
-
-# Third-party corpora and CRM export samples the tests read; sources and licences in its README.
-TEST_DATA = Path(__file__).resolve().parent / "data"
-PASSWORD = "correct horse battery"
+from tests.support import PASSWORD, clear_database
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -60,16 +56,6 @@ def migrated(database_url: str) -> str:
     return database_url
 
 
-def _clear(engine: Engine) -> None:
-    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
-    with engine.begin() as connection:
-        if engine.dialect.name == "postgresql":
-            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        else:
-            for name in tables:
-                connection.execute(text(f"DELETE FROM {name}"))
-
-
 @pytest.fixture
 def config(migrated: str, tmp_path: Path) -> dict[str, object]:
     return {
@@ -90,7 +76,7 @@ def config(migrated: str, tmp_path: Path) -> dict[str, object]:
 @pytest.fixture
 def app(config: dict[str, object]) -> Iterator[Flask]:
     app = create_app(config)
-    _clear(app.extensions["linktracker"].engine)
+    clear_database(app.extensions["linktracker"].engine)
     yield app
     app.extensions["linktracker"].dispose()
 

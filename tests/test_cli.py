@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from linktracker.auth.services import find_user_by_email
 from linktracker.clicks.models import Click
 from linktracker.employees.models import Employee
-from tests.conftest import TEST_DATA
+from tests.support import TEST_DATA
 
 
 def test_create_user_and_token_print_the_token_last(runner: FlaskCliRunner, client) -> None:  # type: ignore[no-untyped-def]

@@ -14,13 +14,9 @@ from sqlalchemy.orm import Session
 from linktracker.crm.models import CrmImport, CrmRecord
 from linktracker.crm.services import store_upload
 from linktracker.db import utcnow
-from tests.conftest import TEST_DATA
-from tests.services.test_crm_concurrency import (
-    ROWS,
-    export,
-    kill_import_after_first_batch,
-    wait_until_interrupted,
-)
+from tests.services.crm_exports import ROWS, export
+from tests.services.crm_runs import kill_import_after_first_batch, wait_until_interrupted
+from tests.support import TEST_DATA
 
 CRM = TEST_DATA / "crm"
 

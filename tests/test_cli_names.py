@@ -8,7 +8,7 @@ from flask import Flask
 from flask.testing import FlaskCliRunner
 
 from linktracker.cli import main
-from tests.conftest import PASSWORD, TEST_DATA
+from tests.support import PASSWORD, TEST_DATA
 
 # Every command `linktracker --help` and its groups' --help listed before the groups came.
 COMMANDS_BEFORE_THE_GROUPS = [

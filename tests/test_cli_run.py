@@ -13,8 +13,8 @@ import linktracker.serve
 from linktracker import create_app
 from linktracker.auth.services import create_token, create_user
 from linktracker.cli import main
-from tests.conftest import PASSWORD
 from tests.factories import make_link
+from tests.support import PASSWORD
 
 Run = Callable[..., tuple[Result, list[str]]]
 

@@ -101,25 +101,6 @@ def test_the_readme_is_a_front_door() -> None:
     assert len(lines) <= 250, f"README.md has {len(lines)} lines: move detail into docs/"
 
 
-# Test modules that still borrow another test module's helpers, until the helpers move into a
-# module of their own (as tests/web/clients.py and tests/browser/live.py did). Shrink only.
-BORROWED = {
-    ("tests/services/test_crm_indexes.py", "tests.services.test_crm_import"),
-    ("tests/services/test_crm_parser_process.py", "tests.services.test_crm_import"),
-    ("tests/services/test_crm_retention.py", "tests.services.test_crm_concurrency"),
-    ("tests/test_cli_crm.py", "tests.services.test_crm_concurrency"),
-    ("tests/web/test_api_crm.py", "tests.services.test_crm_concurrency"),
-    ("tests/web/test_api_crm.py", "tests.services.test_crm_parser_process"),
-    ("tests/web/test_crm_pages.py", "tests.services.test_crm_concurrency"),
-    ("tests/reliability/test_click_journal.py", "tests.reliability.test_no_click_lost"),
-    ("tests/reliability/test_nginx.py", "tests.reliability.test_serve"),
-    ("tests/reliability/test_nginx.py", "tests.reliability.test_slow_clients"),
-    ("tests/reliability/test_replay_timer.py", "tests.reliability.test_serve"),
-    ("tests/reliability/test_replay_timer.py", "tests.reliability.test_slow_clients"),
-    ("tests/reliability/test_slow_clients.py", "tests.reliability.test_serve"),
-}
-
-
 def _test_modules_imported(source: str) -> set[str]:
     """The test modules (``test_*``) that a Python source imports from, at any depth."""
     found = set()
@@ -141,8 +122,7 @@ def test_no_test_module_imports_another_test_module() -> None:
         for path in sorted((ROOT / "tests").rglob("test_*.py"))
         for module in _test_modules_imported(path.read_text(encoding="utf-8"))
     }
-    assert sorted(imports - BORROWED) == [], "move the shared helpers into a fixture or a module"
-    assert sorted(BORROWED - imports) == [], "these no longer borrow: remove them from BORROWED"
+    assert sorted(imports) == [], "move the shared helpers into a fixture or a module"
 
 
 def test_the_check_sees_an_import_from_another_test_module() -> None:

@@ -42,7 +42,7 @@ from tests.browser.live import (  # noqa: E402
     Screenshot,
     SignIn,
 )
-from tests.conftest import TEST_DATA  # noqa: E402
+from tests.support import TEST_DATA  # noqa: E402
 
 DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 LAUNCH_ARGS = [

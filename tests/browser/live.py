@@ -9,7 +9,7 @@ from typing import Any
 
 from playwright.sync_api import Page
 
-from tests.conftest import TEST_DATA
+from tests.support import TEST_DATA
 
 PASSWORD = "correct horse battery"
 

@@ -26,7 +26,7 @@ from linktracker.clicks.spool import replay_spool, spool_status
 from linktracker.clicks.visitor import Visitor
 from linktracker.db import utcnow
 from tests.factories import CHROME, make_link
-from tests.reliability.test_no_click_lost import FAST, _click_ids, _target
+from tests.reliability.clicks import FAST, link_target, stored_click_ids
 
 VISITOR = Visitor("203.0.113.9", CHROME, None, None, "GET", "")
 
@@ -64,17 +64,17 @@ def test_the_redirect_is_answered_once_the_click_is_journaled_and_stored_after(
     tmp_path: Path,
 ) -> None:
     recorder, go_on = blocked
-    target = _target(make_link(session))
+    target = link_target(make_link(session))
     first = recorder.record(target, VISITOR, utcnow())  # also compiles the crawler patterns
     started = time.perf_counter()
     second = recorder.record(target, VISITOR, utcnow())
     assert time.perf_counter() - started < FAST
     [journal] = tmp_path.glob("journal-*.jsonl")
     assert first in journal.read_text() and second in journal.read_text()
-    assert _click_ids(engine) == []  # not stored yet: the insert is held
+    assert stored_click_ids(engine) == []  # not stored yet: the insert is held
     go_on.set()
     assert recorder.flush()
-    assert sorted(_click_ids(engine)) == sorted([first, second])
+    assert sorted(stored_click_ids(engine)) == sorted([first, second])
     recorder.close()
     assert list(tmp_path.iterdir()) == []  # every row stored: the journal is gone
 
@@ -84,7 +84,7 @@ def test_while_the_writer_hangs_redirects_spool_instead_of_queueing(
 ) -> None:
     recorder, go_on = blocked
     recorder.wait_seconds = 0.1
-    target = _target(make_link(session))
+    target = link_target(make_link(session))
     recorder.record(target, VISITOR, utcnow())  # its batch hangs
     time.sleep(0.2)
     started = time.perf_counter()
@@ -98,13 +98,13 @@ def test_full_journal_files_are_deleted_once_every_row_is_stored(
 ) -> None:
     recorder = ClickRecorder(engine, b"secret", tmp_path)
     recorder.journal.segment_rows = 3  # type: ignore[union-attr]
-    target = _target(make_link(session))
+    target = link_target(make_link(session))
     ids = [recorder.record(target, VISITOR, utcnow()) for _ in range(10)]
     assert recorder.flush()
     assert _files(tmp_path) == {"journal": 1}  # the fourth file, holding the tenth click
     recorder.close()
     assert list(tmp_path.iterdir()) == []
-    assert sorted(_click_ids(engine)) == sorted(ids)
+    assert sorted(stored_click_ids(engine)) == sorted(ids)
 
 
 def test_only_the_fsyncd_spool_fsyncs_its_directory_not_the_journal(
@@ -117,7 +117,7 @@ def test_only_the_fsyncd_spool_fsyncs_its_directory_not_the_journal(
     recorder = ClickRecorder(engine, b"secret", tmp_path / "spool")
     try:
         recorder.journal.segment_rows = 2  # type: ignore[union-attr]
-        target = _target(make_link(session))
+        target = link_target(make_link(session))
         for _ in range(5):  # three journal files
             recorder.record(target, VISITOR, utcnow())
         assert recorder.flush()
@@ -139,14 +139,14 @@ def test_a_failing_writer_spools_the_journaled_clicks(
         raise RuntimeError("a bug in the writer")
 
     recorder.writer._insert.execute = broken  # type: ignore[method-assign]
-    target = _target(make_link(session))
+    target = link_target(make_link(session))
     click_id = recorder.record(target, VISITOR, utcnow())
     assert recorder.flush()
     assert "click batch could not be stored; spooling it" in caplog.text
     assert _files(tmp_path) == {"journal": 1, "spool": 1}
     recorder.close()  # the journal goes (its row is in the spool); the spool is replayed
     assert _files(tmp_path) == {}
-    assert _click_ids(engine) == [click_id]
+    assert stored_click_ids(engine) == [click_id]
 
 
 def test_commit_durability_stores_the_click_before_answering(
@@ -154,8 +154,8 @@ def test_commit_durability_stores_the_click_before_answering(
 ) -> None:
     recorder = ClickRecorder(engine, b"secret", tmp_path, durability="commit")
     try:
-        click_id = recorder.record(_target(make_link(session)), VISITOR, utcnow())
-        assert _click_ids(engine) == [click_id]  # no flush needed
+        click_id = recorder.record(link_target(make_link(session)), VISITOR, utcnow())
+        assert stored_click_ids(engine) == [click_id]  # no flush needed
         assert list(tmp_path.glob("journal-*")) == []
     finally:
         recorder.close()
@@ -212,11 +212,11 @@ def test_a_killed_server_leaves_its_journal_and_replay_stores_each_click_once(
     answered = [child.stdout.readline().strip() for _ in range(5)]
     os.kill(child.pid, signal.SIGKILL)  # answered, never stored, no clean shutdown
     child.wait()
-    assert _click_ids(engine) == []
+    assert stored_click_ids(engine) == []
     assert _files(tmp_path) == {"journal": 5}
     result = replay_spool(engine, tmp_path)
     assert (result.files, result.inserted) == (1, 5)
-    assert sorted(_click_ids(engine)) == sorted(answered)
+    assert sorted(stored_click_ids(engine)) == sorted(answered)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -237,8 +237,8 @@ def test_without_a_usable_journal_a_redirect_waits_for_the_commit(
     (tmp_path / "not-a-folder").write_text("")
     recorder = ClickRecorder(engine, b"secret", tmp_path / "not-a-folder" / "spool")
     try:
-        click_id = recorder.record(_target(make_link(session)), VISITOR, utcnow())
-        assert _click_ids(engine) == [click_id]  # stored before record() returned
+        click_id = recorder.record(link_target(make_link(session)), VISITOR, utcnow())
+        assert stored_click_ids(engine) == [click_id]  # stored before record() returned
         assert "click journal unavailable" in caplog.text
     finally:
         recorder.close()
@@ -251,13 +251,13 @@ def test_without_a_usable_journal_the_redirect_does_not_wait_through_the_long_ga
     (tmp_path / "not-a-folder").write_text("")
     recorder = ClickRecorder(engine, b"secret", tmp_path / "not-a-folder" / "spool")
     try:
-        target = _target(make_link(session))
+        target = link_target(make_link(session))
         recorder.record(target, VISITOR, utcnow())
         recorder.writer._last_batch_size = 2  # under load
         started = time.perf_counter()
         click_id = recorder.record(target, VISITOR, utcnow())
         assert time.perf_counter() - started < 0.5
-        assert click_id in _click_ids(engine)  # stored before record() returned
+        assert click_id in stored_click_ids(engine)  # stored before record() returned
     finally:
         recorder.close()
 
@@ -270,7 +270,7 @@ def test_a_full_journal_file_goes_even_when_the_next_one_cannot_be_written(
     assert journal is not None
     journal.segment_rows = 1
     try:
-        target = _target(make_link(session))
+        target = link_target(make_link(session))
         first = recorder.record(target, VISITOR, utcnow())
         assert recorder.flush()  # stored: its full file only waits for the next click
         assert _files(tmp_path / "spool") == {"journal": 1}
@@ -278,7 +278,7 @@ def test_a_full_journal_file_goes_even_when_the_next_one_cannot_be_written(
         journal.folder = tmp_path / "not-a-folder" / "spool"
         second = recorder.record(target, VISITOR, utcnow())  # waits for the commit instead
         assert list((tmp_path / "spool").iterdir()) == []
-        assert sorted(_click_ids(engine)) == sorted([first, second])
+        assert sorted(stored_click_ids(engine)) == sorted([first, second])
     finally:
         recorder.close()
 
@@ -287,7 +287,7 @@ def test_a_failed_spool_write_keeps_every_row_for_the_next_writer(
     engine: Engine, session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     recorder = ClickRecorder(engine, b"secret", tmp_path)
-    target = _target(make_link(session))
+    target = link_target(make_link(session))
     rows = [
         click_row(target, VISITOR, secret=b"k", now=utcnow(), click_id=f"late-{i}")
         for i in range(2)
@@ -303,7 +303,7 @@ def test_a_failed_spool_write_keeps_every_row_for_the_next_writer(
     monkeypatch.setattr(recorder.spool, "append", append)
     recorder.spooler.append(rows[1:])  # the next holder writes the first row too
     recorder.close()
-    assert sorted(_click_ids(engine)) == ["late-0", "late-1"]
+    assert sorted(stored_click_ids(engine)) == ["late-0", "late-1"]
 
 
 def test_replay_does_not_wait_for_a_live_servers_journal(
@@ -311,7 +311,7 @@ def test_replay_does_not_wait_for_a_live_servers_journal(
 ) -> None:
     recorder = ClickRecorder(engine, b"secret", tmp_path)
     try:
-        recorder.record(_target(make_link(session)), VISITOR, utcnow())
+        recorder.record(link_target(make_link(session)), VISITOR, utcnow())
         started = time.perf_counter()
         result = replay_spool(engine, tmp_path)
         assert time.perf_counter() - started < 0.25  # a spool file would get 0.5 s

@@ -19,12 +19,11 @@ from pathlib import Path
 import pytest
 
 from linktracker.clicks.visitor import visitor_hash
-from tests.reliability.test_serve import _free_port, _running
-from tests.reliability.test_slow_clients import _database_with_a_link
+from tests.reliability.servers import database_with_a_link, free_port, running_server
 
 NGINX = Path("/usr/sbin/nginx")
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "deployment" / "nginx.conf"
-SECRET = "serve-test-secret-serve-test-secret"  # the SECRET_KEY `_running` serves with
+SECRET = "serve-test-secret-serve-test-secret"  # the SECRET_KEY `running_server` serves with
 CHROME = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/120.0 Safari/537.36"
 VISITOR = "127.0.0.2"  # the visitor's own address: connects to nginx from there
 
@@ -143,12 +142,12 @@ def _stored_click(folder: Path) -> tuple[str, str | None, datetime]:
 def test_a_short_link_through_the_example_nginx_config_records_the_real_visitor(
     tmp_path: Path,
 ) -> None:
-    code = _database_with_a_link(tmp_path)
-    upstream, http_port, https_port = _free_port(), _free_port(), _free_port()
+    code = database_with_a_link(tmp_path)
+    upstream, http_port, https_port = free_port(), free_port(), free_port()
     config = _example_config(tmp_path, upstream, http_port, https_port)
     env = {"ALLOWED_DOMAINS": "www.example.com", "TRUSTED_PROXIES": "1"}
     with (
-        _running(tmp_path, upstream, "--workers", "2", "--threads", "4", env=env),
+        running_server(tmp_path, upstream, "--workers", "2", "--threads", "4", env=env),
         _nginx(tmp_path, config, http_port),
     ):
         plain = _get(http_port, f"/{code}", {}, tls=False)

@@ -30,10 +30,8 @@ from linktracker.clicks.visitor import Visitor
 from linktracker.clicks.writer import BREAKER_SECONDS
 from linktracker.db import make_engine, utcnow
 from linktracker.links.models import Link
-from linktracker.links.services import LinkTarget
 from tests.factories import CHROME, make_link
-
-FAST = 0.1  # seconds: the redirect's budget while the database is down (issue 6)
+from tests.reliability.clicks import FAST, link_target, stored_click_ids
 
 
 def _count(engine: Engine) -> int:
@@ -41,22 +39,10 @@ def _count(engine: Engine) -> int:
         return int(connection.scalar(select(func.count(Click.id))) or 0)
 
 
-def _click_ids(engine: Engine) -> list[str]:
-    with engine.connect() as connection:
-        return list(connection.scalars(select(Click.click_id)))
-
-
 def _closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])  # nothing listens there once the probe is closed
-
-
-def _target(link: Link) -> LinkTarget:
-    return LinkTarget(
-        link.id, link.employee_id, link.campaign_id, link.channel, link.destination_url,
-        False, None,
-    )  # fmt: skip
 
 
 def _timed_get(app: Flask, path: str) -> float:
@@ -105,7 +91,7 @@ def _locked_clicks(url: str) -> Iterator[None]:
 def test_unreachable_database_spools_every_click_and_replay_inserts_each_once(
     session: Session, engine: Engine, tmp_path: Path
 ) -> None:
-    target = _target(make_link(session))
+    target = link_target(make_link(session))
     dead = make_engine(f"postgresql+psycopg://postgres@127.0.0.1:{_closed_port()}/none")
     recorder = ClickRecorder(dead, b"secret", tmp_path / "spool")
     visitor = Visitor("203.0.113.9", CHROME, None, None, "GET", "")
@@ -126,7 +112,7 @@ def test_unreachable_database_spools_every_click_and_replay_inserts_each_once(
 
     first = replay_spool(engine, tmp_path / "spool")
     assert (first.files, first.rows, first.inserted) == (1, 20, 20)
-    assert sorted(_click_ids(engine)) == sorted(ids)
+    assert sorted(stored_click_ids(engine)) == sorted(ids)
     assert not list((tmp_path / "spool").iterdir())
 
     # A replay interrupted after its insert (file not yet deleted) simply runs again.
@@ -165,7 +151,7 @@ def test_redirect_answers_fast_while_postgresql_is_unreachable_then_replays(
         finally:
             app.extensions["linktracker"].dispose()
     assert _count(engine) == 12
-    assert len(set(_click_ids(engine))) == 12
+    assert len(set(stored_click_ids(engine))) == 12
     assert _spooled(config["SPOOL_FOLDER"]) == 0
 
 
@@ -192,7 +178,7 @@ def test_redirect_answers_fast_while_the_clicks_table_is_locked_then_replays_onc
     # On PostgreSQL the blocked insert also went through once the lock was released: the
     # replay skipped those click ids instead of storing them twice.
     assert _count(engine) == 7
-    assert len(set(_click_ids(engine))) == 7
+    assert len(set(stored_click_ids(engine))) == 7
 
 
 # ------------------------------------------------------------------ concurrency
@@ -230,7 +216,7 @@ def test_concurrent_redirects_through_a_lock_lose_no_click(
     app.extensions["linktracker"].recorder.close()  # hands over its own spool file too
     replay_spool(engine, str(config["SPOOL_FOLDER"]))
     assert _count(engine) == per_thread * threads
-    assert len(set(_click_ids(engine))) == per_thread * threads
+    assert len(set(stored_click_ids(engine))) == per_thread * threads
 
 
 # ------------------------------------------------------------------ the spool itself
@@ -259,7 +245,7 @@ def test_a_torn_last_spool_line_is_skipped_and_the_rest_replayed(
     assert (status.rows, status.unreadable, status.in_use) == (3, 1, False)
     result = replay_spool(engine, tmp_path)
     assert (result.rows, result.inserted, result.unreadable) == (3, 3, 1)
-    assert sorted(_click_ids(engine)) == ["spooled-0", "spooled-1", "spooled-2"]
+    assert sorted(stored_click_ids(engine)) == ["spooled-0", "spooled-1", "spooled-2"]
 
 
 def test_replay_leaves_a_file_a_live_process_still_writes(
@@ -268,7 +254,7 @@ def test_replay_leaves_a_file_a_live_process_still_writes(
     link = make_link(session)
     dead = make_engine(f"postgresql+psycopg://postgres@127.0.0.1:{_closed_port()}/none")
     recorder = ClickRecorder(dead, b"secret", tmp_path)
-    recorder.record(_target(link), Visitor("", "", None, None, "GET", ""), utcnow())
+    recorder.record(link_target(link), Visitor("", "", None, None, "GET", ""), utcnow())
     assert recorder.flush()
     result = replay_spool(engine, tmp_path)
     # Both held: its spool file and its click journal.
@@ -289,7 +275,7 @@ def test_replay_waits_out_a_status_check_looking_at_the_file(
         threading.Timer(0.1, looker.close).start()
         result = replay_spool(engine, tmp_path)
     assert (result.files, result.in_use, result.inserted) == (1, 0, 1)
-    assert _click_ids(engine) == ["looked-at"]
+    assert stored_click_ids(engine) == ["looked-at"]
 
 
 def test_status_checks_do_not_hold_each_other_up(session: Session, tmp_path: Path) -> None:
@@ -326,7 +312,7 @@ def test_spool_cli_reports_and_replays(
     replayed = runner.invoke(args=["spool", "replay"])
     assert replayed.exit_code == 0, replayed.output
     assert "2 click(s) read, 2 new, 0 already stored" in replayed.output
-    assert sorted(_click_ids(engine)) == ["a", "b"]
+    assert sorted(stored_click_ids(engine)) == ["a", "b"]
     assert "0 spooled click(s) in 0 file(s)" in runner.invoke(args=["spool", "status"]).output
 
 
@@ -337,7 +323,7 @@ def test_a_batch_is_one_insert_storing_every_value_and_skipping_stored_click_ids
     session: Session, engine: Engine
 ) -> None:
     link = make_link(session)
-    target = _target(link)
+    target = link_target(link)
     now = utcnow()
     visitors = [
         Visitor("203.0.113.7", CHROME, "https://www.linkedin.com/feed/", "DE", "GET", "a=1"),
@@ -355,7 +341,7 @@ def test_a_batch_is_one_insert_storing_every_value_and_skipping_stored_click_ids
         insert.execute(connection, rows)
     finally:
         connection.close()
-    assert sorted(_click_ids(engine)) == sorted(row["click_id"] for row in rows)
+    assert sorted(stored_click_ids(engine)) == sorted(row["click_id"] for row in rows)
     with engine.connect() as reading:
         stored = reading.execute(
             select(Click).where(Click.click_id.in_(["batch-0000", "batch-0001"]))
@@ -367,7 +353,7 @@ def test_a_batch_is_one_insert_storing_every_value_and_skipping_stored_click_ids
 
 
 def test_a_batch_is_stored_whole_or_not_at_all(session: Session, engine: Engine) -> None:
-    target = _target(make_link(session))
+    target = link_target(make_link(session))
     visitor = Visitor("203.0.113.7", CHROME, None, None, "GET", "")
     rows = [
         click_row(target, visitor, secret=b"k", now=utcnow(), click_id=f"whole-{i:04d}")

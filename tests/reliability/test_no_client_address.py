@@ -8,8 +8,7 @@ import time
 from pathlib import Path
 
 from linktracker.http_worker import REQUEST_READ_SECONDS
-from tests.reliability.test_serve import _free_port, _running
-from tests.reliability.test_slow_clients import _database_with_a_link
+from tests.reliability.servers import database_with_a_link, free_port, running_server
 
 CLIENT = "127.0.0.2"  # the clients' own address: bound for every request below
 FORGED_V4 = "10.1.2.3"
@@ -54,9 +53,9 @@ def _everything_written(folder: Path) -> bytes:
 
 
 def test_no_full_client_address_in_output_or_files(tmp_path: Path) -> None:
-    code = _database_with_a_link(tmp_path)
-    port = _free_port()
-    with _running(tmp_path, port, env={"TRUSTED_PROXIES": "1"}) as server:
+    code = database_with_a_link(tmp_path)
+    port = free_port()
+    with running_server(tmp_path, port, env={"TRUSTED_PROXIES": "1"}) as server:
         slow = _raw(port, b"GET /healthz HTTP/1.1\r\n")  # a request head never finished
         for _ in range(5):
             assert _get(port, f"/{code}") in {301, 302, 307}
@@ -81,9 +80,9 @@ def test_no_full_client_address_in_output_or_files(tmp_path: Path) -> None:
 
 
 def test_access_log_can_be_turned_off(tmp_path: Path) -> None:
-    code = _database_with_a_link(tmp_path)
-    port = _free_port()
-    with _running(tmp_path, port, env={"ACCESS_LOG": "false"}) as server:
+    code = database_with_a_link(tmp_path)
+    port = free_port()
+    with running_server(tmp_path, port, env={"ACCESS_LOG": "false"}) as server:
         assert _get(port, f"/{code}") in {301, 302, 307}
         time.sleep(0.5)
     assert server.stdout is not None

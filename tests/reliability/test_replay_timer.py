@@ -8,8 +8,13 @@ import sqlite3
 import time
 from pathlib import Path
 
-from tests.reliability.test_serve import _free_port, _running, _workers
-from tests.reliability.test_slow_clients import _database_with_a_link, _timed
+from tests.reliability.servers import (
+    database_with_a_link,
+    free_port,
+    running_server,
+    timed_request,
+    worker_pids,
+)
 
 REPLAY_SECONDS = 2.0
 # The replay's own time on a busy machine, on top of the interval.
@@ -33,7 +38,7 @@ def _click_while_the_database_is_locked(folder: Path, port: int, code: str) -> s
     """
     holder = sqlite3.connect(folder / "serve.db", isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")
-    assert _timed(port, f"/{code}")[0] == 302
+    assert timed_request(port, f"/{code}")[0] == 302
     deadline = time.monotonic() + 10
     while not _spooled_by(folder) and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -50,10 +55,10 @@ def _wait_for_clicks(folder: Path, count: int, seconds: float) -> float:
 
 
 def test_a_click_in_a_live_workers_spool_is_stored_without_a_new_click(tmp_path: Path) -> None:
-    code = _database_with_a_link(tmp_path)
-    port = _free_port()
+    code = database_with_a_link(tmp_path)
+    port = free_port()
     env = {"ALLOWED_DOMAINS": "www.example.com", "CLICK_REPLAY_SECONDS": str(REPLAY_SECONDS)}
-    with _running(tmp_path, port, "--workers", "2", "--threads", "4", env=env):
+    with running_server(tmp_path, port, "--workers", "2", "--threads", "4", env=env):
         holder = _click_while_the_database_is_locked(tmp_path, port, code)
         holder.execute("ROLLBACK")
         holder.close()
@@ -62,13 +67,13 @@ def test_a_click_in_a_live_workers_spool_is_stored_without_a_new_click(tmp_path:
 
 
 def test_a_click_left_by_a_killed_worker_is_stored_without_a_new_click(tmp_path: Path) -> None:
-    code = _database_with_a_link(tmp_path)
-    port = _free_port()
+    code = database_with_a_link(tmp_path)
+    port = free_port()
     env = {"ALLOWED_DOMAINS": "www.example.com", "CLICK_REPLAY_SECONDS": str(REPLAY_SECONDS)}
-    with _running(tmp_path, port, "--workers", "2", "--threads", "4", env=env) as server:
+    with running_server(tmp_path, port, "--workers", "2", "--threads", "4", env=env) as server:
         holder = _click_while_the_database_is_locked(tmp_path, port, code)
         [worker] = _spooled_by(tmp_path)
-        assert worker in _workers(server)
+        assert worker in worker_pids(server)
         os.kill(worker, signal.SIGKILL)  # its spool file is left behind, nobody holds it
         holder.execute("ROLLBACK")
         holder.close()

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import http.client
 import os
-import signal
 import socket
 import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+
+from tests.reliability.servers import RUN, free_port, running_server, server_env, worker_pids
 
 pytestmark = pytest.mark.skipif(
     not hasattr(socket, "SO_REUSEPORT") or not Path("/proc/net/tcp").exists(),
@@ -21,79 +18,15 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-RUN = [sys.executable, "-c", "from linktracker.cli import main; main()", "run", "--no-demo"]
-
-
-def _env(folder: Path, database: str) -> dict[str, str]:
-    """The environment of a `run` on its own SQLite database ``database`` in ``folder``."""
-    return dict(
-        os.environ,
-        DATABASE_URL=f"sqlite:///{folder / database}",
-        INSTANCE_PATH=str(folder / "instance"),
-        SECRET_KEY="serve-test-secret-serve-test-secret",
-        SPOOL_FOLDER=str(folder / "spool"),
-        UPLOAD_FOLDER=str(folder / "uploads"),
-    )
-
-
 def _refused(folder: Path, database: str, *options: str) -> subprocess.CompletedProcess[str]:
     """A `run` expected to stop at once."""
     return subprocess.run(  # noqa: S603 - our own interpreter and CLI
-        [*RUN, *options], env=_env(folder, database), capture_output=True, text=True, timeout=60
-    )
-
-
-@contextmanager
-def _running(
-    tmp_path: Path, port: int, *options: str, env: dict[str, str] | None = None
-) -> Iterator[subprocess.Popen[str]]:
-    """`linktracker run` on its own SQLite database, stopped again however the test ends."""
-    server = subprocess.Popen(  # noqa: S603 - our own interpreter and CLI
-        [*RUN, "--port", str(port), *options],
-        env=_env(tmp_path, "serve.db") | (env or {}),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+        [*RUN, *options],
+        env=server_env(folder, database),
+        capture_output=True,
         text=True,
-        start_new_session=True,
+        timeout=60,
     )
-    try:
-        _wait_ready(server, port)
-        yield server
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
-
-
-def _wait_ready(server: subprocess.Popen[str], port: int) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            assert server.stdout is not None
-            pytest.fail(f"linktracker run exited early:\n{server.stdout.read()}")
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            connection.request("GET", "/healthz")
-            if connection.getresponse().status == 200 and len(_workers(server)) >= 2:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    pytest.fail("linktracker run did not answer /healthz within 60 s")
-
-
-def _workers(server: subprocess.Popen[str]) -> list[int]:
-    children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text()
-    return [int(pid) for pid in children.split()]
 
 
 def _sockets(port: int, state: str) -> set[int]:
@@ -123,9 +56,9 @@ LISTEN, ESTABLISHED = "0A", "01"
 
 
 def test_threaded_workers_each_listen_and_share_the_connections(tmp_path: Path) -> None:
-    port = _free_port()
-    with _running(tmp_path, port, "--workers", "2", "--threads", "4") as server:
-        workers = _workers(server)
+    port = free_port()
+    with running_server(tmp_path, port, "--workers", "2", "--threads", "4") as server:
+        workers = worker_pids(server)
         deadline = time.monotonic() + 10  # a busy machine may start the second worker later
         while len(_sockets(port, LISTEN)) < 2 and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -148,13 +81,13 @@ def test_threaded_workers_each_listen_and_share_the_connections(tmp_path: Path) 
 def test_shared_socket_workers_share_one_listening_socket_and_the_control_socket_is_theirs(
     tmp_path: Path,
 ) -> None:
-    port = _free_port()
+    port = free_port()
     control = tmp_path / "instance" / f"gunicorn-{port}.ctl"
     options = ("--workers", "2", "--threads", "1", "--shared-socket")
-    with _running(tmp_path, port, *options) as server:
+    with running_server(tmp_path, port, *options) as server:
         listening = _sockets(port, LISTEN)
         assert len(listening) == 1
-        assert [_owned(pid, listening) for pid in _workers(server)] == [1, 1]
+        assert [_owned(pid, listening) for pid in worker_pids(server)] == [1, 1]
         # gunicornc -s PATH reaches this server; one path in $HOME would be every server's.
         deadline = time.monotonic() + 10  # gunicorn opens it after starting the workers
         while not control.is_socket() and time.monotonic() < deadline:
@@ -164,8 +97,8 @@ def test_shared_socket_workers_share_one_listening_socket_and_the_control_socket
 
 
 def test_a_port_in_use_is_refused_with_a_message(tmp_path: Path) -> None:
-    port = _free_port()
-    with _running(tmp_path, port, "--workers", "2", "--threads", "4"):
+    port = free_port()
+    with running_server(tmp_path, port, "--workers", "2", "--threads", "4"):
         second = _refused(tmp_path, "other.db", "--port", str(port))
     assert second.returncode != 0
     assert f"127.0.0.1:{port} is already in use" in second.stderr
@@ -180,8 +113,8 @@ def test_an_address_that_cannot_be_listened_on_is_refused_with_a_message(tmp_pat
 
 
 def test_the_startup_output_names_the_address_listened_on(tmp_path: Path) -> None:
-    port = _free_port()
-    with _running(tmp_path, port, "--workers", "2", "--threads", "4") as server:
+    port = free_port()
+    with running_server(tmp_path, port, "--workers", "2", "--threads", "4") as server:
         pass
     assert server.stdout is not None
     output = server.stdout.read()

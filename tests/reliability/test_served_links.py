@@ -14,8 +14,8 @@ from pathlib import Path
 
 from linktracker import create_app
 from linktracker.auth.services import create_token, create_user
-from tests.conftest import PASSWORD
 from tests.factories import make_link
+from tests.support import PASSWORD
 
 
 def _free_port() -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import http.client
 import socket
 import threading
 import time
@@ -10,22 +9,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from bench.redirect import create_bench_link
-from linktracker.db import make_engine
 from linktracker.http_worker import REQUEST_READ_SECONDS
-from linktracker.migrate import upgrade_database
-from tests.reliability.test_serve import _free_port, _running
+from tests.reliability.servers import database_with_a_link, free_port, running_server, timed_request
 
 SLOW_CLIENTS = 64
 PROMPT = 2.0  # seconds: a redirect or a page while the slow clients hold their connections
-
-
-def _database_with_a_link(folder: Path) -> str:
-    """serve.db (where `_running` serves from) migrated, with one link; returns its code."""
-    engine = make_engine(f"sqlite:///{folder / 'serve.db'}")
-    upgrade_database(engine)
-    engine.dispose()
-    return create_bench_link(f"sqlite:///{folder / 'serve.db'}")
 
 
 @contextmanager
@@ -66,34 +54,21 @@ def _slow_clients(port: int, count: int) -> Iterator[list[socket.socket]]:
             client.close()
 
 
-def _timed(port: int, path: str) -> tuple[int, float]:
-    started = time.monotonic()
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        connection.request("GET", path, headers={"User-Agent": "Mozilla/5.0 Chrome/120.0"})
-        status = connection.getresponse().status
-    except TimeoutError:
-        status = 0
-    finally:
-        connection.close()
-    return status, time.monotonic() - started
-
-
 def test_redirects_and_pages_answer_promptly_while_64_slow_clients_hold_connections(
     tmp_path: Path,
 ) -> None:
-    code = _database_with_a_link(tmp_path)
-    port = _free_port()
+    code = database_with_a_link(tmp_path)
+    port = free_port()
     env = {"ALLOWED_DOMAINS": "www.example.com"}
     with (
-        _running(tmp_path, port, "--workers", "2", "--threads", "4", env=env),
+        running_server(tmp_path, port, "--workers", "2", "--threads", "4", env=env),
         _slow_clients(port, SLOW_CLIENTS) as clients,
     ):
         opened = time.monotonic()
         time.sleep(1.0)  # every slow connection accepted and dribbling
-        answers = [_timed(port, f"/{code}"), _timed(port, "/app/login")]
+        answers = [timed_request(port, f"/{code}"), timed_request(port, "/app/login")]
         time.sleep(1.0)  # several header lines later
-        answers += [_timed(port, f"/{code}"), _timed(port, "/app/login")]
+        answers += [timed_request(port, f"/{code}"), timed_request(port, "/app/login")]
         # However fast they dribble, requests not complete in time are dropped.
         deadline = opened + REQUEST_READ_SECONDS + 5
         dropped = sum(_closed_by_server(client, deadline) for client in clients)
@@ -115,8 +90,8 @@ def _closed_by_server(client: socket.socket, deadline: float) -> bool:
 
 
 def test_pipelined_requests_are_each_answered(tmp_path: Path) -> None:
-    port = _free_port()
-    with _running(tmp_path, port, "--workers", "2", "--threads", "4"):
+    port = free_port()
+    with running_server(tmp_path, port, "--workers", "2", "--threads", "4"):
         client = socket.create_connection(("127.0.0.1", port), timeout=10)
         try:
             client.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n" * 3)

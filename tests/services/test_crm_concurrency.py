@@ -3,12 +3,7 @@
 from __future__ import annotations
 
 import io
-import os
-import signal
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -31,15 +26,10 @@ from linktracker.crm.services import (
     store_upload,
     upload_and_import,
 )
+from tests.services.crm_exports import ROWS, export
+from tests.services.crm_runs import kill_import_after_first_batch, wait_until_interrupted
 
 SECRET = b"test-secret"
-ROWS = 2000
-
-
-def export(total: int = ROWS) -> bytes:
-    lines = ["Lead ID,Create Date,Lead Status,Email"]
-    lines += [f"L{i},2026-01-05,Open,lead{i}@acme.test" for i in range(total)]
-    return ("\r\n".join(lines) + "\r\n").encode()
 
 
 def at_once(app: Flask, *calls: Callable[[Session], Any]) -> list[Any]:
@@ -188,46 +178,6 @@ def test_a_second_run_of_a_running_import_is_refused_as_busy_and_changes_nothing
     assert counted(session) == ROWS
     other = import_crm_file(session, other_id, context=ImportContext(tmp_path, SECRET))
     assert (other.state, other.rows, other.inserted, other.unchanged) == ("done", 10, 0, 10)
-
-
-_KILLED_IMPORT = """
-import os, signal, sys
-from sqlalchemy.orm import sessionmaker
-from linktracker.crm.services import ImportContext, import_crm_file
-from linktracker.db import make_engine
-import linktracker.models  # every table, for the foreign keys
-
-def die(progress):
-    os.kill(os.getpid(), signal.SIGKILL)
-
-with sessionmaker(make_engine(sys.argv[1]))() as session:
-    import_crm_file(
-        session, int(sys.argv[2]), context=ImportContext(sys.argv[3], b"test-secret"),
-        batch_size=500, progress=die,
-    )
-"""
-
-
-def kill_import_after_first_batch(app: Flask, import_id: int, folder: Path) -> None:
-    """Run the import in a process that is killed (SIGKILL) after its first batch."""
-    url = app.config["DATABASE_URL"]
-    process = subprocess.run(
-        [sys.executable, "-c", _KILLED_IMPORT, url, str(import_id), str(folder)],
-        env=dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p)),
-        timeout=120,
-    )
-    assert process.returncode == -signal.SIGKILL
-
-
-def wait_until_interrupted(session: Session, import_id: int) -> ImportSummary:
-    """The import as shown, once the database noticed its process is gone (PostgreSQL)."""
-    deadline = time.monotonic() + 10
-    while True:
-        session.rollback()
-        summary = get_import(session, import_id)
-        if summary.state != "running" or time.monotonic() > deadline:
-            return summary
-        time.sleep(0.05)
 
 
 def test_a_killed_import_is_shown_interrupted_and_running_it_again_completes_it_exactly(

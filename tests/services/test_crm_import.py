@@ -38,11 +38,16 @@ from linktracker.crm.services import (
     upload_and_import,
 )
 from linktracker.errors import InvalidInput, TooLarge
-from tests.conftest import TEST_DATA
 from tests.factories import make_click, make_link
-
-CRM = TEST_DATA / "crm"
-SECRET = b"test-secret"
+from tests.services.crm_exports import CRM, SAMPLES, csv_bytes
+from tests.services.crm_runs import (
+    SECRET,
+    count,
+    fail_write,
+    import_in_batches,
+    records,
+    store_numbered_rows,
+)
 
 
 def utc(*parts: int) -> datetime:
@@ -68,34 +73,7 @@ def run_import(
     )
 
 
-def records(session: Session, source: str | None = None) -> dict[str, CrmRecord]:
-    query = select(CrmRecord)
-    if source:
-        query = query.where(CrmRecord.source == source)
-    session.expire_all()
-    return {r.external_id: r for r in session.scalars(query)}
-
-
-def count(session: Session, model: Any) -> int:
-    return session.scalar(select(func.count()).select_from(model)) or 0
-
-
-def csv_bytes(rows: list[list[str]], *, delimiter: str = ",", encoding: str = "utf-8") -> bytes:
-    buffer = io.StringIO()
-    csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n").writerows(rows)
-    return buffer.getvalue().encode(encoding)
-
-
 # --- the shared real-convention samples ------------------------------------------------
-
-SAMPLES = [
-    # file, rows, inserted, rejected, format, kind, source
-    ("salesforce_leads_report.csv", 40, 40, 0, "salesforce", "lead", "salesforce"),
-    ("salesforce_opportunities_de.csv", 25, 25, 0, "salesforce", "deal", "salesforce"),
-    ("hubspot_deals_export.csv", 30, 30, 0, "hubspot", "deal", "hubspot"),
-    ("pipedrive_deals.csv", 20, 20, 0, "pipedrive", "deal", "pipedrive"),
-    ("hubspot_with_bad_rows.csv", 7, 2, 5, "hubspot", "deal", "hubspot"),
-]
 
 
 @pytest.mark.parametrize(("name", "rows", "inserted", "rejected", "fmt", "kind", "source"), SAMPLES)
@@ -522,59 +500,10 @@ def test_attribution_runs_after_the_import(session: Session, tmp_path: Path) -> 
 # --- killed halfway ----------------------------------------------------------------------
 
 
-def _numbered_rows(total: int) -> bytes:
-    rows = [["Record ID", "Create Date", "Amount"]]
-    for n in range(1, total + 1):
-        rows.append([str(n), "2026-09-01" if n % 7 else "not a date", str(n)])
-    return csv_bytes(rows)
-
-
-def _store_numbered_rows(session: Session, tmp_path: Path, total: int) -> int:
-    """Store an upload of ``total`` numbered rows (every 7th rejected); its import id."""
-    data = io.BytesIO(_numbered_rows(total))
-    return store_upload(session, data, filename="x.csv", upload_folder=tmp_path).id
-
-
-def _import_in_batches(
-    session: Session,
-    import_id: int,
-    tmp_path: Path,
-    progress: Any = None,
-    *,
-    batch_size: int = 10,
-    parser_process: bool | None = None,
-    **options: Any,
-) -> Any:
-    return import_crm_file(
-        session,
-        import_id,
-        ImportContext(tmp_path, SECRET),
-        ImportOptions(**options) if options else None,
-        batch_size=batch_size,
-        parser_process=parser_process,
-        progress=progress,
-    )
-
-
-def _fail_write(monkeypatch: pytest.MonkeyPatch, at: int = 2) -> list[int]:
-    """Make the ``at``-th batch's write raise OSError("disk full"); the batches' last lines."""
-    written: list[int] = []
-    write_real = upsert.ImportRun._write
-
-    def failing(run: upsert.ImportRun, batch: Any) -> None:
-        written.append(batch.last_line)
-        if len(written) == at:
-            raise OSError("disk full")
-        write_real(run, batch)
-
-    monkeypatch.setattr(upsert.ImportRun, "_write", failing)
-    return written
-
-
 def test_an_import_stopped_after_a_batch_resumes_without_double_counting(
     session: Session, tmp_path: Path
 ) -> None:
-    import_id = _store_numbered_rows(session, tmp_path, 55)
+    import_id = store_numbered_rows(session, tmp_path, 55)
     seen: list[ImportProgress] = []
 
     def stop_after_first_batch(progress: ImportProgress) -> None:
@@ -582,7 +511,7 @@ def test_an_import_stopped_after_a_batch_resumes_without_double_counting(
         raise KeyboardInterrupt("killed")
 
     with pytest.raises(KeyboardInterrupt):
-        _import_in_batches(session, import_id, tmp_path, stop_after_first_batch)
+        import_in_batches(session, import_id, tmp_path, stop_after_first_batch)
     assert len(seen) == 1 and seen[0].rows == 10
     session.expire_all()
     halfway = get_import(session, import_id)
@@ -596,7 +525,7 @@ def test_an_import_stopped_after_a_batch_resumes_without_double_counting(
         import_crm_file(
             session, import_id, ImportContext(tmp_path, SECRET), ImportOptions(dry_run=True)
         )
-    done = _import_in_batches(session, import_id, tmp_path)
+    done = import_in_batches(session, import_id, tmp_path)
     assert (done.state, done.rows, done.inserted, done.rejected) == ("done", 55, 48, 7)
     assert count(session, CrmRecord) == 48 and count(session, CrmImportError) == 7
     again = import_crm_file(session, import_id, context=ImportContext(tmp_path, SECRET))
@@ -622,7 +551,7 @@ def _count_parsed(monkeypatch: pytest.MonkeyPatch, fail_after: int | None = None
 
 
 def _resume_completes(session: Session, import_id: int, tmp_path: Path) -> None:
-    done = _import_in_batches(session, import_id, tmp_path)
+    done = import_in_batches(session, import_id, tmp_path)
     assert (done.state, done.rows, done.inserted, done.rejected) == ("done", 200, 172, 28)
     assert count(session, CrmRecord) == 172 and count(session, CrmImportError) == 28
 
@@ -630,12 +559,12 @@ def _resume_completes(session: Session, import_id: int, tmp_path: Path) -> None:
 def test_a_writer_failure_stops_the_parser_and_the_import_resumes_after_the_last_batch(
     session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import_id = _store_numbered_rows(session, tmp_path, 200)
+    import_id = store_numbered_rows(session, tmp_path, 200)
     parsed = _count_parsed(monkeypatch)
-    written = _fail_write(monkeypatch)
+    written = fail_write(monkeypatch)
     interval = sys.getswitchinterval()
     with pytest.raises(OSError, match="disk full"):
-        _import_in_batches(session, import_id, tmp_path)
+        import_in_batches(session, import_id, tmp_path)
     assert sys.getswitchinterval() == interval
     # The batches queued meanwhile are dropped and the parser stops at the next hand-over.
     assert written == [11, 21] and len(parsed) < 200
@@ -651,7 +580,7 @@ def test_a_writer_failure_stops_the_parser_and_the_import_resumes_after_the_last
 def test_a_parser_failure_lets_the_writer_write_the_batches_handed_over_first(
     session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import_id = _store_numbered_rows(session, tmp_path, 200)
+    import_id = store_numbered_rows(session, tmp_path, 200)
     _count_parsed(monkeypatch, fail_after=25)
     write_real = upsert.ImportRun._write
 
@@ -662,7 +591,7 @@ def test_a_parser_failure_lets_the_writer_write_the_batches_handed_over_first(
     monkeypatch.setattr(upsert.ImportRun, "_write", slow_write)
     seen: list[ImportProgress] = []
     with pytest.raises(ValueError, match="parser broke"):
-        _import_in_batches(session, import_id, tmp_path, seen.append)
+        import_in_batches(session, import_id, tmp_path, seen.append)
     assert [(p.rows, p.line) for p in seen] == [(10, 11), (20, 21)]
     session.expire_all()
     halfway = get_import(session, import_id)

@@ -13,12 +13,7 @@ from linktracker.crm.indexes import deferrable_indexes, drop_indexes
 from linktracker.crm.models import CrmImportError, CrmRecord
 from linktracker.crm.services import ImportProgress, get_import
 from linktracker.migrate import upgrade_database
-from tests.services.test_crm_import import (
-    _fail_write,
-    _import_in_batches,
-    _store_numbered_rows,
-    count,
-)
+from tests.services.crm_runs import count, fail_write, import_in_batches, store_numbered_rows
 
 DEFERRABLE = {str(index.name) for index in deferrable_indexes()}
 
@@ -55,13 +50,13 @@ def test_the_deferrable_indexes_are_every_record_index_but_the_unique_key(
 def test_a_bulk_import_loads_without_them_and_builds_them_at_the_end(
     session: Session, tmp_path: Path, parser_process: bool
 ) -> None:
-    import_id = _store_numbered_rows(session, tmp_path, 200)
+    import_id = store_numbered_rows(session, tmp_path, 200)
     during: list[set[str]] = []
 
     def look(progress: ImportProgress) -> None:
         during.append(_indexes(session))
 
-    done = _import_in_batches(session, import_id, tmp_path, look, parser_process=parser_process)
+    done = import_in_batches(session, import_id, tmp_path, look, parser_process=parser_process)
     assert (done.state, done.rows, done.inserted, done.rejected) == ("done", 200, 172, 28)
     assert len(during) == 20 and all(not (seen & DEFERRABLE) for seen in during)
     assert _indexes(session) >= DEFERRABLE
@@ -75,17 +70,15 @@ def test_smaller_imports_and_dry_runs_keep_them(session: Session, tmp_path: Path
         seen.append(_indexes(session))
 
     # Below the threshold.
-    _import_in_batches(session, _store_numbered_rows(session, tmp_path, 40), tmp_path, look)
+    import_in_batches(session, store_numbered_rows(session, tmp_path, 40), tmp_path, look)
     # A dry run writes no record.
-    dry = _store_numbered_rows(session, tmp_path, 200)
-    _import_in_batches(session, dry, tmp_path, look, dry_run=True)
+    dry = store_numbered_rows(session, tmp_path, 200)
+    import_in_batches(session, dry, tmp_path, look, dry_run=True)
     # Fewer rows than the table holds: indexing each costs less than rebuilding.
-    _import_in_batches(session, _store_numbered_rows(session, tmp_path, 300), tmp_path)
-    _import_in_batches(session, _store_numbered_rows(session, tmp_path, 60), tmp_path, look)
+    import_in_batches(session, store_numbered_rows(session, tmp_path, 300), tmp_path)
+    import_in_batches(session, store_numbered_rows(session, tmp_path, 60), tmp_path, look)
     # A re-import of as many rows, all unchanged, has nothing to index.
-    again = _import_in_batches(
-        session, _store_numbered_rows(session, tmp_path, 300), tmp_path, look
-    )
+    again = import_in_batches(session, store_numbered_rows(session, tmp_path, 300), tmp_path, look)
     assert again.unchanged == 258
     assert len(seen) == 4 + 20 + 6 + 30 and all(names >= DEFERRABLE for names in seen)
 
@@ -94,17 +87,17 @@ def test_smaller_imports_and_dry_runs_keep_them(session: Session, tmp_path: Path
 def test_a_failing_bulk_import_puts_them_back_and_resumes(
     session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import_id = _store_numbered_rows(session, tmp_path, 200)
-    _fail_write(monkeypatch, at=3)
+    import_id = store_numbered_rows(session, tmp_path, 200)
+    fail_write(monkeypatch, at=3)
     with pytest.raises(OSError, match="disk full"):
-        _import_in_batches(session, import_id, tmp_path)
+        import_in_batches(session, import_id, tmp_path)
     assert _indexes(session) >= DEFERRABLE
     session.expire_all()
     halfway = get_import(session, import_id)
     assert (halfway.state, halfway.rows) == ("failed", 20)
     assert count(session, CrmRecord) + count(session, CrmImportError) == 20
     monkeypatch.undo()
-    done = _import_in_batches(session, import_id, tmp_path)
+    done = import_in_batches(session, import_id, tmp_path)
     assert (done.state, done.rows, done.inserted, done.rejected) == ("done", 200, 172, 28)
     assert _indexes(session) >= DEFERRABLE
 
@@ -114,7 +107,7 @@ def test_indexes_a_killed_import_left_dropped_come_back_with_the_next_import(
 ) -> None:
     _drop_deferrable(session)
     assert not (_indexes(session) & DEFERRABLE)
-    _import_in_batches(session, _store_numbered_rows(session, tmp_path, 20), tmp_path)
+    import_in_batches(session, store_numbered_rows(session, tmp_path, 20), tmp_path)
     assert _indexes(session) >= DEFERRABLE
 
 

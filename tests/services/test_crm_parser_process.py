@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from linktracker.crm import parser_process, services
+from linktracker.crm import services
 from linktracker.crm.models import CrmImportError, CrmRecord
 from linktracker.crm.parser_process import (
     ParseJob,
@@ -29,17 +29,15 @@ from linktracker.crm.services import (
     import_crm_file,
     store_upload,
 )
-from tests.services.test_crm_import import (
-    CRM,
-    SAMPLES,
+from tests.services.crm_exports import CRM, SAMPLES, csv_bytes, numbered_rows
+from tests.services.crm_runs import (
     SECRET,
-    _fail_write,
-    _import_in_batches,
-    _numbered_rows,
-    _store_numbered_rows,
     count,
-    csv_bytes,
+    fail_write,
+    import_in_batches,
     records,
+    store_numbered_rows,
+    watch_jobs,
 )
 
 
@@ -56,19 +54,6 @@ def processes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -
     """Imports parse in this many processes (two deal the batches out between them)."""
     monkeypatch.setattr(services, "PARSER_PROCESSES", request.param)
     return int(request.param)
-
-
-def _watch_jobs(monkeypatch: pytest.MonkeyPatch) -> list[ParseJob]:
-    """The jobs of the parsing processes started from now on."""
-    started: list[ParseJob] = []
-    real = parser_process.parsing_process
-
-    def watched(job: ParseJob, *args: Any) -> Any:
-        started.append(job)
-        return real(job, *args)
-
-    monkeypatch.setattr(parser_process, "parsing_process", watched)
-    return started
 
 
 @pytest.fixture(autouse=True)
@@ -133,11 +118,11 @@ def test_every_sample_imports_alike_in_parsing_processes_and_in_a_thread(
 def test_large_uploads_are_parsed_in_processes_by_default(
     session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, processes: int
 ) -> None:
-    started = _watch_jobs(monkeypatch)
-    small = _import(session, tmp_path, _numbered_rows(30))
+    started = watch_jobs(monkeypatch)
+    small = _import(session, tmp_path, numbered_rows(30))
     assert small.inserted == 26 and started == []
     monkeypatch.setattr(services, "PARSER_PROCESS_BYTES", 100)
-    large = _import(session, tmp_path, _numbered_rows(60))
+    large = _import(session, tmp_path, numbered_rows(60))
     assert (large.rows, large.inserted, large.updated, large.unchanged) == (60, 26, 0, 26)
     assert [(job.done, job.part, job.parts) for job in started] == [
         (0, part, processes) for part in range(processes)
@@ -159,13 +144,13 @@ def test_two_processes_deal_out_the_batches_and_resume_alike(
     session.commit()
     monkeypatch.setattr(services, "PARSER_PROCESSES", 2)
     import_id = store_upload(session, io.BytesIO(data), filename="x.csv", upload_folder=tmp_path).id
-    written = _fail_write(monkeypatch, at=5)
+    written = fail_write(monkeypatch, at=5)
     with pytest.raises(OSError, match="disk full"):
-        _import_in_batches(session, import_id, tmp_path, batch_size=7, parser_process=True)
+        import_in_batches(session, import_id, tmp_path, batch_size=7, parser_process=True)
     monkeypatch.undo()
     monkeypatch.setattr(services, "PARSER_PROCESSES", 2)
-    started = _watch_jobs(monkeypatch)
-    done = _import_in_batches(session, import_id, tmp_path, batch_size=7, parser_process=True)
+    started = watch_jobs(monkeypatch)
+    done = import_in_batches(session, import_id, tmp_path, batch_size=7, parser_process=True)
     assert [(job.done, job.part) for job in started] == [(written[3], 0), (written[3], 1)]
     assert (done.rows, done.inserted, done.rejected) == (100, 35, 65)
     assert [(e.line, e.reason) for e in done.errors] == [
@@ -179,7 +164,7 @@ def test_two_processes_deal_out_the_batches_and_resume_alike(
 def test_a_killed_parsing_process_fails_the_import_which_resumes_after_the_last_batch(
     session: Session, tmp_path: Path, processes: int
 ) -> None:
-    import_id = _store_numbered_rows(session, tmp_path, 20_000)
+    import_id = store_numbered_rows(session, tmp_path, 20_000)
     seen: list[ImportProgress] = []
     killed: list[int] = []
 
@@ -191,7 +176,7 @@ def test_a_killed_parsing_process_fails_the_import_which_resumes_after_the_last_
             killed.append(pid)
 
     with pytest.raises(ParserProcessFailed, match=r"ended unexpectedly \(exit status -9\)"):
-        _import_in_batches(
+        import_in_batches(
             session,
             import_id,
             tmp_path,
@@ -216,10 +201,10 @@ def test_a_killed_parsing_process_fails_the_import_which_resumes_after_the_last_
 def test_a_writer_failure_stops_the_parsing_processes(
     session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, processes: int
 ) -> None:
-    import_id = _store_numbered_rows(session, tmp_path, 200)
-    written = _fail_write(monkeypatch)
+    import_id = store_numbered_rows(session, tmp_path, 200)
+    written = fail_write(monkeypatch)
     with pytest.raises(OSError, match="disk full"):
-        _import_in_batches(session, import_id, tmp_path, parser_process=True)
+        import_in_batches(session, import_id, tmp_path, parser_process=True)
     assert written == [11, 21] and _children() == set()
     session.expire_all()
     halfway = get_import(session, import_id)
@@ -229,7 +214,7 @@ def test_a_writer_failure_stops_the_parsing_processes(
 
 def test_a_failure_in_the_parsing_process_is_raised_in_the_importing_one(tmp_path: Path) -> None:
     path = tmp_path / "x.csv"
-    path.write_bytes(_numbered_rows(5))
+    path.write_bytes(numbered_rows(5))
     with path.open("rb") as stream:
         _, rows = inspect_export(stream)
     path.unlink()  # gone between the inspection and the parsing

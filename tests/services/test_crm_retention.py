@@ -26,7 +26,7 @@ from linktracker.crm.services import (
 )
 from linktracker.db import utcnow
 from linktracker.errors import Gone
-from tests.services.test_crm_concurrency import export
+from tests.services.crm_exports import export
 
 SECRET = b"test-secret"
 

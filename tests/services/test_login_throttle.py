@@ -13,7 +13,7 @@ from linktracker.auth.models import LoginAttempt
 from linktracker.auth.services import LoginFailed, create_user, sign_in
 from linktracker.auth.throttle import LoginLimits, LoginThrottled
 from linktracker.db import utcnow
-from tests.conftest import PASSWORD
+from tests.support import PASSWORD
 
 LIMITS = LoginLimits.parse("10 per minute", "5 per 15 minutes")
 HERE, THERE = "198.51.100.7", "203.0.113.9"

@@ -13,7 +13,7 @@ from linktracker.auth.models import User
 from linktracker.auth.passwords import check_password
 from linktracker.auth.services import create_user, find_user_by_email, set_password
 from linktracker.errors import InvalidInput
-from tests.conftest import PASSWORD
+from tests.support import PASSWORD
 
 REFUSED = [
     ("", "Set a password: an account without one cannot sign in."),

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from linktracker.clicks.bots import EMPTY_USER_AGENT, MAX_USER_AGENT, classify_user_agent
-from tests.conftest import TEST_DATA
+from tests.support import TEST_DATA
 
 USER_AGENTS = TEST_DATA / "user_agents"
 

@@ -26,7 +26,7 @@ from linktracker.crm.parsing import (
     inspect_export,
 )
 from linktracker.errors import InvalidInput
-from tests.conftest import TEST_DATA
+from tests.support import TEST_DATA
 
 CRM = TEST_DATA / "crm"
 

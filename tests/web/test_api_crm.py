@@ -19,13 +19,9 @@ from sqlalchemy.orm import Session
 from linktracker.crm.locks import import_lock
 from linktracker.crm.models import CrmImport, CrmRecord
 from linktracker.crm.services import store_upload
-from tests.conftest import TEST_DATA
-from tests.services.test_crm_concurrency import (
-    ROWS,
-    export,
-    kill_import_after_first_batch,
-    wait_until_interrupted,
-)
+from tests.services.crm_exports import ROWS, export
+from tests.services.crm_runs import kill_import_after_first_batch, wait_until_interrupted
+from tests.support import TEST_DATA
 
 Headers = Callable[..., dict[str, str]]
 CRM = TEST_DATA / "crm"
@@ -281,9 +277,9 @@ def test_an_upload_over_the_threshold_is_parsed_in_a_process_of_its_own(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from linktracker.crm import services
-    from tests.services.test_crm_parser_process import _watch_jobs
+    from tests.services.crm_runs import watch_jobs
 
-    started = _watch_jobs(monkeypatch)
+    started = watch_jobs(monkeypatch)
     monkeypatch.setattr(services, "PARSER_PROCESS_BYTES", 100)
     monkeypatch.setattr(services, "PARSER_PROCESSES", 2)
     data = (CRM / "hubspot_with_bad_rows.csv").read_bytes()

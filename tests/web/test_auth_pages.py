@@ -16,7 +16,7 @@ from linktracker import create_app
 from linktracker.auth.models import LoginAttempt
 from linktracker.auth.services import create_user, find_user_by_email, set_password, set_user_active
 from linktracker.employees.models import Employee
-from tests.conftest import _clear
+from tests.support import clear_database
 from tests.web.clients import PASSWORD, SignInWithCookie
 
 
@@ -41,7 +41,7 @@ def test_wrong_password_and_unknown_account_read_the_same(
 @pytest.fixture
 def limited(config: dict[str, object]) -> Iterator[Flask]:
     app = create_app(config | {"RATELIMIT_ENABLED": True})
-    _clear(app.extensions["linktracker"].engine)
+    clear_database(app.extensions["linktracker"].engine)
     yield app
     app.extensions["linktracker"].dispose()
 
@@ -81,7 +81,7 @@ def test_sign_in_attempts_keep_no_client_address(limited: Flask, session: Sessio
 
 def test_an_address_is_limited_across_accounts(config: dict[str, object]) -> None:
     app = create_app(config | {"RATELIMIT_ENABLED": True, "LOGIN_RATE_LIMIT": "3 per minute"})
-    _clear(app.extensions["linktracker"].engine)
+    clear_database(app.extensions["linktracker"].engine)
     client = app.test_client()
     statuses = [
         _login_from(client, "203.0.113.9", f"x{n}@example.com", "whatever").status_code
@@ -97,7 +97,7 @@ def test_an_address_is_limited_across_accounts(config: dict[str, object]) -> Non
 def test_the_address_limit_holds_across_workers(config: dict[str, object]) -> None:
     # Two app instances stand for two gunicorn workers sharing the database.
     workers = [create_app(config | {"RATELIMIT_ENABLED": True}) for _ in range(2)]
-    _clear(workers[0].extensions["linktracker"].engine)
+    clear_database(workers[0].extensions["linktracker"].engine)
 
     def attempt(n: int) -> int:
         client = workers[n % 2].test_client()
@@ -106,7 +106,7 @@ def test_the_address_limit_holds_across_workers(config: dict[str, object]) -> No
 
     one_by_one = [attempt(n) for n in range(20)]
     assert one_by_one == [401] * 10 + [429] * 10
-    _clear(workers[0].extensions["linktracker"].engine)
+    clear_database(workers[0].extensions["linktracker"].engine)
     # Eight at a time: an attempt is stored before it is counted, so none slips through.
     with ThreadPoolExecutor(max_workers=8) as pool:
         at_once = list(pool.map(attempt, range(40)))

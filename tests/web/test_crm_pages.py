@@ -19,14 +19,10 @@ from linktracker.crm.services import (
     import_crm_file,
     store_upload,
 )
-from tests.conftest import TEST_DATA
-from tests.services.test_crm_concurrency import (
-    ROWS,
-    export,
-    kill_import_after_first_batch,
-    wait_until_interrupted,
-)
-from tests.web.clients import sign_in, text
+from tests.services.crm_exports import ROWS, export
+from tests.services.crm_runs import kill_import_after_first_batch, wait_until_interrupted
+from tests.support import TEST_DATA
+from tests.web.clients import SignIn, text
 
 BAD_ROWS = TEST_DATA / "crm" / "hubspot_with_bad_rows.csv"
 
@@ -39,8 +35,10 @@ def _upload(client, data: bytes, name: str = "export.csv"):
     )
 
 
-def test_an_upload_is_kept_and_previewed_before_anything_is_imported(app: Flask, session):
-    client = sign_in(app, session, "sales_ops")
+def test_an_upload_is_kept_and_previewed_before_anything_is_imported(
+    app: Flask, session, sign_in: SignIn
+):
+    client = sign_in("sales_ops")
     uploaded = _upload(client, BAD_ROWS.read_bytes(), "hubspot_with_bad_rows.csv")
     assert uploaded.status_code == 302
     preview = client.get(uploaded.headers["Location"])
@@ -53,8 +51,10 @@ def test_an_upload_is_kept_and_previewed_before_anything_is_imported(app: Flask,
     assert session.scalar(select(func.count()).select_from(CrmRecord)) == 0
 
 
-def test_importing_shows_the_summary_with_row_errors_and_offers_the_downloads(app, session):
-    client = sign_in(app, session, "sales_ops")
+def test_importing_shows_the_summary_with_row_errors_and_offers_the_downloads(
+    app, session, sign_in: SignIn
+):
+    client = sign_in("sales_ops")
     raw = BAD_ROWS.read_bytes()
     preview_url = _upload(client, raw, "hubspot_with_bad_rows.csv").headers["Location"]
     run = client.post(preview_url.replace("/preview", "/run"))
@@ -76,8 +76,8 @@ def test_importing_shows_the_summary_with_row_errors_and_offers_the_downloads(ap
     assert client.get(f"{detail_url}/raw").data == raw
 
 
-def test_uploading_the_same_file_again_changes_nothing(app, session):
-    client = sign_in(app, session, "sales_ops")
+def test_uploading_the_same_file_again_changes_nothing(app, session, sign_in: SignIn):
+    client = sign_in("sales_ops")
     raw = BAD_ROWS.read_bytes()
     for _ in range(2):
         preview_url = _upload(client, raw).headers["Location"]
@@ -88,8 +88,8 @@ def test_uploading_the_same_file_again_changes_nothing(app, session):
     assert history.count("Imported</span>") == 2
 
 
-def test_a_corrected_mapping_is_previewed_and_used(app, session):
-    client = sign_in(app, session, "sales_ops")
+def test_a_corrected_mapping_is_previewed_and_used(app, session, sign_in: SignIn):
+    client = sign_in("sales_ops")
     csv = b"Deal,Opened,Campaign Tag\nD-1,2026-10-01,adv-01\nD-2,2026-10-02,adv-02\n"
     preview_url = _upload(client, csv).headers["Location"]
     unknown = client.get(preview_url)
@@ -108,8 +108,8 @@ def test_a_corrected_mapping_is_previewed_and_used(app, session):
     assert contents == {"adv-01", "adv-02"}
 
 
-def test_a_file_that_is_not_a_csv_is_refused_with_a_clear_message(app, session):
-    client = sign_in(app, session, "sales_ops")
+def test_a_file_that_is_not_a_csv_is_refused_with_a_clear_message(app, session, sign_in: SignIn):
+    client = sign_in("sales_ops")
     broken = (TEST_DATA / "crm" / "broken_not_a_csv.csv").read_bytes()
     preview_url = _upload(client, broken).headers["Location"]
     response = client.get(preview_url)
@@ -133,10 +133,12 @@ def test_a_file_that_is_not_a_csv_is_refused_with_a_clear_message(app, session):
     assert client.get(f"{detail_url}/raw").data == broken
 
 
-def test_columns_the_import_does_not_find_are_not_offered_for_mapping(app, session):
+def test_columns_the_import_does_not_find_are_not_offered_for_mapping(
+    app, session, sign_in: SignIn
+):
     # One filled cell per line: the import finds no header row, so there is nothing to map,
     # even where a trailing comma makes a line look like two columns.
-    client = sign_in(app, session, "sales_ops")
+    client = sign_in("sales_ops")
     preview_url = _upload(client, b"Record ID,\r\n1,\r\n2,\r\n").headers["Location"]
     response = client.get(preview_url)
     detail_url = preview_url.removesuffix("/preview")
@@ -146,9 +148,9 @@ def test_columns_the_import_does_not_find_are_not_offered_for_mapping(app, sessi
 
 
 def test_a_file_refused_in_the_web_is_recorded_refused_and_keeps_its_recognised_mapping(
-    app, session
+    app, session, sign_in: SignIn
 ):
-    client = sign_in(app, session, "sales_ops")
+    client = sign_in("sales_ops")
     # Recognisable columns, but no id column: detection refuses it, as the API would.
     csv = (
         b"Ref,Create Date,Deal Stage,Amount,Notes\n"
@@ -190,18 +192,18 @@ def test_a_file_refused_in_the_web_is_recorded_refused_and_keeps_its_recognised_
     assert "Imported</span>" in text(client.get("/app/crm/"))
 
 
-def test_an_upload_without_a_file_is_refused_beside_the_field(app, session):
-    response = sign_in(app, session, "sales_ops").post("/app/crm/", data={})
+def test_an_upload_without_a_file_is_refused_beside_the_field(app, session, sign_in: SignIn):
+    response = sign_in("sales_ops").post("/app/crm/", data={})
     assert response.status_code == 422
     assert re.search(r'id="file-error">Choose the exported CSV file', text(response))
 
 
-def test_an_upload_over_the_size_limit_is_refused(config, session):
+def test_an_upload_over_the_size_limit_is_refused(config, session, sign_in: SignIn):
     from linktracker import create_app
 
     app = create_app({**config, "MAX_UPLOAD_MB": 1})
     try:
-        client = sign_in(app, session, "sales_ops")
+        client = sign_in("sales_ops", app=app)
         response = _upload(client, b"a" * (1024 * 1024 + 10))
         assert response.status_code == 413
         assert "larger than the limit" in text(response)
@@ -209,8 +211,8 @@ def test_an_upload_over_the_size_limit_is_refused(config, session):
         app.extensions["linktracker"].dispose()
 
 
-def test_rejected_rows_download_survives_an_awkward_filename(app, session):
-    client = sign_in(app, session, "sales_ops")
+def test_rejected_rows_download_survives_an_awkward_filename(app, session, sign_in: SignIn):
+    client = sign_in("sales_ops")
     name = "Q3 Übersicht.csv"
     preview_url = _upload(client, BAD_ROWS.read_bytes(), name).headers["Location"]
     detail_url = client.post(preview_url.replace("/preview", "/run")).headers["Location"]
@@ -224,8 +226,10 @@ def test_rejected_rows_download_survives_an_awkward_filename(app, session):
         assert header == 'attachment; filename="Q3 _bersicht-rejected.csv"'
 
 
-def test_rejected_rows_downloads_give_back_their_connection_read_or_not(app, session):
-    client = sign_in(app, session, "sales_ops")
+def test_rejected_rows_downloads_give_back_their_connection_read_or_not(
+    app, session, sign_in: SignIn
+):
+    client = sign_in("sales_ops")
     preview_url = _upload(client, BAD_ROWS.read_bytes()).headers["Location"]
     detail_url = client.post(preview_url.replace("/preview", "/run")).headers["Location"]
     api_url = detail_url.replace("/app/crm", "/api/v1/crm/imports") + "/rejected.csv"
@@ -242,8 +246,8 @@ def test_rejected_rows_downloads_give_back_their_connection_read_or_not(app, ses
             assert pool.checkedout() == before, (url, read_body)
 
 
-def test_the_pages_and_the_api_give_the_same_raw_and_rejected_files(app, session):
-    client = sign_in(app, session, "sales_ops")
+def test_the_pages_and_the_api_give_the_same_raw_and_rejected_files(app, session, sign_in: SignIn):
+    client = sign_in("sales_ops")
     raw = BAD_ROWS.read_bytes()
     preview_url = _upload(client, raw, "bad rows.csv").headers["Location"]
     detail_url = client.post(preview_url.replace("/preview", "/run")).headers["Location"]
@@ -269,9 +273,9 @@ def test_download_names_cannot_break_the_header() -> None:
 
 
 def test_a_killed_import_shows_interrupted_with_a_run_again_button_that_completes_it(
-    app: Flask, session
+    app: Flask, session, sign_in: SignIn
 ):
-    client = sign_in(app, session, "sales_ops")
+    client = sign_in("sales_ops")
     folder = Path(app.config["UPLOAD_FOLDER"])
     stored = store_upload(session, io.BytesIO(export()), filename="a.csv", upload_folder=folder)
     kill_import_after_first_batch(app, stored.id, folder)
@@ -288,8 +292,10 @@ def test_a_killed_import_shows_interrupted_with_a_run_again_button_that_complete
     assert session.scalar(select(func.count()).select_from(CrmRecord)) == ROWS
 
 
-def test_an_interrupted_dry_run_resumes_from_its_page_as_a_dry_run(app: Flask, session):
-    client = sign_in(app, session, "sales_ops")
+def test_an_interrupted_dry_run_resumes_from_its_page_as_a_dry_run(
+    app: Flask, session, sign_in: SignIn
+):
+    client = sign_in("sales_ops")
     folder = Path(app.config["UPLOAD_FOLDER"])
     stored = store_upload(session, io.BytesIO(export()), filename="a.csv", upload_folder=folder)
 
@@ -313,8 +319,10 @@ def test_an_interrupted_dry_run_resumes_from_its_page_as_a_dry_run(app: Flask, s
     assert session.scalar(select(func.count()).select_from(CrmRecord)) == 0
 
 
-def test_running_an_import_while_another_runs_says_so_and_changes_nothing(app: Flask, session):
-    client = sign_in(app, session, "sales_ops")
+def test_running_an_import_while_another_runs_says_so_and_changes_nothing(
+    app: Flask, session, sign_in: SignIn
+):
+    client = sign_in("sales_ops")
     app.config["CRM_IMPORT_WAIT_SECONDS"] = 0.2
     folder = Path(app.config["UPLOAD_FOLDER"])
     first = store_upload(session, io.BytesIO(export()), filename="a.csv", upload_folder=folder)
@@ -331,16 +339,20 @@ def test_running_an_import_while_another_runs_says_so_and_changes_nothing(app: F
 @pytest.mark.parametrize(
     ("role", "status"), [("sales_ops", 200), ("admin", 200), ("marketer", 403), ("employee", 403)]
 )
-def test_only_sales_ops_and_admins_download_a_raw_file(app: Flask, session, role, status):
+def test_only_sales_ops_and_admins_download_a_raw_file(
+    app: Flask, session, role, status, sign_in: SignIn
+):
     stored = store_upload(
         session, io.BytesIO(export(5)), filename="a.csv", upload_folder=app.config["UPLOAD_FOLDER"]
     )
-    client = sign_in(app, session, role)
+    client = sign_in(role)
     assert client.get(f"/app/crm/{stored.id}/raw").status_code == status
 
 
-def test_a_raw_file_deleted_by_retention_is_said_so_and_its_summary_stays(app: Flask, session):
-    client = sign_in(app, session, "sales_ops")
+def test_a_raw_file_deleted_by_retention_is_said_so_and_its_summary_stays(
+    app: Flask, session, sign_in: SignIn
+):
+    client = sign_in("sales_ops")
     app.config["CRM_RAW_RETENTION_DAYS"] = 0
     preview_url = _upload(client, BAD_ROWS.read_bytes(), "bad.csv").headers["Location"]
     done = client.post(preview_url.replace("/preview", "/run"), follow_redirects=True)
