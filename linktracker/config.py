@@ -6,9 +6,9 @@ import ipaddress
 import os
 import secrets
 import socket
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, Generic, Literal, TypeVar, cast, overload
 from urllib.parse import urlsplit
 
 # name -> (default, parser). Every key can be set as an environment variable of the same name.
@@ -88,8 +88,45 @@ def load_config(instance_path: str, overrides: Mapping[str, Any] | None = None) 
     return config
 
 
+T = TypeVar("T")
+Durability = Literal["journal", "commit"]
+ErasedLinks = Literal["keep", "disable"]
+
+
+def _optional_text(value: Any) -> str | None:
+    return str(value or "") or None
+
+
+def _durability(value: Any) -> Durability:
+    # Any other value is refused when the click recorder starts.
+    return cast(Durability, str(value))
+
+
+def _erased_links(value: Any) -> ErasedLinks:
+    return "disable" if str(value).strip().lower() == "disable" else "keep"
+
+
+class _Key(Generic[T]):
+    """One configuration key, read through ``convert`` at every access (the mapping is live)."""
+
+    def __init__(self, key: str, convert: Callable[[Any], T]) -> None:
+        self.key = key
+        self.convert = convert
+
+    @overload
+    def __get__(self, config: None, owner: type[AppConfig]) -> _Key[T]: ...
+
+    @overload
+    def __get__(self, config: AppConfig, owner: type[AppConfig]) -> T: ...
+
+    def __get__(self, config: AppConfig | None, owner: type[AppConfig]) -> T | _Key[T]:
+        if config is None:
+            return self
+        return self.convert(config.values[self.key])
+
+
 class AppConfig:
-    """The configuration as typed values: one property per key, each cast in this one place.
+    """The configuration as typed values: one attribute per key, each cast in this one place.
 
     A view of the app's configuration mapping, not a copy: ``linktracker run`` sets
     BASE_URL once it knows the address it serves, and a key changed on a built app (tests
@@ -99,108 +136,29 @@ class AppConfig:
     def __init__(self, values: Mapping[str, Any]) -> None:
         self.values = values
 
-    def _text(self, key: str) -> str:
-        return str(self.values[key])
-
-    def _optional(self, key: str) -> str | None:
-        return str(self.values.get(key) or "") or None
-
-    @property
-    def database_url(self) -> str:
-        return self._text("DATABASE_URL")
-
-    @property
-    def secret_key(self) -> str:
-        return self._text("SECRET_KEY")
-
-    @property
-    def base_url(self) -> str:
-        """The origin short links are built on, without a trailing slash."""
-        return self._text("BASE_URL")
-
-    @property
-    def fallback_url(self) -> str | None:
-        return self._optional("FALLBACK_URL")
-
-    @property
-    def country_header(self) -> str | None:
-        return self._optional("COUNTRY_HEADER")
-
-    @property
-    def trusted_proxies(self) -> int:
-        return int(self.values["TRUSTED_PROXIES"])
-
-    @property
-    def link_cache_seconds(self) -> float:
-        return float(self.values["LINK_CACHE_SECONDS"])
-
-    @property
-    def click_replay_seconds(self) -> float:
-        """How often an idle worker stores spooled clicks and killed workers' journals."""
-        return float(self.values["CLICK_REPLAY_SECONDS"])
-
-    @property
-    def click_durability(self) -> Literal["journal", "commit"]:
-        # Any other value is refused when the click recorder starts.
-        return cast(Literal["journal", "commit"], self._text("CLICK_DURABILITY"))
-
-    @property
-    def crm_timezone(self) -> str:
-        return self._text("CRM_TIMEZONE")
-
-    @property
-    def crm_keep_emails(self) -> bool:
-        return bool(self.values["CRM_KEEP_EMAILS"])
-
-    @property
-    def crm_import_wait_seconds(self) -> float:
-        return float(self.values["CRM_IMPORT_WAIT_SECONDS"])
-
-    @property
-    def crm_raw_retention_days(self) -> int:
-        return int(self.values["CRM_RAW_RETENTION_DAYS"])
-
-    @property
-    def erased_links(self) -> Literal["keep", "disable"]:
-        """Whether an erased employee's links keep redirecting or are disabled."""
-        return "disable" if self._text("ERASED_LINKS").strip().lower() == "disable" else "keep"
-
-    @property
-    def max_upload_mb(self) -> int:
-        return int(self.values["MAX_UPLOAD_MB"])
-
-    @property
-    def max_content_length(self) -> int:
-        """The largest request body in bytes (MAX_UPLOAD_MB, as Flask enforces it)."""
-        return int(self.values["MAX_CONTENT_LENGTH"])
-
-    @property
-    def upload_folder(self) -> str:
-        return self._text("UPLOAD_FOLDER")
-
-    @property
-    def spool_folder(self) -> str:
-        return self._text("SPOOL_FOLDER")
-
-    @property
-    def ratelimit_storage_uri(self) -> str:
-        return self._text("RATELIMIT_STORAGE_URI")
-
-    @property
-    def login_rate_limit(self) -> str:
-        return self._text("LOGIN_RATE_LIMIT")
-
-    @property
-    def login_failure_limit(self) -> str:
-        return self._text("LOGIN_FAILURE_LIMIT")
-
-    @property
-    def access_log(self) -> bool:
-        return bool(self.values["ACCESS_LOG"])
-
-    @property
-    def sql_echo(self) -> bool:
-        return bool(self.values.get("SQL_ECHO"))
+    database_url = _Key("DATABASE_URL", str)
+    secret_key = _Key("SECRET_KEY", str)
+    base_url = _Key("BASE_URL", str)  # the origin of short links, without a trailing slash
+    fallback_url = _Key("FALLBACK_URL", _optional_text)
+    country_header = _Key("COUNTRY_HEADER", _optional_text)
+    trusted_proxies = _Key("TRUSTED_PROXIES", int)
+    link_cache_seconds = _Key("LINK_CACHE_SECONDS", float)
+    click_replay_seconds = _Key("CLICK_REPLAY_SECONDS", float)
+    click_durability = _Key("CLICK_DURABILITY", _durability)
+    crm_timezone = _Key("CRM_TIMEZONE", str)
+    crm_keep_emails = _Key("CRM_KEEP_EMAILS", bool)
+    crm_import_wait_seconds = _Key("CRM_IMPORT_WAIT_SECONDS", float)
+    crm_raw_retention_days = _Key("CRM_RAW_RETENTION_DAYS", int)
+    erased_links = _Key("ERASED_LINKS", _erased_links)
+    max_upload_mb = _Key("MAX_UPLOAD_MB", int)
+    max_content_length = _Key("MAX_CONTENT_LENGTH", int)  # MAX_UPLOAD_MB in bytes, for Flask
+    upload_folder = _Key("UPLOAD_FOLDER", str)
+    spool_folder = _Key("SPOOL_FOLDER", str)
+    ratelimit_storage_uri = _Key("RATELIMIT_STORAGE_URI", str)
+    login_rate_limit = _Key("LOGIN_RATE_LIMIT", str)
+    login_failure_limit = _Key("LOGIN_FAILURE_LIMIT", str)
+    access_log = _Key("ACCESS_LOG", bool)
+    sql_echo = _Key("SQL_ECHO", bool)
 
 
 def served_base_url(host: str, port: int) -> str:
