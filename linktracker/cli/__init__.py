@@ -15,6 +15,7 @@ from linktracker.cli.common import old_name
 from linktracker.cli.crm import crm_group
 from linktracker.cli.db import db_group
 from linktracker.cli.employees import employees_group
+from linktracker.cli.links import links_group
 from linktracker.cli.privacy import privacy_group, retention_group
 from linktracker.cli.reports import report_group
 from linktracker.cli.serve import run_command
@@ -23,6 +24,7 @@ from linktracker.cli.users import users_group
 GROUPS: tuple[click.Group, ...] = (
     users_group,
     employees_group,
+    links_group,
     crm_group,
     report_group,
     clicks_group,
