@@ -19,12 +19,13 @@ from sqlalchemy.exc import DBAPIError
 
 from linktracker.clicks.spool import is_journal, replay_spool
 from linktracker.clicks.spooler import Spooler
+from linktracker.config import DEFAULTS
 
 log = logging.getLogger(__name__)
 
 # How often a process looks for clicks to replay (spool files, journals left behind by killed
 # processes), whether or not new clicks arrive: its writer thread wakes up for it when idle.
-REPLAY_SECONDS = 30.0
+REPLAY_SECONDS = float(DEFAULTS["CLICK_REPLAY_SECONDS"][0])  # the setting's default
 
 
 class ReplayTimer:
