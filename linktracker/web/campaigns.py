@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -24,6 +25,9 @@ from linktracker.links.services import (
     create_campaign_links,
     get_or_create_link,
 )
+from linktracker.reports.all_time import all_time
+from linktracker.reports.filters import today_in
+from linktracker.reports.services import report_campaigns
 from linktracker.web.context import db, identity, require_roles, runtime, settings
 from linktracker.web.forms import (
     CHANNEL_LABELS,
@@ -32,6 +36,7 @@ from linktracker.web.forms import (
     render_form,
     show_errors,
 )
+from linktracker.web.reports_pages import read_filters
 
 campaigns = Blueprint("campaigns", __name__, url_prefix="/app/campaigns")
 FIELDS = (
@@ -65,9 +70,22 @@ def _preview(values: dict[str, Any], slug: str) -> Preview:
 @campaigns.get("/")
 @require_roles(*MANAGERS)
 def index() -> str:
+    """Every campaign with its links, and its figures over the range picked (default 30 days)."""
+    state = read_filters()
+    program = settings()
+    zone = program.reporting_timezone
+    whole = request.args.get("range") == "all"
+    if whole:
+        today = today_in(zone)
+        state = replace(state, filters=all_time(db(), state.filters, timezone=zone, today=today))
+    report = report_campaigns(db(), state.filters, timezone=zone, currency=program.default_currency)
+    figures = {row.campaign.slug: row.figures for row in report.campaigns if row.campaign}
     counts = campaign_link_counts(db())
-    rows = [(c, counts.get(c.id, CampaignLinkCount(0, 0, 0))) for c in list_campaigns(db())]
-    return render_template("campaigns/index.html", rows=rows)
+    rows = [
+        (c, counts.get(c.id, CampaignLinkCount(0, 0, 0)), figures.get(c.slug))
+        for c in list_campaigns(db())
+    ]
+    return render_template("campaigns/index.html", rows=rows, state=state, all_time=whole)
 
 
 @campaigns.route("/new", methods=["GET", "POST"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -12,10 +12,11 @@ from flask import Blueprint, Response, g, render_template, request, url_for
 
 from linktracker.auth.roles import MANAGERS
 from linktracker.campaigns.channels import CHANNELS
-from linktracker.campaigns.services import list_campaigns
+from linktracker.campaigns.services import get_campaign, list_campaigns
 from linktracker.employees.services import list_employees
 from linktracker.reports.filters import Bucket, ReportFilters, read_report_filters, today_in
-from linktracker.reports.results import GroupedReport, SeriesPoint
+from linktracker.reports.participation import report_participation
+from linktracker.reports.results import ChannelsReport, GroupedReport, SeriesPoint
 from linktracker.reports.services import (
     report_campaigns,
     report_channels,
@@ -74,9 +75,15 @@ def read_filters(default_days: int = 30) -> FilterState:
     )
 
 
+# The leads axis spans at least this many: a single lead must not look as tall as the busiest
+# click day.
+MIN_LEADS_AXIS = 5
+
+
 def chart_spec(points: tuple[SeriesPoint, ...], bucket: str) -> str:
     """Chart.js data for clicks (left axis) and leads (right axis) per bucket."""
     labels = [p.start.isoformat() if bucket == "day" else f"{bucket} of {p.start}" for p in points]
+    top_leads = max((max(p.leads, p.won) for p in points), default=0)
     spec: dict[str, Any] = {
         "type": "line",
         "labels": labels,
@@ -98,6 +105,7 @@ def chart_spec(points: tuple[SeriesPoint, ...], bucket: str) -> str:
                 "grid": {"drawOnChartArea": False},
                 "title": {"display": True, "text": "Leads / won"},
                 "ticks": {"precision": 0},
+                "suggestedMax": max(MIN_LEADS_AXIS, top_leads),
             },
         },
     }
@@ -142,7 +150,19 @@ def dashboard() -> str:
 @reports.get("/leaderboard")
 @require_roles(*MANAGERS)
 def leaderboard() -> str:
-    return _grouped_page(report_reps, "reports/leaderboard.html")
+    state = read_filters()
+    program = settings()
+    report = report_reps(
+        db(), state.filters, timezone=program.reporting_timezone, currency=program.default_currency
+    )
+    participation = report_participation(db(), state.filters, timezone=program.reporting_timezone)
+    return render_template(
+        "reports/leaderboard.html",
+        state=state,
+        report=report,
+        participation=participation,
+        show_inactive=request.args.get("inactive") == "1",
+    )
 
 
 def _grouped_page(report_by: Callable[..., GroupedReport], template: str, **extra: Any) -> str:
@@ -186,10 +206,80 @@ def campaigns() -> str:
     return _grouped_page(report_campaigns, "reports/campaigns.html")
 
 
+@reports.get("/campaigns/<slug>")
+@require_roles(*MANAGERS)
+def campaign(slug: str) -> str:
+    """One campaign's results: figures, series, funnel, its reps and its channels."""
+    found = get_campaign(db(), slug)
+    state = read_filters()
+    state = replace(
+        state,
+        filters=replace(state.filters, campaign=found.slug),
+        query={**state.query, "campaign": found.slug},
+    )
+    program = settings()
+    zone, currency = program.reporting_timezone, program.default_currency
+    reps = report_reps(db(), state.filters, timezone=zone, currency=currency)
+    by_channel = report_channels(db(), state.filters, timezone=zone, currency=currency)
+    bucket, points = report_trend(db(), state.filters, timezone=zone)
+    return render_template(
+        "reports/campaign.html",
+        state=state,
+        campaign=found,
+        reps=reps,
+        by_channel=by_channel,
+        f=reps.totals,
+        chart=chart_spec(points, bucket),
+        bucket=bucket,
+        has_series=series_total(points) > 0,
+        labels=CHANNEL_LABELS,
+    )
+
+
 @reports.get("/channels")
 @require_roles(*MANAGERS)
 def channels() -> str:
-    return _grouped_page(report_channels, "reports/channels.html", labels=CHANNEL_LABELS)
+    state = read_filters()
+    program = settings()
+    report = report_channels(
+        db(), state.filters, timezone=program.reporting_timezone, currency=program.default_currency
+    )
+    return render_template(
+        "reports/channels.html",
+        state=state,
+        report=report,
+        labels=CHANNEL_LABELS,
+        chart=channel_chart(report, CHANNEL_LABELS),
+    )
+
+
+def channel_chart(report: ChannelsReport, labels: dict[str, str]) -> str:
+    """Chart.js bars: clicks and leads per channel (leads on their own axis)."""
+    rows = report.channels
+    names = [
+        labels.get(row.channel, row.channel) if row.channel else "Unknown channel" for row in rows
+    ]
+    top_leads = max((row.figures.leads for row in rows), default=0)
+    spec: dict[str, Any] = {
+        "type": "bar",
+        "labels": names,
+        "series": [
+            {"label": "Clicks", "data": [row.figures.clicks or 0 for row in rows]},
+            {"label": "Leads", "data": [row.figures.leads for row in rows], "axis": "y2"},
+        ],
+        "scales": {
+            "y": {"beginAtZero": True, "title": {"display": True, "text": "Clicks"}},
+            "y2": {
+                "beginAtZero": True,
+                "position": "right",
+                "grid": {"drawOnChartArea": False},
+                "title": {"display": True, "text": "Leads"},
+                "ticks": {"precision": 0},
+                "suggestedMax": max(MIN_LEADS_AXIS, top_leads),
+            },
+        },
+    }
+    return json.dumps(spec)
 
 
 @reports.app_template_filter("pct")

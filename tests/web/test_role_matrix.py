@@ -83,6 +83,7 @@ EXPECTED: dict[str, dict[str, int | str]] = {
     "reports.rep": page(MANAGERS),
     "reports.campaigns": page(MANAGERS),
     "reports.channels": page(MANAGERS),
+    "reports.campaign": page(MANAGERS),
     "settings_pages.index": page(("admin",)),
     "privacy_pages.index": page(("admin",)),
     "privacy_pages.find": page(("admin",), 422),
@@ -146,6 +147,7 @@ def world(app: Flask, session: Any) -> World:
         "user_id": other.id,
         "code": link.code,
         "handle": victim.handle,
+        "slug": shared.slug,
         "kind": "png",
         "filename": "css/app.css",
     }
