@@ -66,6 +66,9 @@ HIDDEN_NAV_ITEMS_JS = """
 }
 """
 
+# The same for the report tabs.
+HIDDEN_TABS_JS = HIDDEN_NAV_ITEMS_JS.replace("nav.mainnav", "nav.tabs")
+
 NO_ID = b"Ref,Create Date,Deal Stage,Amount,Notes\nA-1,2026-10-01 10:00,Closed Won,100,x\n"
 
 
@@ -89,6 +92,50 @@ def test_every_admin_navigation_item_is_fully_visible_at_laptop_widths(
     expect(items.last).to_have_text("Settings")
     assert page.evaluate(HIDDEN_NAV_ITEMS_JS) == []
     page.screenshot(path=str(tmp_path / f"nav-admin-{width}.png"))  # to look at, not docs
+    page.context.close()
+
+
+@pytest.mark.parametrize("role", ["admin", "marketer"])
+def test_on_a_phone_the_navigation_and_report_tabs_are_whole_and_visible(
+    browser: Browser, live_server: LiveServer, sign_in: SignIn, tmp_path: Path, role: str
+) -> None:
+    page = _page(browser, 390, 844)
+    sign_in(page, role)
+    page.goto(f"{live_server.url}/app/reports/leaderboard")
+    expect(page.locator("nav.tabs a")).to_have_count(4)
+    assert page.evaluate(HIDDEN_NAV_ITEMS_JS) == []
+    assert page.evaluate(HIDDEN_TABS_JS) == []
+    for selector in ("nav.mainnav", "nav.tabs"):
+        assert page.evaluate(SPLIT_WORDS_JS, page.locator(selector).element_handle()) == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=str(tmp_path / f"reports-nav-{role}-390.png"))  # to look at, not docs
+    page.context.close()
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_campaign_results_open_a_campaign_report_with_its_chart_and_inactive_reps_on_request(
+    browser: Browser, live_server: LiveServer, sign_in: SignIn, tmp_path: Path, width: int
+) -> None:
+    page = _page(browser, width, 844)
+    sign_in(page, "marketer")
+    page.goto(f"{live_server.url}/app/reports/campaigns")
+    page.locator("table a[href*='/app/reports/campaigns/']").first.click()
+    page.wait_for_url(re.compile(r"/app/reports/campaigns/[^/?]+\?"))
+    expect(page.get_by_role("heading", name="Reps")).to_be_visible()
+    expect(page.get_by_role("heading", name="Channels")).to_be_visible()
+    chart = page.locator("canvas[data-chart]").first
+    expect(chart).to_be_visible()
+    assert page.evaluate(
+        "() => !!window.Chart && !!Chart.getChart(document.querySelector('canvas[data-chart]'))"
+    )
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    page.screenshot(path=str(tmp_path / f"campaign-report-{width}.png"), full_page=True)
+    page.goto(f"{live_server.url}/app/reports/leaderboard")
+    page.get_by_role("link", name=re.compile(r"Show inactive employees \(\d+\)")).click()
+    expect(
+        page.get_by_role("heading", name=re.compile(r"Inactive employees \(\d+\)"))
+    ).to_be_visible()
+    expect(page.get_by_role("link", name="Hide inactive employees")).to_be_visible()
     page.context.close()
 
 
