@@ -24,6 +24,8 @@ PAGES: dict[str | None, list[tuple[str, str]]] = {
         ("leaderboard", "/app/reports/leaderboard?from={d90}"),
         ("rep", "/app/reports/reps/{handle}?from={d90}"),
         ("campaigns", "/app/campaigns/"),
+        ("campaign-report", "/app/reports/campaigns/{slug}?from={d90}"),
+        ("channels", "/app/reports/channels?from={d90}"),
         ("campaign", "/app/campaigns/1"),
         ("campaign-new", "/app/campaigns/new"),
         ("employees", "/app/employees/"),
@@ -51,14 +53,17 @@ def test_main_pages_render_without_csp_errors(
 
     from sqlalchemy import select
 
+    from linktracker.campaigns.models import Campaign
     from linktracker.employees.models import Employee
 
     with live_server.session() as session:
         email = live_server.users["employee"]
         handle = session.scalar(select(Employee.handle).where(Employee.email == email))
+        slug = session.scalar(select(Campaign.slug).order_by(Campaign.id))
     values = {
         "d90": (date.today() - timedelta(days=89)).isoformat(),
         "handle": handle,
+        "slug": slug,
         **live_server.imports,
     }
     context = browser.new_context(
