@@ -29,6 +29,8 @@ class TeamParticipation:
 
 @dataclass(frozen=True)
 class Participation:
+    filters: ReportFilters
+    timezone: str
     joined: int
     active: int
     participation_rate: float | None
@@ -64,6 +66,8 @@ def report_participation(
     )
     active = sum(team.active for team in teams)
     return Participation(
+        filters=filters,
+        timezone=timezone,
         joined=len(joined),
         active=active,
         participation_rate=metrics.participation_rate(active, len(joined)),

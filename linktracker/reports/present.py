@@ -7,6 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from linktracker.reports.participation import Participation
 from linktracker.reports.results import (
     CampaignsReport,
     ChannelsReport,
@@ -208,6 +209,30 @@ def program_dict(report: ProgramReport) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- tables
+
+
+def participation_dict(report: Participation) -> dict[str, Any]:
+    return _period(report.filters, report.timezone) | {
+        "joined": report.joined,
+        "active": report.active,
+        "participation_rate": report.participation_rate,
+        "teams": [
+            {
+                "team": t.team,
+                "joined": t.joined,
+                "active": t.active,
+                "participation_rate": t.participation_rate,
+            }
+            for t in report.teams
+        ],
+        "inactive": [employee_dict(e) for e in report.inactive],
+    }
+
+
+def participation_table(report: Participation) -> Table:
+    """One row per joined employee without activity in range."""
+    rows: list[list[object]] = [[e.handle, e.name, e.team] for e in report.inactive]
+    return ["handle", "name", "team"], rows
 
 
 def _currencies(figures: Sequence[Figures]) -> list[str]:

@@ -12,6 +12,7 @@ from linktracker.employees.models import Employee
 from linktracker.errors import InvalidInput, NotFound
 from linktracker.reports import present
 from linktracker.reports.filters import ReportFilters, parse_bucket, parse_report_filters, today_in
+from linktracker.reports.participation import report_participation
 from linktracker.reports.services import (
     report_campaigns,
     report_channels,
@@ -121,3 +122,13 @@ def get_program_report() -> Response:
         currency=program.default_currency,
     )
     return _respond(present.program_dict(report), present.program_table(report), "program")
+
+
+@api.get("/reports/participation")
+@require_roles(*MANAGERS)
+def get_participation_report() -> Response:
+    """Joined and active employees per team; the CSV lists the inactive ones."""
+    report = report_participation(db(), _filters(), timezone=settings().reporting_timezone)
+    return _respond(
+        present.participation_dict(report), present.participation_table(report), "inactive"
+    )

@@ -165,3 +165,25 @@ def test_the_campaign_list_counts_the_range_picked_and_offers_all_time(
     assert "over all time, from " in whole and f"to {today}" in whole
     row = whole.split("Ranged")[1].split("</tr>")[0]
     assert _cells(row)[2] == "2"
+
+
+def test_the_participation_api_gives_teams_and_inactive_employees_as_json_and_csv(
+    sign_in: SignIn, session: Session
+) -> None:
+    active = _joined(session, name="Ada Active", team="Sales")
+    idle = _joined(session, name="Ina Idle", team="Sales")
+    make_click(session, make_link(session, employee=active))
+    client = sign_in("marketer")
+    data = client.get("/api/v1/reports/participation").get_json()
+    sales = next(t for t in data["teams"] if t["team"] == "Sales")
+    assert sales == {"team": "Sales", "joined": 2, "active": 1, "participation_rate": 0.5}
+    assert [e["handle"] for e in data["inactive"]] == [idle.handle]
+    assert data["joined"] == 2 and data["active"] == 1
+    csv = client.get("/api/v1/reports/participation?format=csv")
+    assert csv.status_code == 200
+    assert csv.get_data(as_text=True).splitlines() == [
+        "handle,name,team",
+        f"{idle.handle},Ina Idle,Sales",
+    ]
+    bad = client.get("/api/v1/reports/participation?from=yesterday")
+    assert bad.status_code == 422 and "YYYY-MM-DD" in str(bad.get_json())
