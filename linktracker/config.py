@@ -141,6 +141,7 @@ class AppConfig:
     base_url = _Key("BASE_URL", str)  # the origin of short links, without a trailing slash
     fallback_url = _Key("FALLBACK_URL", _optional_text)
     country_header = _Key("COUNTRY_HEADER", _optional_text)
+    utm_lowercase = _Key("UTM_LOWERCASE", bool)  # the default of a new campaign
     trusted_proxies = _Key("TRUSTED_PROXIES", int)
     link_cache_seconds = _Key("LINK_CACHE_SECONDS", float)
     click_replay_seconds = _Key("CLICK_REPLAY_SECONDS", float)

@@ -74,6 +74,7 @@ def campaign_json(campaign: Campaign) -> dict[str, Any]:
         "channels": list(campaign.channels),
         "goal": campaign.goal,
         "active": campaign.active,
+        "utm_lowercase": campaign.utm_lowercase,
         "utm": {"medium": campaign.utm_medium, "id": campaign.utm_id, "term": campaign.utm_term},
     }
 
@@ -127,6 +128,11 @@ def post_campaign() -> tuple[Response, int]:
         not isinstance(channels, list) or not all(isinstance(c, str) for c in channels)
     ):
         raise InvalidInput("'channels' must be a list of strings.", {"channels": "Invalid."})
+    lowercase = data.get("utm_lowercase", runtime().config.utm_lowercase)
+    if not isinstance(lowercase, bool):
+        raise InvalidInput(
+            "'utm_lowercase' must be true or false.", {"utm_lowercase": "Use true or false."}
+        )
     campaign = create_campaign(
         db(),
         name=text(data, "name", required=True) or "",
@@ -138,6 +144,7 @@ def post_campaign() -> tuple[Response, int]:
         utm_medium=text(utm, "medium"),
         utm_id=text(utm, "id"),
         utm_term=text(utm, "term"),
+        utm_lowercase=lowercase,
     )
     return jsonify(campaign_json(campaign)), 201
 

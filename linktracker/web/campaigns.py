@@ -92,6 +92,8 @@ def index() -> str:
 @require_roles(*MANAGERS)
 def new() -> str | BaseResponse:
     form = CampaignForm()
+    if not form.is_submitted():
+        form.utm_lowercase.data = runtime().config.utm_lowercase
     preview, error = None, None
     if form.is_submitted():
         values = form_values(form, *FIELDS)
