@@ -80,6 +80,18 @@ def read_filters(default_days: int = 30) -> FilterState:
 MIN_LEADS_AXIS = 5
 
 
+def leads_axis(title: str, top: int) -> dict[str, Any]:
+    """The right-hand axis of leads: whole numbers, at least 0 to MIN_LEADS_AXIS."""
+    return {
+        "beginAtZero": True,
+        "position": "right",
+        "grid": {"drawOnChartArea": False},
+        "title": {"display": True, "text": title},
+        "ticks": {"precision": 0},
+        "suggestedMax": max(MIN_LEADS_AXIS, top),
+    }
+
+
 def chart_spec(points: tuple[SeriesPoint, ...], bucket: str) -> str:
     """Chart.js data for clicks (left axis) and leads (right axis) per bucket."""
     labels = [p.start.isoformat() if bucket == "day" else f"{bucket} of {p.start}" for p in points]
@@ -99,14 +111,7 @@ def chart_spec(points: tuple[SeriesPoint, ...], bucket: str) -> str:
                 "title": {"display": True, "text": "Clicks"},
                 "ticks": {"precision": 0},
             },
-            "y2": {
-                "beginAtZero": True,
-                "position": "right",
-                "grid": {"drawOnChartArea": False},
-                "title": {"display": True, "text": "Leads / won"},
-                "ticks": {"precision": 0},
-                "suggestedMax": max(MIN_LEADS_AXIS, top_leads),
-            },
+            "y2": leads_axis("Leads / won", top_leads),
         },
     }
     return json.dumps(spec)
@@ -269,14 +274,7 @@ def channel_chart(report: ChannelsReport, labels: dict[str, str]) -> str:
         ],
         "scales": {
             "y": {"beginAtZero": True, "title": {"display": True, "text": "Clicks"}},
-            "y2": {
-                "beginAtZero": True,
-                "position": "right",
-                "grid": {"drawOnChartArea": False},
-                "title": {"display": True, "text": "Leads"},
-                "ticks": {"precision": 0},
-                "suggestedMax": max(MIN_LEADS_AXIS, top_leads),
-            },
+            "y2": leads_axis("Leads", top_leads),
         },
     }
     return json.dumps(spec)
