@@ -93,6 +93,8 @@ EXPECTED: dict[str, dict[str, int | str]] = {
     "users.set_active": page(("admin",), 302),
     "api.post_employee": api(MANAGERS, 400),
     "api.post_campaign": api(MANAGERS, 400),
+    "api.get_campaign_view": api(MANAGERS),
+    "api.put_post_texts": api(MANAGERS, 400),
     "api.post_link": api(("employee", *MANAGERS), 400),
     "api.get_link_view": api(MANAGERS, employee=404),
     "api.get_my_data": api(SIGNED_IN, sales_ops=404, marketer=404, admin=404),
@@ -146,6 +148,7 @@ def world(app: Flask, session: Any) -> World:
         "user_id": other.id,
         "code": link.code,
         "handle": victim.handle,
+        "slug": shared.slug,
         "kind": "png",
         "filename": "css/app.css",
     }
@@ -196,7 +199,7 @@ def test_every_route_answers_every_role_as_the_table_says(app: Flask, world: Wor
         for rule in rules:
             client = _client(app, world, role)
             url = _url(app, rule, world.values | world.overrides.get(rule.endpoint, {}))
-            method = "GET" if "GET" in (rule.methods or ()) else "POST"
+            method = next(m for m in ("GET", "POST", "PUT") if m in (rule.methods or ()))
             response = client.open(url, method=method)
             got, want = _observed(response), EXPECTED[rule.endpoint][role]
             if got != want:
