@@ -113,7 +113,8 @@ def index() -> str:
 @require_roles(*MANAGERS)
 def new() -> str | BaseResponse:
     form = CampaignForm()
-    preview, error, text_errors = None, None, {}
+    preview, error = None, None
+    text_errors: dict[str, str] = {}
     texts = _form_post_texts()
     if form.is_submitted():
         values = form_values(form, *FIELDS)
@@ -161,7 +162,8 @@ def detail(campaign_id: int) -> str:
 def edit(campaign_id: int) -> str | BaseResponse:
     campaign = get_campaign_by_id(db(), campaign_id)
     form = CampaignForm(obj=campaign)
-    preview, error, text_errors = None, None, {}
+    preview, error = None, None
+    text_errors: dict[str, str] = {}
     saved = list_post_texts(db(), [campaign.id]).get(campaign.id, [])
     texts = [PostTextInput(t.channel, t.text) for t in saved]
     if form.is_submitted():

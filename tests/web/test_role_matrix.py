@@ -80,7 +80,9 @@ EXPECTED: dict[str, dict[str, int | str]] = {
     "crm.download_rejected": page(IMPORTERS),
     "reports.dashboard": page(MANAGERS),
     "reports.leaderboard": page(MANAGERS),
-    "reports.rep": page(MANAGERS),
+    # An employee has their own page; another's answers as an unknown handle.
+    "reports.rep": page(MANAGERS, employee=404),
+    "reports.my_results": page(SIGNED_IN),
     "reports.campaigns": page(MANAGERS),
     "reports.channels": page(MANAGERS),
     "settings_pages.index": page(("admin",)),
@@ -97,6 +99,7 @@ EXPECTED: dict[str, dict[str, int | str]] = {
     "api.put_post_texts": api(MANAGERS, 400),
     "api.post_link": api(("employee", *MANAGERS), 400),
     "api.get_link_view": api(MANAGERS, employee=404),
+    "api.get_me": api(SIGNED_IN),
     "api.get_my_data": api(SIGNED_IN, sales_ops=404, marketer=404, admin=404),
     "api.get_reps_report": api(MANAGERS),
     "api.get_rep_report": api(MANAGERS, employee=404),
