@@ -154,6 +154,7 @@ def detail(campaign_id: int) -> str:
         links=campaign_links(db(), campaign.id),
         employees=[e for e in list_employees(db()) if e.active],
         channel_labels=CHANNEL_LABELS,
+        post_texts=list_post_texts(db(), [campaign.id]).get(campaign.id, []),
     )
 
 

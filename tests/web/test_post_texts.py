@@ -149,6 +149,8 @@ def test_the_campaign_form_saves_post_text_variants_and_drops_blank_rows(
     assert campaign is not None
     rows = session.scalars(select(PostText).order_by(PostText.position)).all()
     assert [(r.channel, r.text) for r in rows] == [(None, "For all"), ("x", "For X")]
+    detail = text(client.get(f"/app/campaigns/{campaign.id}"))
+    assert "Every channel</span> For all" in detail and "X</span> For X" in detail
     edit = text(client.get(f"/app/campaigns/{campaign.id}/edit"))
     assert ">For all</textarea>" in edit and ">For X</textarea>" in edit
     saved = client.post(
