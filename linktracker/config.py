@@ -54,6 +54,8 @@ DEFAULTS: dict[str, tuple[Any, Any]] = {
     "MAX_UPLOAD_MB": (200, _INT),
     # What an erased employee's links do: "keep" redirecting (shared posts live on) or "disable".
     "ERASED_LINKS": ("keep", str),
+    # Employees see their rank and the top 10 by clicks and by leads (a setting admins change).
+    "SHOW_RANKS": (True, _bool),
     "UPLOAD_FOLDER": (None, str),
     "SPOOL_FOLDER": (None, str),
     "RATELIMIT_STORAGE_URI": ("memory://", str),

@@ -7,12 +7,13 @@ import io
 import random
 import secrets
 import tempfile
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from linktracker.auth.services import create_user
+from linktracker.campaigns.post_texts import PostTextInput
 from linktracker.campaigns.services import create_campaign
 from linktracker.clicks.services import click_row, insert_click_rows
 from linktracker.clicks.visitor import Visitor, new_click_id
@@ -30,6 +31,30 @@ CAMPAIGNS = (
     ("We are hiring: platform engineers", "https://careers.example.com/jobs/platform", "recruiting"),  # noqa: E501
     ("Customer webinar: Q4 roadmap", "https://events.example.com/webinar/q4-roadmap", "leads"),
 )  # fmt: skip
+# A campaign that is over: My links folds it away under "Ended campaigns".
+ENDED_CAMPAIGN = ("Summer customer event", "https://events.example.com/summer", "awareness")
+POST_TEXTS: dict[str, tuple[tuple[str | None, str], ...]] = {
+    "Spring product launch": (
+        (None, "Our spring release is out: faster reports and a cleaner workflow. Have a look!"),
+        (None, "What I am most excited about in our spring launch, in two minutes:"),
+        ("x", "Spring launch day! Faster reports, cleaner workflow. #launch"),
+        ("linkedin", "Proud of the team behind our spring launch. Here is what changes for "
+                     "our customers, and why it matters:"),
+    ),
+    "Engineering blog: scaling our API": (
+        (None, "How our engineers scaled the API tenfold without a rewrite: worth a read."),
+    ),
+    "We are hiring: platform engineers": (
+        (None, "We are hiring platform engineers. Great team, interesting problems. "
+               "Know someone? Send them this:"),
+        ("x", "We are hiring platform engineers! #hiring #platform"),
+    ),
+    "Customer webinar: Q4 roadmap": (
+        (None, "Join our Q4 roadmap webinar: what is coming, and time for your questions."),
+    ),
+}  # fmt: skip
+# The printed employee sign-in: an active advocate, so every page has figures to show.
+DEMO_EMPLOYEE = "advocate01"
 HUMAN_AGENTS = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/124.0.0.0 Safari/537.36",
@@ -77,18 +102,24 @@ def load_demo_data(
         )
         for n in range(1, 51)
     ]
-    for name, url, goal in CAMPAIGNS:
+    today = date.today()
+    ended = (ENDED_CAMPAIGN, today - timedelta(days=75), today - timedelta(days=20))
+    running = [((name, url, goal), None, None) for name, url, goal in CAMPAIGNS]
+    for (name, url, goal), starts_on, ends_on in [ended, *running]:
         campaign = create_campaign(
             session, name=name, destination_url=url, goal=goal,
-            allowed_domains=settings.allowed_domains,
+            allowed_domains=settings.allowed_domains, starts_on=starts_on, ends_on=ends_on,
+            post_texts=[PostTextInput(c, t) for c, t in POST_TEXTS.get(name, ())],
         )  # fmt: skip
         create_campaign_links(
             session, campaign_slug=campaign.slug, medium=settings.utm_medium,
             allowed_domains=settings.allowed_domains,
         )  # fmt: skip
-    clicks = _demo_clicks(session, rng, secret=secrets.token_bytes(16))
+    secret = secrets.token_bytes(16)
+    clicks = _demo_clicks(session, rng, secret=secret)
+    clicks += _advocate_clicks(session, rng, secret, f"{DEMO_EMPLOYEE}@example.com")
     lines = [
-        f"Demo data: {len(employees)} employees, {len(CAMPAIGNS)} campaigns, {clicks} clicks.",
+        f"Demo data: {len(employees)} employees, {len(CAMPAIGNS) + 1} campaigns, {clicks} clicks.",
         _demo_crm(
             session,
             rng,
@@ -97,11 +128,51 @@ def load_demo_data(
             email_secret or secrets.token_bytes(32),
         ),
     ]
-    for local, role in DEMO_USERS + (("advocate01", "employee"),):
+    for local, role in DEMO_USERS + ((DEMO_EMPLOYEE, "employee"),):
         password = secrets.token_urlsafe(9)
         create_user(session, f"{local}@example.com", role, password)
         lines.append(f"  sign in as {local}@example.com / {password} ({role})")
     return lines
+
+
+def _visit(rng: random.Random, channel: str, bot: bool) -> Visitor:
+    return Visitor(
+        ip=f"203.0.113.{rng.randint(1, 254)}",
+        user_agent=rng.choice(BOT_AGENTS if bot else HUMAN_AGENTS),
+        referrer=REFERRERS.get(channel) if rng.random() < 0.8 else None,
+        country=rng.choice(("US", "DE", "GB", "FR", None)),
+        method="GET",
+        query_string="",
+    )
+
+
+def _target(link: Link) -> LinkTarget:
+    return LinkTarget(
+        link.id, link.employee_id, link.campaign_id, link.channel,
+        link.destination_url, False, None,
+    )  # fmt: skip
+
+
+def _advocate_clicks(session: Session, rng: random.Random, secret: bytes, email: str) -> int:
+    """Recent human clicks on every link of the printed employee: an active advocate."""
+    now = utcnow()
+    employee = session.scalar(select(Employee).where(Employee.email == email))
+    assert employee is not None
+    rows = [
+        click_row(
+            _target(link),
+            _visit(rng, link.channel, bot=False),
+            secret=secret,
+            now=now - timedelta(days=rng.uniform(0.1, 25)),
+            click_id=new_click_id(),
+        )
+        for link in session.scalars(select(Link).where(Link.employee_id == employee.id))
+        for _ in range(rng.randint(4, 12))
+    ]
+    with session.begin_nested():
+        insert_click_rows(session.connection(), rows)
+    session.commit()
+    return len(rows)
 
 
 def _demo_clicks(session: Session, rng: random.Random, secret: bytes) -> int:
@@ -112,20 +183,9 @@ def _demo_clicks(session: Session, rng: random.Random, secret: bytes) -> int:
     for link in links:
         if link.employee_id not in active or rng.random() < 0.3:
             continue
-        target = LinkTarget(
-            link.id, link.employee_id, link.campaign_id, link.channel,
-            link.destination_url, False, None,
-        )  # fmt: skip
+        target = _target(link)
         for _ in range(rng.randint(1, 40)):
-            bot = rng.random() < 0.12
-            visitor = Visitor(
-                ip=f"203.0.113.{rng.randint(1, 254)}",
-                user_agent=rng.choice(BOT_AGENTS if bot else HUMAN_AGENTS),
-                referrer=REFERRERS.get(link.channel) if rng.random() < 0.8 else None,
-                country=rng.choice(("US", "DE", "GB", "FR", None)),
-                method="GET",
-                query_string="",
-            )
+            visitor = _visit(rng, link.channel, bot=rng.random() < 0.12)
             when = now - timedelta(days=rng.uniform(0, 90))
             rows.append(
                 click_row(target, visitor, secret=secret, now=when, click_id=new_click_id())
@@ -202,8 +262,24 @@ def _demo_deals_csv(session: Session, rng: random.Random, click_id_param: str) -
     ]
     rows: list[list[str]] = []
 
-    def add(created: datetime, landing: str, handle: str = "", slug: str = "") -> None:
-        rows.append(_demo_deal(rng, len(rows) + 1, now, created, landing, handle, slug))
+    def add(
+        created: datetime, landing: str, handle: str = "", slug: str = "", stage: str = ""
+    ) -> None:
+        rows.append(_demo_deal(rng, len(rows) + 1, now, created, landing, handle, slug, stage))
+
+    # The printed employee's recent clicks became leads, one of them a won deal.
+    advocate = session.execute(
+        select(Click.click_id, Click.created_at, Link.destination_url)
+        .join(Link, Link.id == Click.link_id)
+        .join(Employee, Employee.id == Link.employee_id)
+        .where(HUMAN_CLICK, Employee.email == f"{DEMO_EMPLOYEE}@example.com")
+        .where(Click.created_at.between(now - timedelta(days=25), now - timedelta(days=6)))
+        .order_by(Click.id)
+    ).all()
+    for n, (click_id, at, destination) in enumerate(advocate[:4]):
+        separator = "&" if "?" in destination else "?"
+        add(at + timedelta(minutes=30), f"{destination}{separator}{click_id_param}={click_id}",
+            stage="Closed won" if n == 0 else "Qualified to buy")  # fmt: skip
 
     # Deals whose landing-page form captured the click id of a demo click.
     for click_id, at, destination in rng.sample(clicks, min(len(clicks), 120)):
@@ -230,10 +306,16 @@ def _demo_deal(
     landing: str,
     handle: str,
     slug: str,
+    stage: str = "",
 ) -> list[str]:
-    """Deal number ``n`` of the demo export: a random stage, amount, owner and source."""
-    stage = rng.choices([s for s, _ in DEMO_STAGES], [w for _, w in DEMO_STAGES])[0]
-    closed = created + timedelta(days=rng.uniform(3, 60)) if stage.startswith("Closed") else None
+    """Deal number ``n`` of the demo export: a stage (random unless given), amount, owner."""
+    if stage:
+        closed = created + timedelta(days=3) if stage.startswith("Closed") else None
+    else:
+        stage = rng.choices([s for s, _ in DEMO_STAGES], [w for _, w in DEMO_STAGES])[0]
+        closed = (
+            created + timedelta(days=rng.uniform(3, 60)) if stage.startswith("Closed") else None
+        )
     if closed is not None and closed > now:
         stage, closed = "Contract sent", None
     amount = f"{rng.uniform(2_000, 60_000):.2f}" if rng.random() < 0.8 else ""

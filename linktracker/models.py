@@ -1,7 +1,7 @@
 """Every model, imported in one place so metadata (Alembic, tests) sees the whole schema."""
 
 from linktracker.auth.models import ApiToken, LoginAttempt, User
-from linktracker.campaigns.models import Campaign
+from linktracker.campaigns.models import Campaign, PostText
 from linktracker.clicks.models import Click
 from linktracker.crm.models import CrmImport, CrmImportError, CrmRecord
 from linktracker.db import Base
@@ -33,6 +33,7 @@ __all__ = [
     "LinkDay",
     "LinkMonth",
     "LoginAttempt",
+    "PostText",
     "PrivacyRequest",
     "RepDay",
     "RepMonth",

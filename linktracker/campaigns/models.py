@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, String, Text
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from linktracker.db import Base, UTCDateTime, utcnow
@@ -29,3 +29,15 @@ class Campaign(Base):
     ends_on: Mapped[date | None] = mapped_column(Date)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PostText(Base):
+    """Suggested text for a campaign's posts: for every channel (channel None) or for one."""
+
+    __tablename__ = "post_texts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    channel: Mapped[str | None] = mapped_column(String(40))
+    text: Mapped[str] = mapped_column(String(3000))
+    position: Mapped[int] = mapped_column(Integer, default=0)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from linktracker.campaigns.channels import CHANNELS
 from linktracker.campaigns.models import GOALS, Campaign
+from linktracker.campaigns.post_texts import PostTextInput, post_text_errors, replace_post_texts
 from linktracker.db import get_or_not_found
 from linktracker.errors import Conflict, InvalidInput, NotFound
 from linktracker.limits import nul_errors, text_errors
@@ -42,10 +43,11 @@ def create_campaign(
     utm_lowercase: bool = True,
     starts_on: date | None = None,
     ends_on: date | None = None,
+    post_texts: Sequence[PostTextInput] = (),
 ) -> Campaign:
-    """Create a campaign after validating destination, slug, channels and dates."""
+    """Create a campaign after validating destination, slug, channels, dates and post texts."""
     campaign = Campaign(active=True)
-    _apply(
+    texts = _apply(
         campaign,
         name=name,
         destination_url=destination_url,
@@ -56,6 +58,7 @@ def create_campaign(
         utm=(utm_medium, utm_id, utm_term),
         utm_lowercase=utm_lowercase,
         dates=(starts_on, ends_on),
+        post_texts=post_texts,
     )
     if session.scalar(select(Campaign.id).where(Campaign.slug == campaign.slug)):
         raise Conflict(
@@ -63,6 +66,8 @@ def create_campaign(
         )
     session.add(campaign)
     try:
+        session.flush()
+        replace_post_texts(session, campaign.id, texts or ())
         session.commit()
     except IntegrityError as exc:
         session.rollback()
@@ -85,10 +90,11 @@ def update_campaign(
     utm_lowercase: bool,
     starts_on: date | None,
     ends_on: date | None,
+    post_texts: Sequence[PostTextInput] | None = None,
 ) -> Campaign:
-    """Edit a campaign; links already made keep their frozen destination."""
+    """Edit a campaign (post texts None: left as they are); links keep their destination."""
     campaign = get_campaign_by_id(session, campaign_id)
-    _apply(
+    texts = _apply(
         campaign,
         name=name,
         destination_url=destination_url,
@@ -99,7 +105,10 @@ def update_campaign(
         utm=(utm_medium, utm_id, utm_term),
         utm_lowercase=utm_lowercase,
         dates=(starts_on, ends_on),
+        post_texts=post_texts,
     )
+    if texts is not None:
+        replace_post_texts(session, campaign.id, texts)
     session.commit()
     return campaign
 
@@ -116,7 +125,9 @@ def _apply(
     utm: tuple[str | None, str | None, str | None],
     utm_lowercase: bool,
     dates: tuple[date | None, date | None],
-) -> None:
+    post_texts: Sequence[PostTextInput] | None,
+) -> list[PostTextInput] | None:
+    """Validate every field (and the post texts) at once, then set the campaign's columns."""
     channels = None if channels is None else list(channels)
     medium, utm_id, term = (_clean(v) for v in utm)
     errors = text_errors(
@@ -151,6 +162,10 @@ def _apply(
         errors["goal"] = f"Goal must be one of {', '.join(GOALS)}."
     if dates[0] and dates[1] and dates[1] < dates[0]:
         errors["ends_on"] = "The end date is before the start date."
+    texts = None
+    if post_texts is not None:
+        texts, text_problems = post_text_errors(post_texts, chosen)
+        errors.update(text_problems)
     if errors:
         raise InvalidInput("The campaign could not be saved.", errors)
     campaign.name = name.strip()
@@ -163,6 +178,7 @@ def _apply(
     campaign.utm_term = term
     campaign.utm_lowercase = utm_lowercase
     campaign.starts_on, campaign.ends_on = dates
+    return texts
 
 
 def _clean(value: str | None) -> str | None:
@@ -196,3 +212,14 @@ def list_campaigns(session: Session, *, active_only: bool = False) -> list[Campa
     if active_only:
         query = query.where(Campaign.active.is_(True))
     return list(session.scalars(query))
+
+
+def set_post_texts(session: Session, slug: str, post_texts: Sequence[PostTextInput]) -> Campaign:
+    """Replace a campaign's post texts (an empty list removes them all)."""
+    campaign = get_campaign(session, slug)
+    texts, errors = post_text_errors(post_texts, list(campaign.channels))
+    if errors:
+        raise InvalidInput("The post texts could not be saved.", errors)
+    replace_post_texts(session, campaign.id, texts)
+    session.commit()
+    return campaign

@@ -130,3 +130,24 @@ def make_employee_links(
             else:
                 made += result.created
     return made, problems
+
+
+def ended_employee_links(
+    session: Session, employee: Employee, today: date
+) -> list[EmployeeCampaign]:
+    """Campaigns no longer running (ended or retired) on which this employee has links."""
+    running = {c.id for c in running_campaigns(session, today)}
+    links: dict[int, list[Link]] = {}
+    for link in session.scalars(
+        select(Link).where(Link.employee_id == employee.id).order_by(Link.id)
+    ):
+        if link.campaign_id not in running:
+            links.setdefault(link.campaign_id, []).append(link)
+    if not links:
+        return []
+    campaigns = session.scalars(select(Campaign).where(Campaign.id.in_(links)))
+    ended = sorted(campaigns, key=lambda c: (c.ends_on or today, c.created_at, c.id), reverse=True)
+    return [
+        EmployeeCampaign(c, [ChannelLink(link.channel, link) for link in links[c.id]])
+        for c in ended
+    ]

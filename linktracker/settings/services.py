@@ -37,6 +37,8 @@ class ProgramSettings:
     erased_links: ErasedLinks = "keep"
     # CRM records are deleted this many months after close (open ones: after creation); 0 never.
     crm_record_retention_months: int = 0
+    # Employees see their rank and the top 10 by clicks and by leads on their results page.
+    show_ranks: bool = True
 
 
 ErasedLinks = Literal["keep", "disable"]
@@ -55,6 +57,7 @@ CONFIG_KEYS = {
     "default_currency": "DEFAULT_CURRENCY",
     "erased_links": "ERASED_LINKS",
     "crm_record_retention_months": "CRM_RECORD_RETENTION_MONTHS",
+    "show_ranks": "SHOW_RANKS",
 }
 
 
@@ -139,6 +142,15 @@ def _months(value: str) -> int:
     return months
 
 
+def _flag(value: str) -> bool:
+    text = value.strip().lower()
+    if text in ("1", "true", "yes", "on", "y"):
+        return True
+    if text in ("", "0", "false", "no", "off", "n"):
+        return False
+    raise ValueError("choose on or off")
+
+
 PARSERS: dict[str, Callable[[str], Any]] = {
     "allowed_domains": _domains,
     "utm_medium": _medium,
@@ -150,6 +162,7 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "default_currency": _currency,
     "erased_links": _erased_links,
     "crm_record_retention_months": _months,
+    "show_ranks": _flag,
 }
 
 

@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from linktracker.auth.roles import MANAGERS
 from linktracker.campaigns.models import Campaign
-from linktracker.campaigns.services import create_campaign
+from linktracker.campaigns.post_texts import PostTextInput, list_post_texts
+from linktracker.campaigns.services import create_campaign, get_campaign, set_post_texts
 from linktracker.clicks.counts import count_link_clicks
 from linktracker.employees.models import Employee
 from linktracker.employees.services import create_employee
@@ -76,7 +77,34 @@ def campaign_json(campaign: Campaign) -> dict[str, Any]:
         "active": campaign.active,
         "utm_lowercase": campaign.utm_lowercase,
         "utm": {"medium": campaign.utm_medium, "id": campaign.utm_id, "term": campaign.utm_term},
+        "starts_on": campaign.starts_on.isoformat() if campaign.starts_on else None,
+        "ends_on": campaign.ends_on.isoformat() if campaign.ends_on else None,
+        "post_texts": [
+            {"channel": t.channel, "text": t.text}
+            for t in list_post_texts(db(), [campaign.id]).get(campaign.id, [])
+        ],
     }
+
+
+def post_texts_field(data: dict[str, Any]) -> list[PostTextInput] | None:
+    """The payload's ``post_texts``: [{channel: str | null, text: str}, ...] (None when absent)."""
+    value = data.get("post_texts")
+    if value is None:
+        return None
+    message = "'post_texts' must be a list of {channel, text} objects."
+    if not isinstance(value, list):
+        raise InvalidInput(message, {"post_texts": "Must be a list."})
+    texts = []
+    for n, item in enumerate(value):
+        if not isinstance(item, dict):
+            raise InvalidInput(message, {f"post_texts.{n}": "Must be an object."})
+        channel, text_ = item.get("channel"), item.get("text")
+        if channel is not None and not isinstance(channel, str):
+            raise InvalidInput(message, {f"post_texts.{n}.channel": "Must be a string or null."})
+        if not isinstance(text_, str):
+            raise InvalidInput(message, {f"post_texts.{n}.text": "Must be a string."})
+        texts.append(PostTextInput(channel, text_))
+    return texts
 
 
 def link_json(link: Link) -> dict[str, Any]:
@@ -145,8 +173,24 @@ def post_campaign() -> tuple[Response, int]:
         utm_id=text(utm, "id"),
         utm_term=text(utm, "term"),
         utm_lowercase=lowercase,
+        post_texts=post_texts_field(data) or (),
     )
     return jsonify(campaign_json(campaign)), 201
+
+
+@api.get("/campaigns/<slug>")
+@require_roles(*MANAGERS)
+def get_campaign_view(slug: str) -> Response:
+    return jsonify(campaign_json(get_campaign(db(), slug)))
+
+
+@api.put("/campaigns/<slug>/post_texts")
+@require_roles(*MANAGERS)
+def put_post_texts(slug: str) -> Response:
+    texts = post_texts_field(payload())
+    if texts is None:
+        raise InvalidInput("'post_texts' is required.", {"post_texts": "Required."})
+    return jsonify(campaign_json(set_post_texts(db(), slug, texts)))
 
 
 def _may_use_employee(who: Identity, handle: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from flask import Response, jsonify, request
@@ -12,7 +13,9 @@ from linktracker.employees.models import Employee
 from linktracker.errors import InvalidInput, NotFound
 from linktracker.reports import present
 from linktracker.reports.filters import ReportFilters, parse_bucket, parse_report_filters, today_in
+from linktracker.reports.own import OwnFigures, report_own_figures
 from linktracker.reports.participation import report_participation
+from linktracker.reports.results import EmployeeRef
 from linktracker.reports.services import (
     report_campaigns,
     report_channels,
@@ -41,6 +44,40 @@ def _respond(data: dict[str, Any], table: present.Table, name: str) -> Response:
         to_csv(*table),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+ME_DAYS = 30
+
+
+@api.get("/me")
+@require_roles(*EVERYONE)
+def get_me() -> Response:
+    """Who the token (or session) is, and their own figures over the last 30 days."""
+    who = identity()
+    assert who is not None
+    own = db().get(Employee, who.employee_id) if who.employee_id else None
+    figures = OwnFigures(0, 0, 0, 0)
+    if own is not None:
+        program = settings()
+        figures = report_own_figures(
+            db(),
+            own.handle,
+            today=today_in(program.reporting_timezone),
+            days=ME_DAYS,
+            timezone=program.reporting_timezone,
+            currency=program.default_currency,
+        )
+    return jsonify(
+        {
+            "email": who.email,
+            "role": who.role,
+            "employee": present.employee_dict(EmployeeRef(own.handle, own.name, own.team))
+            if own
+            else None,
+            "figures": asdict(figures),
+            "days": ME_DAYS,
+        }
     )
 
 

@@ -9,6 +9,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from linktracker.auth.roles import MANAGERS
+from linktracker.campaigns.post_texts import PostTextInput, list_post_texts
 from linktracker.campaigns.services import (
     create_campaign,
     get_campaign_by_id,
@@ -67,6 +68,44 @@ def _preview(values: dict[str, Any], slug: str) -> Preview:
     )
 
 
+def _form_post_texts() -> list[PostTextInput]:
+    """The form's post-text rows; a row left blank is no variant."""
+    channels = request.form.getlist("post_text_channel")
+    texts = request.form.getlist("post_text")
+    return [
+        PostTextInput(channel or None, text_)
+        for channel, text_ in zip(channels, texts, strict=False)
+        if text_.strip()
+    ]
+
+
+def _show_errors(form: CampaignForm, exc: DomainError) -> tuple[str, dict[str, str]]:
+    """The general message and the post-text rows' messages (shown beside their row)."""
+    rows = {k: v for k, v in exc.fields.items() if k.startswith("post_texts")}
+    rest = {k: v for k, v in exc.fields.items() if k not in rows}
+    return show_errors(form, type(exc)(exc.message, rest)), rows
+
+
+def _render(
+    form: CampaignForm,
+    campaign: Any,
+    texts: list[PostTextInput],
+    preview: Preview | None = None,
+    error: str | None = None,
+    text_errors: dict[str, str] | None = None,
+) -> BaseResponse:
+    return render_form(
+        "campaigns/form.html",
+        form=form,
+        campaign=campaign,
+        preview=preview,
+        error=error,
+        post_texts=texts,
+        text_errors=text_errors or {},
+        channel_labels=CHANNEL_LABELS,
+    )
+
+
 @campaigns.get("/")
 @require_roles(*MANAGERS)
 def index() -> str:
@@ -95,6 +134,8 @@ def new() -> str | BaseResponse:
     if not form.is_submitted():
         form.utm_lowercase.data = runtime().config.utm_lowercase
     preview, error = None, None
+    text_errors: dict[str, str] = {}
+    texts = _form_post_texts()
     if form.is_submitted():
         values = form_values(form, *FIELDS)
         if "preview" in request.form:
@@ -105,16 +146,16 @@ def new() -> str | BaseResponse:
                     db(),
                     slug=(form.slug.data or "").strip() or None,
                     allowed_domains=settings().allowed_domains,
+                    post_texts=texts,
                     **values,
                 )
             except DomainError as exc:
-                error = show_errors(form, exc)
+                db().rollback()
+                error, text_errors = _show_errors(form, exc)
             else:
                 flash(f"Campaign “{campaign.name}” created. Generate links when ready.", "success")
                 return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
-    return render_form(
-        "campaigns/form.html", form=form, campaign=None, preview=preview, error=error
-    )
+    return _render(form, None, texts, preview, error, text_errors)
 
 
 @campaigns.get("/<int:campaign_id>")
@@ -133,6 +174,7 @@ def detail(campaign_id: int) -> str:
         links=campaign_links(db(), campaign.id),
         employees=[e for e in list_employees(db()) if e.active],
         channel_labels=CHANNEL_LABELS,
+        post_texts=list_post_texts(db(), [campaign.id]).get(campaign.id, []),
     )
 
 
@@ -142,24 +184,30 @@ def edit(campaign_id: int) -> str | BaseResponse:
     campaign = get_campaign_by_id(db(), campaign_id)
     form = CampaignForm(obj=campaign)
     preview, error = None, None
+    text_errors: dict[str, str] = {}
+    saved = list_post_texts(db(), [campaign.id]).get(campaign.id, [])
+    texts = [PostTextInput(t.channel, t.text) for t in saved]
     if form.is_submitted():
+        texts = _form_post_texts()
         values = form_values(form, *FIELDS)
         if "preview" in request.form:
             preview = _preview(values, campaign.slug)
         elif form.validate():
             try:
                 update_campaign(
-                    db(), campaign.id, allowed_domains=settings().allowed_domains, **values
+                    db(),
+                    campaign.id,
+                    allowed_domains=settings().allowed_domains,
+                    post_texts=texts,
+                    **values,
                 )
             except DomainError as exc:
                 db().rollback()
-                error = show_errors(form, exc)
+                error, text_errors = _show_errors(form, exc)
             else:
                 flash("Campaign saved. Links made earlier keep their destination.", "success")
                 return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
-    return render_form(
-        "campaigns/form.html", form=form, campaign=campaign, preview=preview, error=error
-    )
+    return _render(form, campaign, texts, preview, error, text_errors)
 
 
 @campaigns.post("/<int:campaign_id>/links")

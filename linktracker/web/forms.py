@@ -198,6 +198,11 @@ class SettingsForm(FlaskForm):  # type: ignore[misc]
         "Keep CRM records (months)",
         description="After their close date (open records: after creation). 0 keeps them.",
     )
+    show_ranks = BooleanField(
+        "Show employees their rank",
+        description="On their results page: their rank among active employees and the top 10 "
+        "by clicks and by leads.",
+    )
 
 
 def show_errors(form: FlaskForm, exc: DomainError) -> str:

@@ -13,6 +13,7 @@ pages = Blueprint("pages", __name__, url_prefix="/app")
 # (endpoint, label, roles): the navigation shows only what the role may use.
 NAVIGATION: list[tuple[str, str, tuple[str, ...]]] = [
     ("my_links.index", "My links", EVERYONE),
+    ("reports.my_results", "My results", ("employee",)),
     ("reports.dashboard", "Dashboard", MANAGERS),
     ("reports.leaderboard", "Attribution", MANAGERS),
     ("campaigns.index", "Campaigns", MANAGERS),

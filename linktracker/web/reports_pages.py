@@ -10,11 +10,14 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, g, render_template, request, url_for
 
-from linktracker.auth.roles import MANAGERS
+from linktracker.auth.roles import EVERYONE, MANAGERS
 from linktracker.campaigns.channels import CHANNELS
 from linktracker.campaigns.services import get_campaign, list_campaigns
+from linktracker.employees.models import Employee
 from linktracker.employees.services import list_employees
+from linktracker.errors import NotFound
 from linktracker.reports.filters import Bucket, ReportFilters, read_report_filters, today_in
+from linktracker.reports.own import report_standing
 from linktracker.reports.participation import report_participation
 from linktracker.reports.results import ChannelsReport, GroupedReport, SeriesPoint
 from linktracker.reports.services import (
@@ -25,7 +28,7 @@ from linktracker.reports.services import (
     report_reps,
 )
 from linktracker.reports.trend import report_trend
-from linktracker.web.context import db, require_roles, settings
+from linktracker.web.context import db, identity, require_roles, settings
 from linktracker.web.forms import CHANNEL_LABELS
 
 reports = Blueprint("reports", __name__, url_prefix="/app/reports")
@@ -181,8 +184,31 @@ def _grouped_page(report_by: Callable[..., GroupedReport], template: str, **extr
 
 
 @reports.get("/reps/<handle>")
-@require_roles(*MANAGERS)
+@require_roles(*MANAGERS, "employee")
 def rep(handle: str) -> str:
+    who = identity()
+    assert who is not None
+    if who.role not in MANAGERS:
+        own = db().get(Employee, who.employee_id) if who.employee_id else None
+        if own is None or own.handle != handle:
+            # The same answer as an unknown handle: others' pages cannot be probed.
+            raise NotFound(f"No employee with handle '{handle}'.")
+    return _rep_page(handle, own_page=who.role not in MANAGERS)
+
+
+@reports.get("/me")
+@require_roles(*EVERYONE)
+def my_results() -> str:
+    """The signed-in person's own results: their per-rep page, with their rank."""
+    who = identity()
+    assert who is not None
+    own = db().get(Employee, who.employee_id) if who.employee_id else None
+    if own is None:
+        return render_template("reports/no_results.html")
+    return _rep_page(own.handle, own_page=True)
+
+
+def _rep_page(handle: str, *, own_page: bool) -> str:
     state = read_filters()
     span = (state.filters.date_to - state.filters.date_from).days
     bucket: Bucket = "day" if span < 92 else "week"
@@ -195,6 +221,15 @@ def rep(handle: str) -> str:
         bucket=bucket,
         currency=program.default_currency,
     )
+    standing = None
+    if own_page and program.show_ranks:
+        standing = report_standing(
+            db(),
+            handle,
+            state.filters,
+            timezone=program.reporting_timezone,
+            currency=program.default_currency,
+        )
     return render_template(
         "reports/rep.html",
         state=state,
@@ -202,6 +237,8 @@ def rep(handle: str) -> str:
         chart=chart_spec(detail.series, bucket),
         has_series=series_total(detail.series) > 0,
         handle=handle,
+        own_page=own_page,
+        standing=standing,
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -15,10 +17,11 @@ from linktracker.web.forms import SettingsForm, show_errors
 settings_pages = Blueprint("settings_pages", __name__, url_prefix="/app/settings")
 
 
-def _current_values() -> dict[str, str]:
+def _current_values() -> dict[str, Any]:
     current = settings()
-    values = {name: str(getattr(current, name)) for name in SETTING_NAMES}
+    values: dict[str, Any] = {name: str(getattr(current, name)) for name in SETTING_NAMES}
     values["allowed_domains"] = ", ".join(current.allowed_domains)
+    values["show_ranks"] = current.show_ranks  # a checkbox: the value, not its text
     return values
 
 
@@ -30,6 +33,7 @@ def index() -> str | BaseResponse:
     retention = _retention_effect(str(settings().crm_record_retention_months))
     if form.is_submitted():
         values = {name: str(getattr(form, name).data or "") for name in SETTING_NAMES}
+        values["show_ranks"] = "on" if form.show_ranks.data else "off"
         retention = _retention_effect(values["crm_record_retention_months"])
         months, due = retention
         previewed = request.form.get("retention_previewed") == str(months)

@@ -25,12 +25,12 @@ from sqlalchemy import func, select  # noqa: E402
 from werkzeug.serving import BaseWSGIServer, make_server  # noqa: E402
 
 from linktracker import create_app  # noqa: E402
-from linktracker.auth.services import create_user, find_user_by_email, set_password  # noqa: E402
+from linktracker.auth.services import find_user_by_email, set_password  # noqa: E402
 from linktracker.campaigns.models import Campaign  # noqa: E402
 from linktracker.clicks.models import Click  # noqa: E402
 from linktracker.crm.services import ImportContext, store_upload, upload_and_import  # noqa: E402
 from linktracker.db import utcnow  # noqa: E402
-from linktracker.demo import load_demo_data  # noqa: E402
+from linktracker.demo import DEMO_EMPLOYEE, load_demo_data  # noqa: E402
 from linktracker.employees.models import Employee  # noqa: E402
 from linktracker.migrate import upgrade_database  # noqa: E402
 from tests.browser.live import (  # noqa: E402
@@ -170,16 +170,11 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
             user = find_user_by_email(session, email)
             assert user is not None
             set_password(session, user.id, PASSWORD)
-        # The employee who signs in is the demo's most clicked one, so pages show figures.
-        busiest = session.execute(
-            select(Employee.email)
-            .join(Click, Click.employee_id == Employee.id)
-            .group_by(Employee.email)
-            .order_by(func.count().desc(), Employee.email)
-            .limit(1)
-        ).scalar_one()
-        create_user(session, busiest, "employee", PASSWORD)
-        users["employee"] = busiest
+        # The employee who signs in is the demo's printed one: an active advocate with figures.
+        users["employee"] = f"{DEMO_EMPLOYEE}@example.com"
+        employee = find_user_by_email(session, users["employee"])
+        assert employee is not None
+        set_password(session, employee.id, PASSWORD)
         imports = _seed_crm(session, str(folder / "uploads"), runtime.secret)
     server = make_server("127.0.0.1", port, app, threaded=True)
     threads = [_serve(landing), _serve(server)]

@@ -21,6 +21,7 @@ DESKTOP_UA = (
 BAD_ROWS = TEST_DATA / "crm" / "hubspot_with_bad_rows.csv"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 375, "height": 812}
+PHONE_390 = {"width": 390, "height": 844}  # the first screen an employee's phone shows
 
 
 @dataclass(frozen=True)

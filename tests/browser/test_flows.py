@@ -32,15 +32,17 @@ def test_employee_copies_a_link_and_downloads_its_qr_code(
     expect(first_row.get_by_role("button", name="Copied ✓")).to_be_visible()
     assert page.evaluate("navigator.clipboard.readText()") == short_url
 
-    first_row.locator("summary", has_text="QR").click()
+    first_row.get_by_role("link", name=re.compile("QR code")).click()
+    dialog = first_row.locator("dialog")
+    expect(dialog).to_be_visible()
     with page.expect_download() as png_info:
-        first_row.get_by_role("link", name="Download QR code (PNG)").click()
+        dialog.get_by_role("link", name="Download PNG").click()
     png = png_info.value
     assert png.suggested_filename.endswith("-qr.png")
     with open(png.path(), "rb") as handle:
         assert handle.read(8) == b"\x89PNG\r\n\x1a\n"
     with page.expect_download() as svg_info:
-        first_row.get_by_role("link", name="Download QR code (SVG)").click()
+        dialog.get_by_role("link", name="Download SVG").click()
     with open(svg_info.value.path(), encoding="utf-8") as handle:
         assert "<svg" in handle.read()
 
@@ -108,7 +110,7 @@ def test_a_campaign_named_like_a_script_renders_as_text(
     expect(page.get_by_role("link", name=name)).to_be_visible()
     page.get_by_role("button", name="Sign out").click()
     sign_in(page, "employee")
-    expect(page.get_by_role("heading", name=name, level=2)).to_be_visible()
+    expect(page.get_by_role("heading", name=name, level=3)).to_be_visible()
     assert dialogs == []
     with live_server.session() as session:  # keep it out of the screenshots
         campaign = session.scalar(select(Campaign).where(Campaign.slug == "script-test"))

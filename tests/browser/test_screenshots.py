@@ -18,7 +18,11 @@ from tests.browser.live import (
 # role -> [(file name, path)]; None: signed out.
 PAGES: dict[str | None, list[tuple[str, str]]] = {
     None: [("sign-in", "/app/login"), ("link-not-found", "/zzzzzzz")],
-    "employee": [("my-links", "/app/links/"), ("not-allowed", "/app/settings/")],
+    "employee": [
+        ("my-links", "/app/links/"),
+        ("my-results", "/app/reports/me"),
+        ("not-allowed", "/app/settings/"),
+    ],
     "marketer": [
         ("dashboard", "/app/reports/?from={d90}"),
         ("leaderboard", "/app/reports/leaderboard?from={d90}"),

@@ -48,6 +48,99 @@
     if (button) { event.preventDefault(); copy(button); }
   });
 
+  // Share dialogs that take only the link (LinkedIn, Facebook): copy the post text first, so
+  // it can be pasted into the post; the dialog opens as the link does anyway.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest("a[data-copy-first]");
+    if (!link) { return; }
+    var text = link.dataset.copyFirst;
+    var status = document.getElementById(link.getAttribute("aria-controls") || "");
+    var done = function () { if (status) { status.textContent = "Text and link copied: paste them into your post"; } };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(done, function () { if (fallbackCopy(text)) { done(); } });
+    } else if (fallbackCopy(text)) { done(); }
+  });
+
+  // QR codes: shown in a dialog (without JavaScript the link opens the image itself).
+  document.addEventListener("click", function (event) {
+    var opener = event.target.closest("[data-dialog]");
+    if (opener) {
+      var dialog = document.getElementById(opener.dataset.dialog);
+      if (dialog && dialog.showModal) {
+        event.preventDefault();
+        dialog.showModal();
+      }
+      return;
+    }
+    var full = event.target.closest("[data-fullscreen]");
+    if (full) {
+      var box = full.closest("dialog");
+      var on = !box.classList.contains("qr-full");
+      box.classList.toggle("qr-full", on);
+      full.textContent = on ? "Leave full screen" : "Full screen";
+      if (on && box.requestFullscreen) { box.requestFullscreen().catch(function () {}); }
+      if (!on && document.fullscreenElement) { document.exitFullscreen().catch(function () {}); }
+    }
+  });
+  document.addEventListener("close", function (event) {
+    var box = event.target;
+    if (box.classList && box.classList.contains("qr-full")) {
+      box.classList.remove("qr-full");
+      var full = box.querySelector("[data-fullscreen]");
+      if (full) { full.textContent = "Full screen"; }
+      if (document.fullscreenElement) { document.exitFullscreen().catch(function () {}); }
+    }
+  }, true);
+  // A click on the backdrop (outside the dialog's box) closes it.
+  document.addEventListener("click", function (event) {
+    if (event.target.matches && event.target.matches("dialog.qr-dialog[open]") &&
+        !event.target.classList.contains("qr-full")) {
+      var r = event.target.getBoundingClientRect();
+      var inside = event.clientX >= r.left && event.clientX <= r.right && event.clientY >= r.top && event.clientY <= r.bottom;
+      if (!inside) { event.target.close(); }
+    }
+  });
+
+  // Only one formula help open at a time; Escape closes it.
+  document.addEventListener("toggle", function (event) {
+    var box = event.target;
+    if (!box.matches || !box.matches("details.formula-help") || !box.open) { return; }
+    document.querySelectorAll("details.formula-help[open]").forEach(function (other) {
+      if (other !== box) { other.open = false; }
+    });
+  }, true);
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") { return; }
+    var open = event.target.closest && event.target.closest("details.formula-help[open]");
+    if (open) { open.open = false; open.querySelector("summary").focus(); }
+  });
+
+  // My links: filter the campaigns by name and channel as one types.
+  function filterLinks(input) {
+    var words = input.value.trim().toLowerCase().split(/\s+/).filter(Boolean);
+    var shown = 0;
+    document.querySelectorAll(".campaign-card[data-search]").forEach(function (card) {
+      var haystack = card.dataset.search.toLowerCase();
+      var match = words.every(function (w) { return haystack.indexOf(w) !== -1; });
+      card.hidden = !match;
+      if (match) { shown += 1; }
+    });
+    document.querySelectorAll("details.link-group").forEach(function (group) {
+      var any = group.querySelector(".campaign-card:not([hidden])");
+      if (words.length && any) { group.open = true; }
+      group.hidden = words.length > 0 && !any;
+    });
+    var status = document.getElementById("link-search-status");
+    if (status) {
+      status.textContent = !words.length ? "" : shown ? shown + " campaign" + (shown === 1 ? "" : "s") + " match" + (shown === 1 ? "es" : "") : "No campaign matches.";
+    }
+  }
+  document.querySelectorAll("[data-link-search]").forEach(function (box) {
+    box.hidden = false;
+    var input = box.querySelector("input");
+    input.addEventListener("input", function () { filterLinks(input); });
+  });
+
   // Selecting the whole short link on focus makes manual copying one keystroke.
   document.addEventListener("focusin", function (event) {
     if (event.target.matches("input[data-select-all]")) { event.target.select(); }
