@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, BinaryIO, Final
 
 from sqlalchemy import bindparam, insert, select, update
@@ -28,6 +30,7 @@ from linktracker.crm.batches import Batch, cut_batches
 from linktracker.crm.context import ImportContext
 from linktracker.crm.import_summary import (
     ImportProgress,
+    ImportRowError,
     ImportSummary,
     ProgressCallback,
     first_errors,
@@ -39,6 +42,7 @@ from linktracker.crm.locks import import_lock
 from linktracker.crm.models import CrmImport, CrmImportError
 from linktracker.crm.options import ImportOptions
 from linktracker.crm.parsing import RowError, UnreadableExport
+from linktracker.crm.preview import ImportPreview
 from linktracker.crm.raw_files import store_upload
 from linktracker.crm.services import ImportRefused
 from linktracker.db import utcnow
@@ -59,6 +63,8 @@ __all__ = [
     "get_ats_import",
     "import_ats_file",
     "list_ats_imports",
+    "preview_ats_import",
+    "refuse_ats_import",
     "upload_and_import_ats",
 ]
 
@@ -414,3 +420,92 @@ def list_ats_imports(session: Session, *, limit: int = 50, offset: int = 0) -> l
         .offset(offset)
     ).all()
     return [summarise(record, ()) for record in records]
+
+
+PREVIEW_ROWS: Final = 20
+
+
+def preview_ats_import(
+    session: Session,
+    import_id: int,
+    *,
+    upload_folder: str | os.PathLike[str],
+    options: ImportOptions | None = None,
+    limit: int = PREVIEW_ROWS,
+) -> ImportPreview:
+    """Read a stored ATS upload as its import would (mapping, dates, first rows); write nothing.
+
+    Raises ``UnreadableExport`` when the import would refuse the file.
+    """
+    options = options or ImportOptions()
+    check_ats_options(options)
+    record = load_ats_import(session, import_id)
+    with raw_path(record, upload_folder).open("rb") as stream:
+        export = inspect_ats_export(
+            stream,
+            mapping=options.mapping,
+            dayfirst=options.dayfirst,
+            timezone=options.timezone,
+            click_id_param=options.click_id_param,
+            source=record.source or None,
+        )
+        convert = export.converter()
+        records: list[dict[str, str | None]] = []
+        errors: list[ImportRowError] = []
+        for line, row in export.rows.rows(stream):
+            item = convert(line, row)
+            if isinstance(item, RowError):
+                if len(errors) < limit:
+                    errors.append(ImportRowError(item.line, item.column, item.reason))
+            elif len(records) < limit:
+                records.append(_display(item))
+            if len(records) >= limit and len(errors) >= limit:
+                break
+    info = export.info
+    return ImportPreview(
+        format=info.format,
+        kind=info.kind,
+        source=info.source,
+        encoding=info.encoding,
+        delimiter=info.delimiter,
+        header=info.header,
+        mapping=dict(info.mapping),
+        fields=ATS_FIELDS,
+        dayfirst=info.dayfirst,
+        dayfirst_reason=info.dayfirst_reason,
+        decimal_separator=info.decimal_separator,
+        decimal_reason=info.decimal_reason,
+        won_rule=info.won_rule,
+        timezone=info.timezone,
+        records=tuple(records),
+        errors=tuple(errors),
+    )
+
+
+def _display(parsed: ParsedApplication) -> dict[str, str | None]:
+    """A parsed application as the preview shows it; the candidate's email is not shown."""
+    shown: dict[str, str | None] = {"line": str(parsed.line)}
+    for name in ParsedApplication._fields:
+        value = getattr(parsed, name)
+        if name in ("line", "raw", "email"):
+            continue
+        if value is None:
+            shown[name] = None
+        elif isinstance(value, datetime):
+            shown[name] = value.isoformat()
+        elif isinstance(value, bool):
+            shown[name] = "true" if value else "false"
+        else:
+            shown[name] = str(value)
+    shown["candidate"] = "hashed" if parsed.email else None
+    return shown
+
+
+def refuse_ats_import(
+    session: Session, import_id: int, refusal: UnreadableExport, options: ImportOptions
+) -> ImportSummary:
+    """Record that a pending ATS upload is refused, as importing it would (read on preview)."""
+    record = load_ats_import(session, import_id)
+    if record.state == "pending":
+        _refuse(session, record, options, str(refusal), refusal.mapping)
+    return summarise(record, ())

@@ -39,6 +39,7 @@ from linktracker.reports.present import Table
 from linktracker.reports.scope import resolve_scope
 
 __all__ = [
+    "list_jobs",
     "RecruitingFigures",
     "RecruitingReport",
     "recruiting_dict",
@@ -162,6 +163,12 @@ def report_recruiting(
         ),
         program=_summed(per_rep.values()),
     )
+
+
+def list_jobs(session: Session) -> list[str]:
+    """Every job title applications name, for the job filter."""
+    query = select(Application.job).where(Application.job.is_not(None)).distinct()
+    return sorted(job for job in session.scalars(query) if job)
 
 
 def _rep_rows(session: Session, per_rep: dict[int, RecruitingFigures]) -> list[RepRow]:
