@@ -15,7 +15,8 @@ Rules, first match wins; the method is stored on the application:
 3. ``referral``: the referrer column names an employee: an email matches the employee's
    email (case ignored), else a name matches exactly one employee's name (case and
    repeated blanks ignored). A name several employees share is ``ambiguous``: never
-   guessed, reported by the import. Erased employees are never matched.
+   guessed, reported by the import. Erased employees are never matched by name or email;
+   a referral credited to them before their erasure stays theirs.
 4. ``none``: the baseline.
 
 Every run recomputes the applications in scope from scratch, so it is idempotent.
@@ -87,22 +88,25 @@ class _People:
     handles: dict[str, int]
     emails: dict[str, int]
     names: dict[str, list[int]]
+    erased: frozenset[int]
 
     @classmethod
     def load(cls, session: Session) -> _People:
         handles: dict[str, int] = {}
         emails: dict[str, int] = {}
         names: dict[str, list[int]] = {}
+        erased: set[int] = set()
         rows = session.execute(
-            select(Employee.id, Employee.handle, Employee.email, Employee.name).where(
-                Employee.erased_at.is_(None)
-            )
+            select(Employee.id, Employee.handle, Employee.email, Employee.name, Employee.erased_at)
         )
-        for id_, handle, email, name in rows:
+        for id_, handle, email, name, erased_at in rows:
             handles[handle.lower()] = id_
+            if erased_at is not None:
+                erased.add(id_)
+                continue
             emails[email.strip().lower()] = id_
             names.setdefault(_name_key(name), []).append(id_)
-        return cls(handles, emails, names)
+        return cls(handles, emails, names, frozenset(erased))
 
     def referrer(self, text: str) -> tuple[str, int | None, int]:
         """How a referrer cell matches: (match, employee id, employees sharing the name)."""
@@ -204,6 +208,9 @@ def _credit(
         _, referred_by, _ = people.referrer(application.referrer)
         if referred_by is not None:
             return "referral", referred_by, None, None
+    if application.attribution_method == "referral" and application.employee_id in people.erased:
+        # Referred by someone since erased: the name is gone, the credit stays theirs.
+        return "referral", application.employee_id, None, None
     return "none", None, None, None
 
 
