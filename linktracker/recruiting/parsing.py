@@ -121,6 +121,7 @@ ATS_ALIASES: Final = AliasTable(
         "stage": (
             "current stage",
             "stage",
+            "final phase",
             "current interview stage",
             "pipeline stage",
             "phase",
@@ -129,6 +130,7 @@ ATS_ALIASES: Final = AliasTable(
         "status": (
             "status",
             "application status",
+            "final status",
             "archive reason",
             "archived reason",
             "disposition",
@@ -148,7 +150,13 @@ ATS_ALIASES: Final = AliasTable(
             "eingestellt am",
             "zusage am",
         ),
-        "ended_at": ("archived at", "archived at gmt", "archived on", "archived date"),
+        "ended_at": (
+            "archived at",
+            "archived at gmt",
+            "archived on",
+            "archived date",
+            "final status date",
+        ),
         "first_contact_at": (
             "first contact",
             "first contact at",
@@ -179,6 +187,7 @@ ATS_ALIASES: Final = AliasTable(
             "source name",
             "source type",
             "channel",
+            "application channel",
             "kanal",
             "quelle",
         ),
@@ -271,6 +280,10 @@ _FINGERPRINTS: Final[dict[str, dict[str, int]]] = {
         "Hired On": 1,
     },
     "personio": {
+        "Final status": 2,
+        "Final phase": 1,
+        "Final status date": 1,
+        "Application channel": 2,
         "Bewerbungs-ID": 3,
         "Bewerbungsdatum": 1,
         "Stelle": 1,
@@ -294,8 +307,14 @@ _HIRED: Final = re.compile(
 _NOT_HIRED: Final = re.compile(r"(?i)\b(?:not|un|no|nicht)[\s_-]*(?:hired|eingestellt)\b")
 
 
+# Personio's final status of a hire is just "Accepted" (the offer was).
+_ACCEPTED: Final = frozenset({"accepted", "angenommen"})
+
+
 def is_hired(text: str) -> bool:
     """Whether a stage, status or archive reason says the candidate was hired."""
+    if text.strip().casefold() in _ACCEPTED:
+        return True
     return bool(_HIRED.search(text)) and not _NOT_HIRED.search(text)
 
 

@@ -71,6 +71,7 @@ SAMPLES = [
      (7, "Application Date", "missing application date")),
     ("personio_bewerbungen.csv", "personio", 5, 4, 1, 2, 2,
      (6, "Bewerbungsdatum", "invalid date '31.02.2026' (day is out of range for month)")),
+    ("personio_applications_en.csv", "personio", 4, 4, 0, 1, 2, None),
     ("teamtailor_candidates.tsv", "teamtailor", 4, 4, 0, 1, 1, None),
 ]  # fmt: skip
 
@@ -152,6 +153,10 @@ def test_sample_values_follow_each_systems_conventions(
     assert every["SR-9005"].referrer_match == "unknown"
     assert every["a7f3c001-6b1e-4c2a-9e10-000000000005"].referrer_match == "name"
     assert every["wk-30003"].hired is False
+    accepted = every["9100001"]  # Personio's "Accepted" final status, DD/MM/YYYY dates
+    assert accepted.hired and accepted.hired_at is not None
+    assert accepted.hired_at.isoformat() == "2026-03-28T00:00:00+00:00"
+    assert every["9100004"].hired is False  # an offer, not yet accepted
     # Nothing of the CRM was touched, and the CRM's import list shows no ATS import.
     assert session.scalar(select(func.count()).select_from(CrmRecord)) == 0
     assert list_imports(session) == []
