@@ -63,7 +63,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from linktracker.web import api_crm, api_reports  # noqa: F401  (routes on `api`)
+    from linktracker.web import api_ats, api_crm, api_reports  # noqa: F401  (routes on `api`)
     from linktracker.web.api import api
     from linktracker.web.auth import auth
     from linktracker.web.campaigns import campaigns
@@ -74,6 +74,7 @@ def register_blueprints(app: Flask) -> None:
     from linktracker.web.params import register_params
     from linktracker.web.privacy_pages import privacy_pages
     from linktracker.web.public import public
+    from linktracker.web.recruiting_pages import recruiting
     from linktracker.web.reports_pages import reports
     from linktracker.web.security import register_security
     from linktracker.web.settings_pages import settings_pages
@@ -90,6 +91,7 @@ def register_blueprints(app: Flask) -> None:
         campaigns,
         employees,
         crm,
+        recruiting,
         reports,
         settings_pages,
         users,

@@ -128,6 +128,15 @@ def load_demo_data(
             email_secret or secrets.token_bytes(32),
         ),
     ]
+    lines.append(
+        _demo_ats(
+            session,
+            rng,
+            settings,
+            upload_folder or tempfile.mkdtemp(prefix="linktracker-demo-"),
+            email_secret or secrets.token_bytes(32),
+        )
+    )
     for local, role in DEMO_USERS + ((DEMO_EMPLOYEE, "employee"),):
         password = secrets.token_urlsafe(9)
         create_user(session, f"{local}@example.com", role, password)
@@ -329,3 +338,73 @@ def _demo_deal(
         "EUR" if rng.random() < 0.3 else "USD", "Sales Pipeline",
         source, landing, handle, slug, f"buyer{n}@customer{n % 97}.test",
     ]  # fmt: skip
+
+
+DEMO_ATS_HEADER = (
+    "Application ID", "Email Addresses", "Job Name", "Applied On", "Current Stage", "Status",
+    "Source", "Referrer", "Hired Date", "Landing URL",
+)  # fmt: skip
+DEMO_JOBS = ("Platform Engineer", "Site Reliability Engineer", "Engineering Manager")
+
+
+def _demo_ats(
+    session: Session,
+    rng: random.Random,
+    settings: ProgramSettings,
+    upload_folder: str,
+    email_secret: bytes,
+) -> str:
+    """A Greenhouse-style applications export imported like an upload: from job-link clicks,
+    employee referrals (by email and by name) and every other source."""
+    from linktracker.campaigns.models import Campaign
+    from linktracker.clicks.models import HUMAN_CLICK, Click
+    from linktracker.crm.services import ImportContext, ImportOptions
+    from linktracker.recruiting.imports import upload_and_import_ats
+
+    now = utcnow()
+    clicks = session.execute(
+        select(Click.click_id, Click.created_at, Link.destination_url)
+        .join(Link, Link.id == Click.link_id)
+        .join(Campaign, Campaign.id == Click.campaign_id)
+        .where(HUMAN_CLICK, Campaign.goal == "recruiting")
+        .order_by(Click.id)
+    ).all()
+    people = session.execute(select(Employee.email, Employee.name).order_by(Employee.id)).all()
+    rows: list[list[str]] = []
+
+    def add(applied: datetime, source: str, referrer: str = "", landing: str = "") -> None:
+        n = len(rows) + 1
+        hired = rng.random() < 0.15
+        stage = "Offer" if hired else rng.choice(("Application Review", "Phone Screen", "Onsite"))
+        hired_at = applied + timedelta(days=rng.uniform(12, 45)) if hired else None
+        if hired_at is not None and hired_at > now:
+            hired, hired_at, stage = False, None, "Onsite"
+        rows.append([
+            str(80_000 + n), f"candidate{n:04d}@example.net", rng.choice(DEMO_JOBS),
+            f"{applied:%m/%d/%Y}", stage, "Hired" if hired else "Active", source, referrer,
+            f"{hired_at:%m/%d/%Y}" if hired_at else "", landing,
+        ])  # fmt: skip
+
+    param = settings.click_id_param
+    for click_id, at, destination in rng.sample(clicks, min(len(clicks), 40)):
+        separator = "&" if "?" in destination else "?"
+        add(at + timedelta(hours=rng.uniform(1, 48)), "Jobs page on your website",
+            landing=f"{destination}{separator}{param}={click_id}")  # fmt: skip
+    for email, name in rng.sample(people, min(len(people), 15)):
+        add(now - timedelta(days=rng.uniform(1, 80)), "Referral",
+            referrer=email if rng.random() < 0.5 else name)  # fmt: skip
+    sources = ("LinkedIn (Prospecting)", "Indeed", "Jobs page on your website")
+    for _ in range(90):
+        add(now - timedelta(days=rng.uniform(1, 90)), rng.choice(sources))
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerows([list(DEMO_ATS_HEADER), *rows])
+    result = upload_and_import_ats(
+        session,
+        io.BytesIO(buffer.getvalue().encode("utf-8-sig")),
+        ImportContext(upload_folder, email_secret, window_days=settings.attribution_window_days),
+        ImportOptions(click_id_param=param, dayfirst=False),
+        filename="greenhouse-applications-demo.csv",
+        source="greenhouse",
+    )
+    summary = result.summary
+    return f"ATS: {summary.inserted} Greenhouse applications imported (import {summary.id})."

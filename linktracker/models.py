@@ -8,6 +8,7 @@ from linktracker.db import Base
 from linktracker.employees.models import Employee
 from linktracker.links.models import Link
 from linktracker.privacy.models import PrivacyRequest
+from linktracker.recruiting.models import Application
 from linktracker.reports.models import (
     ClickDay,
     ClickMonth,
@@ -20,6 +21,7 @@ from linktracker.settings.models import Setting
 
 __all__ = [
     "ApiToken",
+    "Application",
     "Base",
     "Campaign",
     "Click",

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from linktracker.auth.services import find_user_by_email
 from linktracker.clicks.models import Click
 from linktracker.employees.models import Employee
+from linktracker.recruiting.models import Application
 from tests.support import TEST_DATA
 
 
@@ -98,6 +99,16 @@ def test_demo_data_loads_a_program_once(runner: FlaskCliRunner, session: Session
     assert session.scalar(select(func.count(Employee.id))) == 50
     assert (session.scalar(select(func.count(Click.id))) or 0) > 1000
     assert session.scalar(select(func.count(Click.id)).where(Click.is_bot))
+    # A recruiting campaign's clicks, referrals and a baseline come in as an ATS import.
+    assert "ATS: 145 Greenhouse applications imported" in result.output
+    methods = dict(
+        session.execute(
+            select(Application.attribution_method, func.count()).group_by(
+                Application.attribution_method
+            )
+        ).all()
+    )
+    assert methods["click_id"] == 40 and methods["referral"] == 15 and methods["none"] == 90
     again = runner.invoke(args=["demo-data"])
     assert again.exit_code != 0 and "--force" in again.output
 

@@ -17,6 +17,7 @@ from linktracker.cli.db import db_group
 from linktracker.cli.employees import employees_group
 from linktracker.cli.links import links_group
 from linktracker.cli.privacy import privacy_group, retention_group
+from linktracker.cli.recruiting import ats_group
 from linktracker.cli.reports import report_group
 from linktracker.cli.serve import run_command
 from linktracker.cli.users import users_group
@@ -26,6 +27,7 @@ GROUPS: tuple[click.Group, ...] = (
     employees_group,
     links_group,
     crm_group,
+    ats_group,
     report_group,
     clicks_group,
     db_group,
@@ -42,6 +44,7 @@ OLD_NAMES: dict[str, str] = {
     "import-employees": "employees import",
     "import-crm": "crm import",
     "reattribute": "crm reattribute",
+    "import-ats": "ats import",
     "demo-data": "db demo",
     "spool": "clicks spool",
 }

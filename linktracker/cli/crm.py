@@ -56,7 +56,7 @@ def import_crm_command(
 ) -> None:
     runtime = current_runtime()
     path = Path(file)
-    options = _import_options(mapping, dayfirst, dry_run)
+    options = import_options(mapping, dayfirst, dry_run)
     size = path.stat().st_size
     bar = click.progressbar(length=size, label=f"Importing {path.name}", show_eta=True)
     shown = [0]
@@ -88,7 +88,7 @@ def import_crm_command(
     _print_summary(summary, shown_errors)
 
 
-def _import_options(
+def import_options(
     mapping: tuple[str, ...], dayfirst: bool | None, dry_run: bool
 ) -> crm.ImportOptions:
     config = current_runtime().config

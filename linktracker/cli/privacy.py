@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from linktracker.cli.common import current_runtime, service_session
 from linktracker.cli.crm import purge_raw_files
 from linktracker.privacy import requests as privacy
-from linktracker.privacy.retention import delete_records_due
+from linktracker.privacy.retention import delete_applications_due, delete_records_due
 from linktracker.runtime import Runtime
 
 DAY_SECONDS: Final = 24 * 3600.0
@@ -36,7 +36,9 @@ def _find(session: Session, email: str) -> privacy.Findings:
     )
 
 
-@privacy_group.command("find", help="List the CRM records and raw upload lines for EMAIL.")
+@privacy_group.command(
+    "find", help="List the CRM records, ATS applications and raw upload lines for EMAIL."
+)
 @click.argument("email")
 def find_command(email: str) -> None:
     with service_session() as session:
@@ -45,6 +47,11 @@ def find_command(email: str) -> None:
             click.echo(
                 f"record {record.id}: {record.source} {record.external_id} ({record.kind}), "
                 f"import {record.last_import_id}"
+            )
+        for application in found.applications:
+            click.echo(
+                f"application {application.id}: {application.source} "
+                f"{application.external_id}, import {application.last_import_id}"
             )
         for line in found.raw_lines:
             click.echo(f"raw upload: import {line.import_id}, line {line.line}")
@@ -66,7 +73,8 @@ def export_command(email: str) -> None:
 
 @privacy_group.command(
     "erase",
-    help="Delete EMAIL's CRM records and rewrite the raw uploads without its lines; the "
+    help="Delete EMAIL's CRM records and ATS applications and rewrite the raw uploads "
+    "without its lines; the "
     "imports' summaries stay.",
 )
 @click.argument("email")
@@ -87,6 +95,7 @@ def erase_command(email: str, yes: bool) -> None:
             f"Erased {erased.records} record(s) and {erased.raw_lines} line(s) from "
             f"{erased.raw_files} raw upload(s); stripped {erased.row_errors} rejected row(s). "
             "The imports' summaries are kept."
+            + (f" Erased {erased.applications} ATS application(s)." if erased.applications else "")
         )
 
 
@@ -112,10 +121,14 @@ def run_retention(session: Session) -> None:
     """Delete the records past retention and say how many."""
     months = current_runtime().settings().crm_record_retention_months
     deleted = delete_records_due(session, months)
+    applications = delete_applications_due(session, months)
     if months <= 0:
         click.echo("CRM records are kept forever (retention 0 months): none deleted.")
     else:
         click.echo(f"Deleted {deleted} CRM record(s) past {months} month(s) of retention.")
+        click.echo(
+            f"Deleted {applications} ATS application(s) past {months} month(s) of retention."
+        )
 
 
 class DailyRetention:
@@ -139,7 +152,8 @@ class DailyRetention:
 
     def run_once(self) -> int:
         with self.runtime.sessions() as session:
-            return delete_records_due(session, self.runtime.settings().crm_record_retention_months)
+            months = self.runtime.settings().crm_record_retention_months
+            return delete_records_due(session, months) + delete_applications_due(session, months)
 
     def _loop(self) -> None:
         while not self._stop.wait(self.interval):

@@ -99,6 +99,49 @@ for _kind in ("reps", "campaigns", "channels", "program"):
 
 
 @report_group.command(
+    "recruiting",
+    help="The recruiting report for a date range: job-link clicks, applications, referrals, "
+    "hires and median days to hire per rep, the baseline, the program, and per job (--jobs).",
+)
+@click.option("--from", "date_from", metavar="DATE", help="First day (default: -29 days).")
+@click.option("--to", "date_to", metavar="DATE", help="Last day (default: today).")
+@click.option("--team", help="Employee team.")
+@click.option("--job", help="One job title only.")
+@click.option("--jobs", "per_job", is_flag=True, help="The table per job instead of per rep.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV instead of a table.")
+def report_recruiting_command(
+    date_from: str | None,
+    date_to: str | None,
+    team: str | None,
+    job: str | None,
+    per_job: bool,
+    as_csv: bool,
+) -> None:
+    from linktracker.csvsafe import to_csv
+    from linktracker.reports import filters as report_filters
+    from linktracker.reports import present
+    from linktracker.reports.recruiting import recruiting_table, report_recruiting
+
+    runtime = current_runtime()
+    zone = runtime.settings().reporting_timezone
+    with runtime.sessions() as session:
+        try:
+            filters = report_filters.parse_report_filters(
+                {"from": date_from, "to": date_to, "team": team},
+                today=report_filters.today_in(zone),
+            )
+            report = report_recruiting(session, filters, timezone=zone, job=job)
+        except DomainError as exc:
+            raise fail(exc) from exc
+    table = recruiting_table(report, "jobs" if per_job else "reps")
+    if as_csv:
+        click.echo(to_csv(*table), nl=False)
+        return
+    click.echo(f"recruiting {report.date_from} .. {report.date_to} ({zone})")
+    click.echo(present.text_table(table))
+
+
+@report_group.command(
     "refresh",
     help="Roll up clicks per closed UTC day for the reports (they also do it as needed); "
     "only days that are missing or got new clicks are rebuilt.",

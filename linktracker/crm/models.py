@@ -43,6 +43,8 @@ class CrmImport(Base):
     # When CRM_RAW_RETENTION_DAYS deleted the raw upload (records and counts stay).
     raw_deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     state: Mapped[str] = mapped_column(String(16), default="pending")
+    # What the import writes: CRM records (`crm`) or ATS applications (`ats`).
+    pipeline: Mapped[str] = mapped_column(String(8), default="crm", server_default="crm")
     message: Mapped[str | None] = mapped_column(Text)
     encoding: Mapped[str | None] = mapped_column(String(40))
     delimiter: Mapped[str | None] = mapped_column(String(4))

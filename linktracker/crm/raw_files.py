@@ -29,8 +29,12 @@ def store_upload(
     max_bytes: int | None = None,
     source: str | None = None,
     uploaded_by: int | None = None,
+    pipeline: str = "crm",
 ) -> ImportSummary:
-    """Copy an upload byte for byte into the upload folder and record a pending import."""
+    """Copy an upload byte for byte into the upload folder and record a pending import.
+
+    ``pipeline`` says what the import writes: CRM records (``crm``) or applications (``ats``).
+    """
     source = normalise_source(source)
     relative, size, sha256 = _keep(stream, Path(upload_folder), max_bytes)
     record = CrmImport(
@@ -42,6 +46,7 @@ def store_upload(
         sha256=sha256,
         storage_path=str(relative),
         state="pending",
+        pipeline=pipeline,
         options={},
         progress_line=0,
         rows=0,

@@ -156,6 +156,11 @@ def import_crm_file(
     uploads of ``PARSER_PROCESS_BYTES`` and more, where that outweighs starting them).
     """
     record = load_import(session, import_id)
+    if record.pipeline != "crm":
+        raise InvalidInput(
+            f"Import {import_id} is an ATS import: run it with the ATS import.",
+            {"import": "Not a CRM import."},
+        )
     if _is_final(record, options):  # no need to wait for the lock
         return _finished(session, record)
     run = _Run(context, batch_size, parser_process, progress)
@@ -376,7 +381,11 @@ def get_import(
 def list_imports(session: Session, *, limit: int = 50, offset: int = 0) -> list[ImportSummary]:
     """Imports, newest first (without their row errors)."""
     records = session.scalars(
-        select(CrmImport).order_by(CrmImport.id.desc()).limit(limit).offset(offset)
+        select(CrmImport)
+        .where(CrmImport.pipeline == "crm")
+        .order_by(CrmImport.id.desc())
+        .limit(limit)
+        .offset(offset)
     ).all()
     running = running_import(session) if any(r.state == "running" for r in records) else None
     return [_as_seen(summarise(record, ()), running) for record in records]

@@ -23,6 +23,7 @@ from linktracker.employees.models import Employee
 from linktracker.employees.services import get_employee, new_opaque_handle
 from linktracker.errors import Conflict
 from linktracker.links.models import Link
+from linktracker.recruiting.models import Application
 from linktracker.settings.services import ErasedLinks
 
 FORMER_EMPLOYEE = "Former employee"
@@ -69,6 +70,16 @@ def _erase(session: Session, employee: Employee, links: ErasedLinks) -> ErasureR
         update(CrmRecord)
         .where(func.lower(func.trim(CrmRecord.owner)) == old_name.strip().lower())
         .values(owner=FORMER_EMPLOYEE)
+    )
+    # An application's referrer may be this person by name or email: the credit stays.
+    session.execute(
+        update(Application)
+        .where(
+            func.lower(func.trim(Application.referrer)).in_(
+                {old_name.strip().lower(), old_email.strip()}
+            )
+        )
+        .values(referrer=FORMER_EMPLOYEE)
     )
     # A full referrer can be the person's own profile page; its host (which reports use) stays.
     session.execute(
@@ -141,6 +152,17 @@ def _replace_handle(session: Session, employee_id: int, old: str, new: str) -> N
             record.utm_content = new
         if record.landing_url:
             record.landing_url = pattern.sub(new, record.landing_url)
+    applications = session.scalars(
+        select(Application).where(
+            (Application.employee_id == employee_id)
+            | (func.lower(func.trim(Application.utm_content)) == old)
+        )
+    )
+    for application in applications:
+        if application.utm_content and application.utm_content.strip().lower() == old:
+            application.utm_content = new
+        if application.landing_url:
+            application.landing_url = pattern.sub(new, application.landing_url)
 
 
 def _set_links(session: Session, employee_id: int, *, disable: bool) -> int:

@@ -28,6 +28,8 @@ from linktracker.crm.parsing.values import normalise_email
 from linktracker.crm.record_values import email_hasher, email_key
 from linktracker.errors import Conflict, InvalidInput
 from linktracker.privacy.models import PrivacyRequest
+from linktracker.recruiting.imports import candidate_hasher
+from linktracker.recruiting.models import Application
 
 _ADDRESS: Final = re.compile(r"[^@\s<>,;\"']+@[^@\s<>,;\"']+\.[^@\s<>,;\"']+")
 _FALLBACK_ENCODING: Final = "utf-8-sig"
@@ -49,10 +51,12 @@ class Findings:
     row_errors: tuple[CrmImportError, ...]
     # kept raw files, by path inside the upload folder: (import ids, encoding, lines found)
     files: dict[str, tuple[tuple[int, ...], str, tuple[int, ...]]] = field(default_factory=dict)
+    # ATS applications of this candidate (found by the candidate's keyed hash)
+    applications: tuple[Application, ...] = ()
 
     @property
     def empty(self) -> bool:
-        return not (self.records or self.raw_lines or self.row_errors)
+        return not (self.records or self.raw_lines or self.row_errors or self.applications)
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,7 @@ class Erased:
     raw_lines: int
     raw_files: int
     row_errors: int
+    applications: int = 0
 
 
 def normalise_address(text: str) -> str:
@@ -107,7 +112,19 @@ def find(
             files[path] = (ids, encoding, tuple(number for number, _ in lines))
             raw_lines += [RawLine(i, number, text) for i in ids for number, text in lines]
     raw_lines.sort(key=lambda r: (r.import_id, r.line))
-    return Findings(email, hashed, tuple(records), tuple(raw_lines), tuple(row_errors), files)
+    candidate = candidate_hasher(secret)(email)
+    applications = session.scalars(
+        select(Application).where(Application.candidate == candidate).order_by(Application.id)
+    ).all()
+    return Findings(
+        email,
+        hashed,
+        tuple(records),
+        tuple(raw_lines),
+        tuple(row_errors),
+        files,
+        tuple(applications),
+    )
 
 
 def export(findings: Findings) -> dict[str, Any]:
@@ -115,6 +132,7 @@ def export(findings: Findings) -> dict[str, Any]:
     return {
         "email": findings.email,
         "records": [_record(r) for r in findings.records],
+        "applications": [_record(a) for a in findings.applications],
         "raw_upload_lines": [
             {"import_id": r.import_id, "line": r.line, "text": r.text} for r in findings.raw_lines
         ],
@@ -151,10 +169,14 @@ def erase(session: Session, findings: Findings, *, upload_folder: str | os.PathL
     ids = [r.id for r in findings.records]
     for start in range(0, len(ids), 500):
         session.execute(delete(CrmRecord).where(CrmRecord.id.in_(ids[start : start + 500])))
+    applications = [a.id for a in findings.applications]
+    for start in range(0, len(applications), 500):
+        chunk = applications[start : start + 500]
+        session.execute(delete(Application).where(Application.id.in_(chunk)))
     for error in findings.row_errors:
         error.raw = None
         error.reason = _pattern(findings.email).sub("[erased]", error.reason)
-    return Erased(len(ids), lines, len(findings.files), len(findings.row_errors))
+    return Erased(len(ids), lines, len(findings.files), len(findings.row_errors), len(applications))
 
 
 def log_request(
@@ -169,7 +191,12 @@ def log_request(
     entry = PrivacyRequest(
         kind=kind,
         email_hash=findings.email_hash,
-        records=erased.records if erased else len(findings.records),
+        # CRM records and ATS applications together (the log has one column for both)
+        records=(
+            erased.records + erased.applications
+            if erased
+            else len(findings.records) + len(findings.applications)
+        ),
         raw_lines=erased.raw_lines if erased else len(findings.raw_lines),
         raw_files=erased.raw_files if erased else len(findings.files),
         row_errors=erased.row_errors if erased else len(findings.row_errors),
@@ -262,9 +289,9 @@ def _rewrite_without(path: Path, encoding: str, numbers: set[int]) -> None:
         os.close(directory)
 
 
-def _record(record: CrmRecord) -> dict[str, Any]:
+def _record(record: CrmRecord | Application) -> dict[str, Any]:
     values: dict[str, Any] = {}
-    for column in CrmRecord.__table__.columns:
+    for column in type(record).__table__.columns:
         value = getattr(record, column.key)
         if isinstance(value, Decimal):
             value = str(value)

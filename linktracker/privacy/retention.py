@@ -1,5 +1,8 @@
 """CRM record retention: records go ``months`` calendar months after they closed.
 
+ATS applications follow the same setting: a hired application goes ``months`` months after
+its hire, any other ``months`` months after the application.
+
 A closed record (won or lost, with a close date) is kept ``months`` months after its close
 date; an open record (no close date) ``months`` months after it was created in the CRM, so
 a lead that never closes does not stay forever. 0 keeps records forever. The preview and the
@@ -15,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from linktracker.crm.models import CrmRecord
 from linktracker.db import utcnow
+from linktracker.recruiting.models import Application
 
 
 def months_before(moment: datetime, months: int) -> datetime:
@@ -52,5 +56,30 @@ def delete_records_due(session: Session, months: int, *, now: datetime | None = 
     if months <= 0:
         return 0
     result = session.execute(delete(CrmRecord).where(_past(months, now or utcnow())))
+    session.commit()
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def _applications_past(months: int, now: datetime) -> ColumnElement[bool]:
+    cutoff = months_before(now, months)
+    return or_(
+        and_(Application.hired_at.is_not(None), Application.hired_at <= cutoff),
+        and_(Application.hired_at.is_(None), Application.applied_at <= cutoff),
+    )
+
+
+def applications_due(session: Session, months: int, *, now: datetime | None = None) -> int:
+    """How many applications a run with ``months`` would delete now (0 months: none)."""
+    if months <= 0:
+        return 0
+    query = select(func.count()).select_from(Application)
+    return session.scalar(query.where(_applications_past(months, now or utcnow()))) or 0
+
+
+def delete_applications_due(session: Session, months: int, *, now: datetime | None = None) -> int:
+    """Delete the applications past retention (and commit); how many went."""
+    if months <= 0:
+        return 0
+    result = session.execute(delete(Application).where(_applications_past(months, now or utcnow())))
     session.commit()
     return int(result.rowcount or 0)  # type: ignore[attr-defined]

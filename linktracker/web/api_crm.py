@@ -72,7 +72,7 @@ def import_json(summary: ImportSummary) -> dict[str, Any]:
     }
 
 
-def _flag(name: str) -> bool | None:
+def request_flag(name: str) -> bool | None:
     value = (request.form.get(name) or "").strip().lower()
     if not value or value == "auto":
         return None
@@ -83,7 +83,7 @@ def _flag(name: str) -> bool | None:
     raise InvalidInput(f"'{name}' must be true or false.", {name: "Must be true or false."})
 
 
-def _mapping() -> dict[str, str | None] | None:
+def request_mapping() -> dict[str, str | None] | None:
     text = (request.form.get("mapping") or "").strip()
     if not text:
         return None
@@ -109,7 +109,9 @@ def post_crm_import() -> tuple[Response, int]:
     upload = request.files.get("file")
     if not isinstance(upload, FileStorage) or not upload.filename:
         raise InvalidInput("Send the export as multipart field 'file'.", {"file": "Required."})
-    options = import_options(_mapping(), _flag("dayfirst"), dry_run=bool(_flag("dry_run")))
+    options = import_options(
+        request_mapping(), request_flag("dayfirst"), dry_run=bool(request_flag("dry_run"))
+    )
     who = identity()
     try:
         summary = upload_and_import(

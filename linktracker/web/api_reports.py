@@ -15,6 +15,7 @@ from linktracker.reports import present
 from linktracker.reports.filters import ReportFilters, parse_bucket, parse_report_filters, today_in
 from linktracker.reports.own import OwnFigures, report_own_figures
 from linktracker.reports.participation import report_participation
+from linktracker.reports.recruiting import recruiting_dict, recruiting_table, report_recruiting
 from linktracker.reports.results import EmployeeRef
 from linktracker.reports.services import (
     report_campaigns,
@@ -169,3 +170,16 @@ def get_participation_report() -> Response:
     return _respond(
         present.participation_dict(report), present.participation_table(report), "inactive"
     )
+
+
+@api.get("/reports/recruiting")
+@require_roles(*MANAGERS)
+def get_recruiting_report() -> Response:
+    """Job-link clicks, applications, referrals, hires and days to hire per rep and job."""
+    job = (request.args.get("job") or "").strip() or None
+    table = request.args.get("table", "reps")
+    if table not in ("reps", "jobs"):
+        raise InvalidInput("Unknown table.", {"table": "Use reps or jobs."})
+    report = report_recruiting(db(), _filters(), timezone=settings().reporting_timezone, job=job)
+    name = "recruiting" if table == "reps" else "recruiting-jobs"
+    return _respond(recruiting_dict(report), recruiting_table(report, table), name)

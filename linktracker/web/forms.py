@@ -142,6 +142,20 @@ class CrmUploadForm(FlaskForm):  # type: ignore[misc]
     )
 
 
+class AtsUploadForm(FlaskForm):  # type: ignore[misc]
+    file = FileField(
+        "ATS export (CSV)",
+        validators=[FileRequired("Choose the exported file.")],
+        description="Greenhouse, Lever, Ashby, Workable, SmartRecruiters, Personio or Teamtailor "
+        "exports, or any sheet with an application id and an application date.",
+    )
+    source = StringField(
+        "Source system",
+        validators=[Optional()],
+        description="Optional, e.g. greenhouse. Detected from the columns when empty.",
+    )
+
+
 class UserForm(FlaskForm):  # type: ignore[misc]
     email = EmailField("Email", validators=[DataRequired(), fits(User, "email")])
     role = SelectField(

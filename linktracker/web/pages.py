@@ -19,6 +19,7 @@ NAVIGATION: list[tuple[str, str, tuple[str, ...]]] = [
     ("campaigns.index", "Campaigns", MANAGERS),
     ("employees.index", "Employees", MANAGERS),
     ("crm.index", "CRM imports", IMPORTERS),
+    ("recruiting.index", "ATS imports", IMPORTERS),
     ("users.index", "Users", ADMINS),
     ("settings_pages.index", "Settings", ADMINS),
 ]

@@ -95,7 +95,8 @@ def erase() -> BaseResponse | tuple[str, int]:
     flash(
         f"Erased {erased.records} record(s) and {erased.raw_lines} line(s) from "
         f"{erased.raw_files} raw upload(s); stripped {erased.row_errors} rejected row(s). "
-        "The imports' summaries are kept.",
+        "The imports' summaries are kept."
+        + (f" Erased {erased.applications} ATS application(s)." if erased.applications else ""),
         "success",
     )
     return redirect(url_for("privacy_pages.index"))

@@ -19,6 +19,7 @@ from linktracker.errors import NotFound
 from linktracker.reports.filters import Bucket, ReportFilters, read_report_filters, today_in
 from linktracker.reports.own import report_standing
 from linktracker.reports.participation import report_participation
+from linktracker.reports.recruiting import RecruitingReport, list_jobs, report_recruiting
 from linktracker.reports.results import ChannelsReport, GroupedReport, SeriesPoint
 from linktracker.reports.services import (
     report_campaigns,
@@ -345,3 +346,41 @@ def money(revenue: Any) -> str:
 def query_with(base: dict[str, str], **changes: str) -> str:
     merged = {**base, **changes}
     return urlencode({k: v for k, v in merged.items() if v})
+
+
+def recruiting_chart(report: RecruitingReport) -> str:
+    """Chart.js data: applications and hires per rep (bars), the baseline last."""
+    rows = [(r.name, r.figures.applications, r.figures.hires) for r in report.reps]
+    rows.append(("All other sources", report.baseline.applications, report.baseline.hires))
+    spec = {
+        "type": "bar",
+        "labels": [name for name, _a, _h in rows],
+        "series": [
+            {"label": "Applications", "data": [a for _n, a, _h in rows]},
+            {"label": "Hires", "data": [h for _n, _a, h in rows]},
+        ],
+    }
+    return json.dumps(spec)
+
+
+@reports.get("/recruiting")
+@require_roles(*MANAGERS)
+def recruiting() -> str:
+    state = read_filters()
+    job = (request.args.get("job") or "").strip() or None
+    report = report_recruiting(db(), state.filters, timezone=settings().reporting_timezone, job=job)
+    extra = {"job": job} if job else {}
+    exports = {
+        "reps": state.export_url("api.get_recruiting_report", **extra),
+        "jobs": state.export_url("api.get_recruiting_report", table="jobs", **extra),
+    }
+    return render_template(
+        "reports/recruiting.html",
+        state=state,
+        report=report,
+        job=job,
+        jobs=list_jobs(db()),
+        exports=exports,
+        chart=recruiting_chart(report),
+        has_chart=bool(report.reps or report.baseline.applications),
+    )

@@ -86,6 +86,13 @@ EXPECTED: dict[str, dict[str, int | str]] = {
     "reports.campaigns": page(MANAGERS),
     "reports.channels": page(MANAGERS),
     "reports.campaign": page(MANAGERS),
+    "reports.recruiting": page(MANAGERS),
+    "recruiting.index": page(IMPORTERS),
+    "recruiting.preview": page(IMPORTERS),
+    "recruiting.run": page(IMPORTERS, 302),
+    "recruiting.detail": page(IMPORTERS),
+    "recruiting.download_raw": page(IMPORTERS),
+    "recruiting.download_rejected": page(IMPORTERS),
     "settings_pages.index": page(("admin",)),
     "privacy_pages.index": page(("admin",)),
     "privacy_pages.find": page(("admin",), 422),
@@ -108,6 +115,13 @@ EXPECTED: dict[str, dict[str, int | str]] = {
     "api.get_channels_report": api(MANAGERS),
     "api.get_program_report": api(MANAGERS),
     "api.get_participation_report": api(MANAGERS),
+    "api.get_recruiting_report": api(MANAGERS),
+    "api.post_ats_import": api(IMPORTERS, 422),
+    "api.get_ats_imports": api((*IMPORTERS, "marketer")),
+    "api.get_ats_import_json": api((*IMPORTERS, "marketer")),
+    "api.run_ats_import": api(IMPORTERS),
+    "api.get_ats_import_raw": api(IMPORTERS),  # candidate emails in clear
+    "api.get_ats_import_rejected": api((*IMPORTERS, "marketer")),
     "api.post_crm_import": api(IMPORTERS, 422),
     "api.get_crm_imports": api((*IMPORTERS, "marketer")),
     "api.get_crm_import": api((*IMPORTERS, "marketer")),
@@ -158,7 +172,30 @@ def world(app: Flask, session: Any) -> World:
         "filename": "css/app.css",
     }
     runs = {"import_id": to_run.id}
-    return World(users, values, {"crm.run": runs, "api.run_crm_import": runs})
+    ats = b"Application ID,Applied On\n1,2026-10-01\n"
+    ats_pending, ats_to_run = (
+        store_upload(
+            session, io.BytesIO(ats), filename="ats.csv", upload_folder=folder, pipeline="ats"
+        )
+        for _ in range(2)
+    )
+    ats_values = {"import_id": ats_pending.id}
+    overrides = {"crm.run": runs, "api.run_crm_import": runs}
+    overrides |= {
+        endpoint: ats_values
+        for endpoint in (
+            "recruiting.preview",
+            "recruiting.detail",
+            "recruiting.download_raw",
+            "recruiting.download_rejected",
+            "api.get_ats_import_json",
+            "api.get_ats_import_raw",
+            "api.get_ats_import_rejected",
+        )
+    }
+    ats_runs = {"import_id": ats_to_run.id}
+    overrides |= {"recruiting.run": ats_runs, "api.run_ats_import": ats_runs}
+    return World(users, values, overrides)
 
 
 def _client(app: Flask, world: World, role: str) -> FlaskClient:

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
+from linktracker.crm.parsing.date_order import DATE_FIELDS
+
 __all__ = ["CRM_ALIASES", "AliasTable", "normalise_header"]
 
 _NON_WORD: Final = re.compile(r"[\W_]+")
@@ -34,6 +36,12 @@ class AliasTable:
     """
 
     aliases: Mapping[str, tuple[str, ...]]
+    # Another source's own fields: those an explicit mapping may name (empty: the CRM's),
+    # the columns a file must have, as {field: (what it is, example names)} (empty: the
+    # CRM's id and creation date), and the date columns that vote on the day/month order.
+    fields: tuple[str, ...] = ()
+    needed: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    date_fields: tuple[str, ...] = DATE_FIELDS
     _index: dict[str, tuple[str, int]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from linktracker.crm.parsing.aliases import CRM_ALIASES, AliasTable, normalise_header
+from linktracker.crm.parsing.date_order import DATE_FIELDS
 
 __all__ = [
     "KINDS",
@@ -162,6 +163,7 @@ class HeaderMapping:
     targets: tuple[str | None, ...]
     format: str
     kind: str
+    date_fields: tuple[str, ...] = DATE_FIELDS  # the fields whose dates vote on their order
 
     def index(self, target: str) -> int | None:
         """Return the position of the column mapped to ``target``, if any."""
@@ -287,14 +289,15 @@ def _pin_explicit(
     columns: Sequence[str],
     cells: Sequence[str],
     targets: list[str | None],
+    fields: Sequence[str] = TARGETS,
 ) -> set[int]:
     """Set the explicitly mapped columns' fields in ``targets``; return their positions."""
     pinned: set[int] = set()
     for key, target in explicit.items():
-        if target is not None and target not in TARGETS:
+        if target is not None and target not in fields:
             raise MappingError(
                 f"The mapping sends column {key!r} to unknown field {target!r}. "
-                f"Fields: {', '.join(TARGETS)}."
+                f"Fields: {', '.join(fields)}."
             )
         position = _explicit_index(key, columns, cells)
         if target is not None and target not in _MULTI_COLUMN:
@@ -318,11 +321,12 @@ def map_header(
 ) -> HeaderMapping:
     """Map header cells to fields, explicit entries first, then by ``aliases``.
 
-    Refuses a header without an id or creation-date column.
+    Refuses a header without the columns ``aliases`` needs (the CRM's: an id and a
+    creation date); an explicit mapping may name the fields ``aliases`` has.
     """
     columns = column_names(cells)
     targets: list[str | None] = [None] * len(columns)
-    pinned = _pin_explicit(explicit or {}, columns, cells, targets)
+    pinned = _pin_explicit(explicit or {}, columns, cells, targets, aliases.fields or TARGETS)
 
     click_alias = normalise_header(click_id_param)
     primary = _primary_entity(columns)
@@ -343,12 +347,13 @@ def map_header(
     for target, (_, position) in best.items():
         targets[position] = target
 
-    missing = [t for t in ("external_id", "created_at") if t not in targets]
+    needed = aliases.needed or _NEEDED
+    missing = [t for t in needed if t not in targets]
     if missing:
         raise MappingError(
-            f"No {' and no '.join(_NEEDED[m][0] for m in missing)} found. "
+            f"No {' and no '.join(needed[m][0] for m in missing)} found. "
             f"Columns found: {_quoted(columns)}. "
-            f"Needed: {'; '.join(f'{_NEEDED[m][0]} (e.g. {_NEEDED[m][1]})' for m in missing)}. "
+            f"Needed: {'; '.join(f'{needed[m][0]} (e.g. {needed[m][1]})' for m in missing)}. "
             "If the file names them differently, map them explicitly.",
             dict(zip(columns, targets, strict=True)),
         )
@@ -357,4 +362,5 @@ def map_header(
         targets=tuple(targets),
         format=detect_format(cells),
         kind=_detect_kind(columns, targets),
+        date_fields=aliases.date_fields,
     )

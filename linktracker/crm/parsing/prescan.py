@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO, Final
 
-from linktracker.crm.parsing.date_order import DATE_FIELDS, DateOrderVotes
+from linktracker.crm.parsing.date_order import DateOrderVotes
 from linktracker.crm.parsing.encodings import CP1252, Encoding, open_text, recheck_ascii_sample
 from linktracker.crm.parsing.headers import HeaderMapping
 from linktracker.crm.parsing.layout import Layout
@@ -94,7 +94,7 @@ def _scan_rows(
         skip_header(reader, lambda: reader.line_num, layout.body_line)
         id_at = header.index("external_id")
         assert id_at is not None  # map_header refuses headers without one
-        date_at = [i for t in DATE_FIELDS for i in header.indexes(t)] if want_dates else []
+        date_at = [i for t in header.date_fields for i in header.indexes(t)] if want_dates else []
         amount_at = header.index("amount")
         bits = bytearray(filter_bits // 8)
         mask = filter_bits - 1
