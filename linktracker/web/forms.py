@@ -198,6 +198,20 @@ class SettingsForm(FlaskForm):  # type: ignore[misc]
         "Keep CRM records (months)",
         description="After their close date (open records: after creation). 0 keeps them.",
     )
+    sso_required = SelectField(
+        "Password sign-in",
+        choices=choices(
+            [
+                ("false", "Allowed for everyone"),
+                ("true", "Only the break-glass admin (SSO required)"),
+            ]
+        ),
+        description="Required: everyone else signs in with the company's identity provider.",
+    )
+    sso_break_glass_admin = StringField(
+        "Break-glass admin",
+        description="The email of the one admin who may still sign in with a password.",
+    )
 
 
 def show_errors(form: FlaskForm, exc: DomainError) -> str:

@@ -19,6 +19,7 @@ def _current_values() -> dict[str, str]:
     current = settings()
     values = {name: str(getattr(current, name)) for name in SETTING_NAMES}
     values["allowed_domains"] = ", ".join(current.allowed_domains)
+    values["sso_required"] = "true" if current.sso_required else "false"
     return values
 
 
