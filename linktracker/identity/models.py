@@ -25,9 +25,13 @@ class ScimToken(Base):
 
 
 class ScimIdentity(Base):
-    """The externalId the identity provider gave an employee it provisioned."""
+    """What the identity provider calls an employee it provisioned: its userName and externalId.
+
+    The userName is often the email, but not always (Microsoft Entra ID may send a UPN).
+    """
 
     __tablename__ = "scim_identities"
 
     employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id"), primary_key=True)
-    external_id: Mapped[str | None] = mapped_column(String(255))
+    user_name: Mapped[str] = mapped_column(String(320), index=True)
+    external_id: Mapped[str | None] = mapped_column(String(255), index=True)

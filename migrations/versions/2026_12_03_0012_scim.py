@@ -34,6 +34,7 @@ def upgrade() -> None:
     op.create_table(
         "scim_identities",
         sa.Column("employee_id", sa.Integer(), nullable=False),
+        sa.Column("user_name", sa.String(length=320), nullable=False),
         sa.Column("external_id", sa.String(length=255), nullable=True),
         sa.ForeignKeyConstraint(
             ["employee_id"],
@@ -42,8 +43,16 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("employee_id", name=op.f("pk_scim_identities")),
     )
+    op.create_index(
+        op.f("ix_scim_identities_user_name"), "scim_identities", ["user_name"], unique=False
+    )
+    op.create_index(
+        op.f("ix_scim_identities_external_id"), "scim_identities", ["external_id"], unique=False
+    )
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_scim_identities_external_id"), table_name="scim_identities")
+    op.drop_index(op.f("ix_scim_identities_user_name"), table_name="scim_identities")
     op.drop_table("scim_identities")
     op.drop_table("scim_tokens")
