@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from linktracker.auth.models import User
@@ -62,7 +63,14 @@ def sign_in_verified(session: Session, claims: dict[str, Any], now: datetime | N
     user.last_login_at = now
     if employee is not None and user.employee_id == employee.id and employee.joined_at is None:
         employee.joined_at = now
-    session.commit()
+    try:
+        session.commit()
+    except IntegrityError:
+        # The same person's first sign-in in another tab made the account a moment earlier.
+        session.rollback()
+        user = find_user_by_email(session, email)
+        if user is None or not user.active:
+            raise SignInRefused("Your sign-in could not be completed; try again.") from None
     return user
 
 
