@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import requests
+from authlib.common.errors import AuthlibBaseError
 from authlib.common.security import generate_token
 from authlib.integrations.requests_client import OAuth2Session
 from joserfc import jwt
@@ -140,7 +141,7 @@ def finish_sign_in(
             token = oauth.fetch_token(
                 metadata["token_endpoint"], code=code, code_verifier=pending.code_verifier
             )
-    except Exception as exc:  # Authlib raises OAuthError, requests its own errors
+    except (AuthlibBaseError, requests.RequestException, ValueError) as exc:
         raise OidcError(f"The authorization code could not be exchanged ({exc}).") from exc
     id_token = token.get("id_token")
     if not isinstance(id_token, str):

@@ -8,7 +8,8 @@ from flask import Blueprint, current_app, redirect, render_template, request, se
 from flask.blueprints import BlueprintSetupState
 from werkzeug.wrappers import Response as BaseResponse
 
-from linktracker.auth.services import LoginFailed, end_sessions, sign_in
+from linktracker.auth.models import User
+from linktracker.auth.services import LoginFailed, PasswordSignInOff, end_sessions, sign_in
 from linktracker.auth.throttle import LoginLimits, LoginThrottled, address_key
 from linktracker.config import AppConfig
 from linktracker.extensions import limiter
@@ -80,18 +81,26 @@ def login() -> tuple[str, int, dict[str, str]] | BaseResponse:
         email = request.form.get("email", "")
         password = request.form.get("password", "")
         address = address_key(runtime().secret, request.remote_addr or "")
+        current = settings()
+
+        def policy(user: User) -> bool:
+            return password_sign_in_allowed(
+                user, current.sso_required, current.sso_break_glass_admin
+            )
+
         try:
-            user = sign_in(db(), email, password, address=address, limits=login_limits())
+            user = sign_in(
+                db(), email, password, address=address, limits=login_limits(), policy=policy
+            )
         except LoginThrottled as exc:
             error, status = exc.message, 429
             headers = {"Retry-After": str(exc.retry_after)}
+        except PasswordSignInOff:
+            error, status = _sso_only_message(), 403
         except LoginFailed as exc:
             error, status = str(exc), 401
         else:
-            current = settings()
-            if password_sign_in_allowed(user, current.sso_required, current.sso_break_glass_admin):
-                return _signed_in(user.id, user.session_version, request.args.get("next"))
-            error, status = _sso_only_message(), 403
+            return _signed_in(user.id, user.session_version, request.args.get("next"))
     return _login_page(error, email, status, headers)
 
 

@@ -50,7 +50,7 @@ def test_password_sign_in_follows_the_setting_without_sso_configured(
     app: Flask, session: Session
 ) -> None:
     create_user(session, "root@example.com", "admin", PASSWORD)
-    create_user(session, "second@example.com", "admin", PASSWORD)
+    second = create_user(session, "second@example.com", "admin", PASSWORD)
     data = {"sso_required": "true", "sso_break_glass_admin": "root@example.com"}
     sign_in(app, session, "admin", "root@example.com").post("/app/settings/", data=data)
     refused = app.test_client().post(
@@ -60,6 +60,8 @@ def test_password_sign_in_follows_the_setting_without_sso_configured(
     assert "Password sign-in is turned off for your account. Use single sign-on instead." in text(
         refused
     )
+    session.refresh(second)
+    assert second.last_login_at is None  # a refused sign-in changes nothing
     allowed = app.test_client().post(
         "/app/login", data={"email": "root@example.com", "password": PASSWORD}
     )
