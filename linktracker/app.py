@@ -76,6 +76,7 @@ def register_blueprints(app: Flask) -> None:
     from linktracker.web.public import public
     from linktracker.web.recruiting_pages import recruiting
     from linktracker.web.reports_pages import reports
+    from linktracker.web.scim import scim
     from linktracker.web.security import register_security
     from linktracker.web.settings_pages import settings_pages
     from linktracker.web.templating import register_templating
@@ -84,6 +85,8 @@ def register_blueprints(app: Flask) -> None:
     register_params(app)  # first: it bounds the `int` converter the routes below use
     csrf.exempt(api)  # the API checks CSRF itself, for cookie-signed writes only
     app.register_blueprint(api)
+    csrf.exempt(scim)  # identity providers send a bearer token, never a cookie
+    app.register_blueprint(scim)
     app.register_blueprint(auth)
     app.register_blueprint(pages)
     blueprints = (

@@ -62,6 +62,14 @@ DEFAULTS: dict[str, tuple[Any, Any]] = {
     "LOGIN_RATE_LIMIT": ("10 per minute", str),
     "LOGIN_FAILURE_LIMIT": ("5 per 15 minutes", str),
     "SESSION_COOKIE_SECURE": (False, _bool),
+    # Single sign-on with OpenID Connect: all three set shows "Sign in with <OIDC_PROVIDER_NAME>".
+    "OIDC_ISSUER": ("", str),
+    "OIDC_CLIENT_ID": ("", str),
+    "OIDC_CLIENT_SECRET": ("", str),
+    "OIDC_PROVIDER_NAME": ("your company account", str),
+    # Defaults of the admin settings: password sign-in only for the break-glass admin.
+    "SSO_REQUIRED": (False, _bool),
+    "SSO_BREAK_GLASS_ADMIN": ("", str),
     "SQL_ECHO": (False, _bool),
     # `linktracker run` logs a line per request to stdout, client addresses anonymised.
     "ACCESS_LOG": (True, _bool),
@@ -161,6 +169,10 @@ class AppConfig:
     login_rate_limit = _Key("LOGIN_RATE_LIMIT", str)
     login_failure_limit = _Key("LOGIN_FAILURE_LIMIT", str)
     access_log = _Key("ACCESS_LOG", bool)
+    oidc_issuer = _Key("OIDC_ISSUER", str)
+    oidc_client_id = _Key("OIDC_CLIENT_ID", str)
+    oidc_client_secret = _Key("OIDC_CLIENT_SECRET", str)
+    oidc_provider_name = _Key("OIDC_PROVIDER_NAME", str)
     sql_echo = _Key("SQL_ECHO", bool)
 
 

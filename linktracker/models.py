@@ -6,6 +6,7 @@ from linktracker.clicks.models import Click
 from linktracker.crm.models import CrmImport, CrmImportError, CrmRecord
 from linktracker.db import Base
 from linktracker.employees.models import Employee
+from linktracker.identity.models import ScimIdentity, ScimToken
 from linktracker.links.models import Link
 from linktracker.privacy.models import PrivacyRequest
 from linktracker.recruiting.models import Application
@@ -39,6 +40,8 @@ __all__ = [
     "PrivacyRequest",
     "RepDay",
     "RepMonth",
+    "ScimIdentity",
+    "ScimToken",
     "Setting",
     "User",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -102,8 +103,26 @@ class LoginFailed(Exception):
     """Wrong email or password; the message never says which."""
 
 
-def authenticate(session: Session, email: str, password: str, now: datetime | None = None) -> User:
-    """The user whose credentials these are; LoginFailed with a neutral message otherwise."""
+class PasswordSignInOff(LoginFailed):
+    """The password is right, but this account must sign in through single sign-on."""
+
+
+# Whether a user, their password checked, may sign in with it (single sign-on may be required).
+PasswordPolicy = Callable[[User], bool]
+
+
+def authenticate(
+    session: Session,
+    email: str,
+    password: str,
+    now: datetime | None = None,
+    policy: PasswordPolicy | None = None,
+) -> User:
+    """The user whose credentials these are; LoginFailed with a neutral message otherwise.
+
+    PasswordSignInOff when the credentials are right but ``policy`` refuses a password
+    sign-in for this user (nothing about the user is changed then).
+    """
     now = now or utcnow()
     user = find_user_by_email(session, email)
     if user is None or not user.password_hash or not user.active:
@@ -111,6 +130,8 @@ def authenticate(session: Session, email: str, password: str, now: datetime | No
         raise LoginFailed("Wrong email or password.")
     if not check_password_hash(user.password_hash, password):
         raise LoginFailed("Wrong email or password.")
+    if policy is not None and not policy(user):
+        raise PasswordSignInOff("Password sign-in is turned off for this account.")
     user.last_login_at = now
     if user.employee_id is not None:
         employee = session.get(Employee, user.employee_id)
@@ -128,17 +149,19 @@ def sign_in(
     address: str,
     limits: LoginLimits | None,
     now: datetime | None = None,
+    policy: PasswordPolicy | None = None,
 ) -> User:
     """Authenticate within the sign-in limits (None: unthrottled).
 
     LoginThrottled when this address, or this account from this address, tried too often;
-    LoginFailed for wrong credentials. Accounts are never locked for everyone.
+    LoginFailed for wrong credentials (PasswordSignInOff, counted as a failure, when the
+    policy refuses passwords for this user). Accounts are never locked for everyone.
     """
     if limits is None:
-        return authenticate(session, email, password, now)
+        return authenticate(session, email, password, now, policy)
     attempt = start_attempt(session, email, address, limits, now)
     try:
-        user = authenticate(session, email, password, now)
+        user = authenticate(session, email, password, now, policy)
     except LoginFailed:
         finish_attempt(session, attempt, succeeded=False)
         raise

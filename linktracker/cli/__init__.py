@@ -41,6 +41,7 @@ OLD_NAMES: dict[str, str] = {
     "create-token": "users token create",
     "list-tokens": "users token list",
     "revoke-token": "users token revoke",
+    "create-scim-token": "users scim-token create",
     "import-employees": "employees import",
     "import-crm": "crm import",
     "reattribute": "crm reattribute",

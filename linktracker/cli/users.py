@@ -1,4 +1,4 @@
-"""`linktracker users …`: people who sign in, and their API tokens."""
+"""`linktracker users …`: people who sign in, their API tokens, and SCIM tokens."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from linktracker.auth.services import (
     revoke_token,
 )
 from linktracker.cli.common import service_session
+from linktracker.identity.scim import create_scim_token, list_scim_tokens, revoke_scim_token
 
 users_group = AppGroup("users", help="Users who sign in, and their API tokens.")
 token_group = AppGroup("token", help="A user's API tokens: issue, list, revoke.")
@@ -94,3 +95,46 @@ def revoke_token_command(token_id: int) -> None:
     with service_session() as session:
         token = revoke_token(session, token_id)
     click.echo(f"Token {token.id} ({token.prefix}…) is revoked.")
+
+
+scim_token_group = AppGroup(
+    "scim-token", help="SCIM tokens an identity provider provisions employees with."
+)
+users_group.add_command(scim_token_group)
+
+
+@scim_token_group.command(
+    "create",
+    help="Issue a SCIM bearer token; the token is printed alone on the last line and never "
+    "shown again.",
+)
+@click.option("--name", default="", help="A label to recognise the token by, e.g. okta.")
+def create_scim_token_command(name: str) -> None:
+    with service_session() as session:
+        issued = create_scim_token(session, name)
+    click.echo(
+        f"SCIM token {issued.record.id} ({issued.record.prefix}…) for the base URL /scim/v2:"
+    )
+    click.echo(issued.token)
+
+
+@scim_token_group.command("list", help="List the SCIM tokens (never the tokens themselves).")
+def list_scim_tokens_command() -> None:
+    with service_session() as session:
+        tokens = list_scim_tokens(session)
+    click.echo(f"{'id':>5}  {'prefix':<14} {'name':<20} {'created':<20} {'last used':<20} status")
+    for token in tokens:
+        used = f"{token.last_used_at:%Y-%m-%d %H:%M:%S}" if token.last_used_at else "-"
+        status = "revoked" if token.revoked_at else "active"
+        click.echo(
+            f"{token.id:>5}  {token.prefix:<14} {token.name:<20} "
+            f"{token.created_at:%Y-%m-%d %H:%M:%S}  {used:<20} {status}"
+        )
+
+
+@scim_token_group.command("revoke", help="Revoke a SCIM token by its id (see `list`).")
+@click.argument("token_id", type=int)
+def revoke_scim_token_command(token_id: int) -> None:
+    with service_session() as session:
+        token = revoke_scim_token(session, token_id)
+    click.echo(f"SCIM token {token.id} ({token.prefix}…) is revoked.")

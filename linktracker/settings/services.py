@@ -13,6 +13,7 @@ from typing import Any, Literal, cast
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from linktracker.auth.models import User
 from linktracker.campaigns.models import Campaign
 from linktracker.crm.parsing.values import ValueProblem, currency_code
 from linktracker.db import utcnow
@@ -39,6 +40,9 @@ class ProgramSettings:
     crm_record_retention_months: int = 0
     # Employees see their rank and the top 10 by clicks and by leads on their results page.
     show_ranks: bool = True
+    # Single sign-on only: password sign-in is refused for everyone but the break-glass admin.
+    sso_required: bool = False
+    sso_break_glass_admin: str = ""
 
 
 ErasedLinks = Literal["keep", "disable"]
@@ -58,6 +62,8 @@ CONFIG_KEYS = {
     "erased_links": "ERASED_LINKS",
     "crm_record_retention_months": "CRM_RECORD_RETENTION_MONTHS",
     "show_ranks": "SHOW_RANKS",
+    "sso_required": "SSO_REQUIRED",
+    "sso_break_glass_admin": "SSO_BREAK_GLASS_ADMIN",
 }
 
 
@@ -151,6 +157,13 @@ def _flag(value: str) -> bool:
     raise ValueError("choose on or off")
 
 
+def _admin_email(value: str) -> str:
+    text = value.strip().lower()
+    if text and ("@" not in text or len(text) > (column_length(User, "email") or 320)):
+        raise ValueError(f"'{value.strip()}' is not an email address")
+    return text
+
+
 PARSERS: dict[str, Callable[[str], Any]] = {
     "allowed_domains": _domains,
     "utm_medium": _medium,
@@ -163,6 +176,8 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "erased_links": _erased_links,
     "crm_record_retention_months": _months,
     "show_ranks": _flag,
+    "sso_required": _flag,
+    "sso_break_glass_admin": _admin_email,
 }
 
 
@@ -203,6 +218,7 @@ def save_settings(session: Session, values: Mapping[str, str]) -> None:
         parsed[name] = raw.strip()
     if "allowed_domains" in parsed and not parse_allowed_domains(parsed["allowed_domains"]):
         errors["allowed_domains"] = "List at least one domain, e.g. example.com, *.example.com."
+    errors.update(_break_glass_errors(session, parsed, errors))
     if errors:
         raise InvalidInput("Settings were not saved.", errors)
     for name, raw in parsed.items():
@@ -211,6 +227,33 @@ def save_settings(session: Session, values: Mapping[str, str]) -> None:
         setting.updated_at = utcnow()
         session.add(setting)
     session.commit()
+
+
+def _break_glass_errors(
+    session: Session, parsed: Mapping[str, str], errors: Mapping[str, str]
+) -> dict[str, str]:
+    """Requiring single sign-on needs a named, active admin who may still use a password."""
+    if "sso_required" in errors or "sso_break_glass_admin" in errors:
+        return {}
+    saved = {s.key: s.value for s in session.scalars(select(Setting))}
+    required = _flag(parsed.get("sso_required", saved.get("sso_required", "")))
+    if not required:
+        return {}
+    email = _admin_email(
+        parsed.get("sso_break_glass_admin", saved.get("sso_break_glass_admin", ""))
+    )
+    if not email:
+        return {
+            "sso_break_glass_admin": "Name the admin who may still sign in with a password "
+            "when single sign-on is required (the break-glass admin)."
+        }
+    admin = session.scalar(select(User).where(User.email == email))
+    if admin is None or admin.role != "admin" or not admin.active or not admin.password_hash:
+        return {
+            "sso_break_glass_admin": f"{email} is not an active admin with a password; "
+            "the break-glass admin must be one."
+        }
+    return {}
 
 
 def _message(exc: ValueError) -> str:

@@ -8,6 +8,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from linktracker.errors import DomainError
 from linktracker.web.context import Unauthenticated, runtime
+from linktracker.web.scim import scim_error
 
 TITLES = {
     400: "Bad request",
@@ -25,12 +26,14 @@ TITLES = {
 
 
 def wants_json() -> bool:
-    """API requests get JSON errors."""
-    return request.path.startswith("/api/")
+    """API (and SCIM) requests get JSON errors."""
+    return request.path.startswith(("/api/", "/scim/"))
 
 
 def error_response(status: int, message: str, fields: dict[str, str] | None = None) -> BaseResponse:
-    """A JSON error body for the API, an error page for people."""
+    """A JSON error body for the API (SCIM's own format under /scim), an error page for people."""
+    if request.path.startswith("/scim/"):
+        return scim_error(status, message)
     if wants_json():
         response = jsonify({"error": message, "fields": fields or {}})
         response.status_code = status

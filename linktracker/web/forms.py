@@ -217,6 +217,20 @@ class SettingsForm(FlaskForm):  # type: ignore[misc]
         description="On their results page: their rank among active employees and the top 10 "
         "by clicks and by leads.",
     )
+    sso_required = SelectField(
+        "Password sign-in",
+        choices=choices(
+            [
+                ("false", "Allowed for everyone"),
+                ("true", "Only the break-glass admin (SSO required)"),
+            ]
+        ),
+        description="Required: everyone else signs in with the company's identity provider.",
+    )
+    sso_break_glass_admin = StringField(
+        "Break-glass admin",
+        description="The email of the one admin who may still sign in with a password.",
+    )
 
 
 def show_errors(form: FlaskForm, exc: DomainError) -> str:

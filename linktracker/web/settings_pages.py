@@ -22,6 +22,7 @@ def _current_values() -> dict[str, Any]:
     values: dict[str, Any] = {name: str(getattr(current, name)) for name in SETTING_NAMES}
     values["allowed_domains"] = ", ".join(current.allowed_domains)
     values["show_ranks"] = current.show_ranks  # a checkbox: the value, not its text
+    values["sso_required"] = "true" if current.sso_required else "false"
     return values
 
 
