@@ -42,8 +42,12 @@ def create_campaign(
     utm_lowercase: bool = True,
     starts_on: date | None = None,
     ends_on: date | None = None,
+    commit: bool = True,
 ) -> Campaign:
-    """Create a campaign after validating destination, slug, channels and dates."""
+    """Create a campaign after validating destination, slug, channels and dates.
+
+    With ``commit=False`` the campaign is only flushed: the caller commits it together with
+    its own changes (an approved story contribution and the campaign made from it)."""
     campaign = Campaign(active=True)
     _apply(
         campaign,
@@ -63,7 +67,10 @@ def create_campaign(
         )
     session.add(campaign)
     try:
-        session.commit()
+        if commit:
+            session.commit()
+        else:
+            session.flush()
     except IntegrityError as exc:
         session.rollback()
         raise Conflict(f"A campaign with slug '{campaign.slug}' already exists.") from exc

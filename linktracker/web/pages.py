@@ -13,6 +13,8 @@ pages = Blueprint("pages", __name__, url_prefix="/app")
 # (endpoint, label, roles): the navigation shows only what the role may use.
 NAVIGATION: list[tuple[str, str, tuple[str, ...]]] = [
     ("my_links.index", "My links", EVERYONE),
+    ("stories.index", "Stories", EVERYONE),
+    ("digest_pages.index", "Weekly email", ("employee",)),
     ("reports.dashboard", "Dashboard", MANAGERS),
     ("reports.leaderboard", "Attribution", MANAGERS),
     ("campaigns.index", "Campaigns", MANAGERS),

@@ -107,6 +107,19 @@ EXPECTED: dict[str, dict[str, int | str]] = {
     "api.run_crm_import": api(IMPORTERS),
     "api.get_crm_import_raw": api(IMPORTERS),  # customer emails in clear
     "api.get_crm_import_rejected": api((*IMPORTERS, "marketer")),
+    # Story suggestions: anyone with an employee profile suggests; managers review.
+    "stories.index": page(SIGNED_IN),
+    "stories.submit": page(SIGNED_IN, 422, sales_ops=403, marketer=403, admin=403),
+    "stories.review_queue": page(MANAGERS),
+    "stories.review": page(MANAGERS, 302),
+    "api.post_contribution": api(SIGNED_IN, 400),
+    "api.get_contributions": api(SIGNED_IN),
+    "api.review_contribution_view": api(MANAGERS, 400),
+    # The weekly email: everyone's own switch; the unsubscribe link is its own credential.
+    "digest_pages.index": page(SIGNED_IN),
+    "digest_pages.subscription": page(SIGNED_IN, 302, sales_ops=404, marketer=404, admin=404),
+    "digest_pages.unsubscribe_page": everyone(404),
+    "digest_pages.unsubscribe": everyone(404),
 }
 
 
@@ -148,6 +161,8 @@ def world(app: Flask, session: Any) -> World:
         "handle": victim.handle,
         "kind": "png",
         "filename": "css/app.css",
+        "contribution_id": 2**40,
+        "token": "not-a-signed-token",
     }
     runs = {"import_id": to_run.id}
     return World(users, values, {"crm.run": runs, "api.run_crm_import": runs})
