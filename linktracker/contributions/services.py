@@ -15,7 +15,7 @@ from linktracker.campaigns.services import create_campaign, slugify
 from linktracker.contributions.models import STATUSES, Contribution
 from linktracker.db import get_or_not_found, utcnow
 from linktracker.employees.models import Employee
-from linktracker.errors import Conflict, Forbidden, InvalidInput, NotFound
+from linktracker.errors import Conflict, Forbidden, InvalidInput
 from linktracker.limits import text_errors
 from linktracker.links.services import BulkResult, create_campaign_links
 from linktracker.urls.destinations import check_destination, check_url, url_host
@@ -106,14 +106,9 @@ def _view(
     )  # fmt: skip
 
 
-def get_contribution(
-    session: Session, contribution_id: int, *, employee_id: int | None = None
-) -> ContributionView:
-    """One suggestion (only among this employee's when ``employee_id`` is given), or NotFound."""
-    contribution = get_or_not_found(session, Contribution, contribution_id, "contribution")
-    if employee_id is not None and contribution.employee_id != employee_id:
-        # The same answer as an unknown id: others' suggestions cannot be probed.
-        raise NotFound(f"No contribution with id {contribution_id}.")
+def get_contribution(session: Session, contribution_id: int) -> ContributionView:
+    """One suggestion, or NotFound."""
+    get_or_not_found(session, Contribution, contribution_id, "contribution")
     row = session.execute(_view_query().where(Contribution.id == contribution_id)).one()
     return _view(*row)
 

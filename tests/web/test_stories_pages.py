@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -91,3 +93,20 @@ def test_a_failed_review_is_flashed_and_changes_nothing(sign_in: SignIn, session
     assert "allow &#39;news.test&#39; (Settings" in response.text
     assert session.scalar(select(Contribution.status)) == "pending"
     assert marketer.get("/app/stories/review?status=maybe").status_code == 400
+
+
+def test_the_dashboard_counts_contributions_and_ranks_contributors(
+    sign_in: SignIn, session: Session
+) -> None:
+    make_employee(session, handle="ann", name="Ann Archer", email="ann@example.com")
+    ann = sign_in("employee", "ann@example.com")
+    ann.post("/app/stories/", data=STORY)
+    ann.post("/app/stories/", data={"url": "https://www.example.com/b"})
+    marketer = sign_in("marketer")
+    story = session.scalar(select(Contribution.id).where(Contribution.title == "Launch recap"))
+    marketer.post(f"/app/stories/{story}/review", data={"decision": "approve"})
+    page = marketer.get("/app/reports/").text
+    section = page[page.index('id="story-contributions"') : page.index('id="top-title"')]
+    figures = re.findall(r'<p class="stat-value">([^<]+)</p>', section)
+    assert figures == ["2", "1", "1"]
+    assert "By approved contributions" in page and "Ann Archer" in page
