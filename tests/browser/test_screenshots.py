@@ -18,7 +18,11 @@ from tests.browser.live import (
 # role -> [(file name, path)]; None: signed out.
 PAGES: dict[str | None, list[tuple[str, str]]] = {
     None: [("sign-in", "/app/login"), ("link-not-found", "/zzzzzzz")],
-    "employee": [("my-links", "/app/links/"), ("not-allowed", "/app/settings/")],
+    "employee": [
+        ("my-links", "/app/links/"),
+        ("not-allowed", "/app/settings/"),
+        ("suggest-a-story", "/app/stories/"),
+    ],
     "marketer": [
         ("dashboard", "/app/reports/?from={d90}"),
         ("leaderboard", "/app/reports/leaderboard?from={d90}"),
@@ -27,6 +31,7 @@ PAGES: dict[str | None, list[tuple[str, str]]] = {
         ("campaign", "/app/campaigns/1"),
         ("campaign-new", "/app/campaigns/new"),
         ("employees", "/app/employees/"),
+        ("story-review", "/app/stories/review"),
     ],
     "sales_ops": [
         ("crm-imports", "/app/"),
