@@ -110,3 +110,20 @@ def test_the_dashboard_counts_contributions_and_ranks_contributors(
     figures = re.findall(r'<p class="stat-value">([^<]+)</p>', section)
     assert figures == ["2", "1", "1"]
     assert "By approved contributions" in page and "Ann Archer" in page
+
+
+def test_my_data_holds_my_suggestions_and_what_became_of_them(
+    sign_in: SignIn, session: Session
+) -> None:
+    make_employee(session, email="ann@example.com")
+    make_employee(session, email="bob@example.com")
+    ann = sign_in("employee", "ann@example.com")
+    ann.post("/app/stories/", data=STORY)
+    sign_in("employee", "bob@example.com").post("/app/stories/", data={"url": STORY["url"]})
+    story = session.scalar(select(Contribution.id).where(Contribution.title == "Launch recap"))
+    sign_in("marketer").post(f"/app/stories/{story}/review",
+                             data={"decision": "reject", "note": "Not now"})  # fmt: skip
+    data = ann.get("/app/links/my-data.json").get_json()
+    (mine,) = data["contributions"]
+    assert (mine["url"], mine["title"], mine["note"]) == (STORY["url"], "Launch recap", "Good one")
+    assert (mine["status"], mine["review_note"], mine["campaign"]) == ("rejected", "Not now", None)
