@@ -159,7 +159,11 @@ def test_an_unreachable_server_fails_every_digest_and_loses_none(
     app.config["SMTP_URL"] = f"smtp://127.0.0.1:{free_port()}"
     code, output = _send(runner)
     assert code == 1
-    assert output.count("FAILED") == 2 and "ConnectionRefusedError" in output
+    assert "FAILED ann@example.com: ConnectionRefusedError" in output
+    assert "FAILED bob@example.com: not tried, the server could not be reached: Connection" in (
+        output
+    )
+    assert session.scalar(select(func.count()).select_from(DigestSend)) == 1  # ann's failure
     with smtp_server() as (url, received):
         app.config["SMTP_URL"] = url
         assert _send(runner)[0] == 0

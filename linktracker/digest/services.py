@@ -288,14 +288,26 @@ def send_digests(
         return run
     assert smtp is not None
     server: smtplib.SMTP | None = None
+    unreachable: str | None = None
     try:
         for digest in plan.digests:
+            if unreachable is not None:
+                # Not claimed: the next run sends it. Waiting out a dead server per recipient
+                # would only make this run slow.
+                run.failed.append(
+                    (digest, f"not tried, the server could not be reached: {unreachable}")
+                )
+                continue
             if not _claim(session, digest.employee_id, week_start):
                 run.already_sent += 1
                 continue
             try:
                 if server is None:
-                    server = connect(smtp)
+                    try:
+                        server = connect(smtp)
+                    except (smtplib.SMTPException, OSError) as exc:
+                        unreachable = _reason(exc)
+                        raise
                 server.send_message(build_message(digest, config))
             except (smtplib.SMTPException, OSError) as exc:
                 reason = _reason(exc)

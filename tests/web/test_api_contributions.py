@@ -298,3 +298,28 @@ def test_the_program_report_counts_contributions_and_ranks_contributors(
     csv = client.get(f"/api/v1/reports/program?from={today}&to={today}&format=csv",
                      headers=marketer).get_data(as_text=True)  # fmt: skip
     assert "contributions_submitted,4," in csv and "top_by_approved_contributions_1,ann (2)," in csv
+
+
+def test_a_story_without_title_is_named_by_its_address(
+    client: FlaskClient, api_headers: Headers, people: None, session: Session
+) -> None:
+    story = _suggest(client, api_headers("employee", "ann@example.com"), title="",
+                     url="https://news.example.com/2026/award")  # fmt: skip
+    url = f"/api/v1/contributions/{story['id']}/review"
+    response = client.post(url, json={"decision": "approve"}, headers=api_headers("marketer"))
+    assert response.json["campaign"] == "news-example-com"
+    name = session.scalar(select(Campaign.name).where(Campaign.slug == "news-example-com"))
+    assert name == "https://news.example.com/2026/award"
+
+
+def test_the_team_filter_counts_that_teams_contributions_only(
+    client: FlaskClient, api_headers: Headers, session: Session
+) -> None:
+    make_employee(session, handle="ann", email="ann@example.com", team="Sales")
+    make_employee(session, handle="eve", email="eve@example.com", team="Engineering")
+    _suggest(client, api_headers("employee", "ann@example.com"))
+    _suggest(client, api_headers("employee", "eve@example.com"))
+    today = datetime.now(UTC).date().isoformat()
+    report = client.get(f"/api/v1/reports/program?from={today}&to={today}&team=Engineering",
+                        headers=api_headers("marketer")).json  # fmt: skip
+    assert report["contributions"] == {"submitted": 1, "approved": 0, "contributors": 1}
