@@ -44,9 +44,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_contributions")),
     )
     for column in ("campaign_id", "created_at", "employee_id", "status"):
-        op.create_index(
-            op.f(f"ix_contributions_{column}"), "contributions", [column], unique=False
-        )
+        op.create_index(op.f(f"ix_contributions_{column}"), "contributions", [column], unique=False)
     op.create_table(
         "digest_sends",
         sa.Column("id", sa.Integer(), nullable=False),
