@@ -63,11 +63,17 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from linktracker.web import api_ats, api_crm, api_reports  # noqa: F401  (routes on `api`)
+    from linktracker.web import (  # noqa: F401  (routes on `api`)
+        api_ats,
+        api_contributions,
+        api_crm,
+        api_reports,
+    )
     from linktracker.web.api import api
     from linktracker.web.auth import auth
     from linktracker.web.campaigns import campaigns
     from linktracker.web.crm_pages import crm
+    from linktracker.web.digest_pages import digest_pages
     from linktracker.web.employees import employees
     from linktracker.web.my_links import my_links
     from linktracker.web.pages import pages
@@ -79,6 +85,7 @@ def register_blueprints(app: Flask) -> None:
     from linktracker.web.scim import scim
     from linktracker.web.security import register_security
     from linktracker.web.settings_pages import settings_pages
+    from linktracker.web.stories import stories
     from linktracker.web.templating import register_templating
     from linktracker.web.users import users
 
@@ -99,6 +106,8 @@ def register_blueprints(app: Flask) -> None:
         settings_pages,
         users,
         privacy_pages,
+        stories,
+        digest_pages,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

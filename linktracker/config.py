@@ -73,6 +73,11 @@ DEFAULTS: dict[str, tuple[Any, Any]] = {
     "SQL_ECHO": (False, _bool),
     # `linktracker run` logs a line per request to stdout, client addresses anonymised.
     "ACCESS_LOG": (True, _bool),
+    # Outgoing mail (the weekly digest): smtp://host:25, smtp://user:pass@host:587?starttls=true
+    # or smtps://user:pass@host:465. Unset: nothing is sent (`digest send --dry-run` still works).
+    "SMTP_URL": ("", str),
+    "SMTP_TIMEOUT_SECONDS": (30.0, _FLOAT),
+    "DIGEST_FROM": ("linktracker <linktracker@localhost>", str),
 }
 
 
@@ -173,6 +178,9 @@ class AppConfig:
     oidc_client_id = _Key("OIDC_CLIENT_ID", str)
     oidc_client_secret = _Key("OIDC_CLIENT_SECRET", str)
     oidc_provider_name = _Key("OIDC_PROVIDER_NAME", str)
+    smtp_url = _Key("SMTP_URL", str)
+    smtp_timeout_seconds = _Key("SMTP_TIMEOUT_SECONDS", float)
+    digest_from = _Key("DIGEST_FROM", str)
     sql_echo = _Key("SQL_ECHO", bool)
 
 

@@ -137,6 +137,7 @@ def load_demo_data(
             email_secret or secrets.token_bytes(32),
         )
     )
+    lines.append(_demo_contributions(session, employees, settings))
     for local, role in DEMO_USERS + ((DEMO_EMPLOYEE, "employee"),):
         password = secrets.token_urlsafe(9)
         create_user(session, f"{local}@example.com", role, password)
@@ -203,6 +204,39 @@ def _demo_clicks(session: Session, rng: random.Random, secret: bytes) -> int:
         insert_click_rows(session.connection(), rows)
     session.commit()
     return len(rows)
+
+
+# (url, title, note, review): stories employees suggested; None waits for a review.
+DEMO_STORIES = (
+    ("https://blog.example.com/customer-story-acme", "How Acme cut onboarding to a day",
+     "Prospects keep asking for proof like this.", "approve"),
+    ("https://www.example.com/pricing-2027", "New pricing page", None, "reject"),
+    ("https://blog.example.com/engineering-on-call", "What on-call looks like here",
+     "Great for the hiring campaign.", None),
+    ("https://events.example.com/meetup-berlin", "Berlin meetup in January", None, None),
+    ("https://news.example.org/award-2026", "We won the 2026 workplace award",
+     "An outside article: more credible than our own posts.", None),
+)  # fmt: skip
+
+
+def _demo_contributions(
+    session: Session, employees: list[Employee], settings: ProgramSettings
+) -> str:
+    """Story suggestions: one approved into a campaign, one rejected, the rest pending."""
+    from linktracker.contributions.services import review_contribution, submit_contribution
+
+    for n, (url, title, note, decision) in enumerate(DEMO_STORIES):
+        story = submit_contribution(
+            session, employee_id=employees[n % 3].id, url=url, title=title, note=note
+        )
+        if decision is not None:
+            review_contribution(
+                session, story.id, decision=decision, reviewer_user_id=None,
+                note=None if decision == "approve" else "We are not sharing prices publicly yet.",
+                allowed_domains=settings.allowed_domains, medium=settings.utm_medium,
+            )  # fmt: skip
+    pending = sum(1 for story in DEMO_STORIES if story[3] is None)
+    return f"Stories: {len(DEMO_STORIES)} suggested ({pending} waiting for review)."
 
 
 DEMO_STAGES = (

@@ -3,8 +3,10 @@
 from linktracker.auth.models import ApiToken, LoginAttempt, User
 from linktracker.campaigns.models import Campaign, PostText
 from linktracker.clicks.models import Click
+from linktracker.contributions.models import Contribution
 from linktracker.crm.models import CrmImport, CrmImportError, CrmRecord
 from linktracker.db import Base
+from linktracker.digest.models import DigestSend
 from linktracker.employees.models import Employee
 from linktracker.identity.models import ScimIdentity, ScimToken
 from linktracker.links.models import Link
@@ -28,9 +30,11 @@ __all__ = [
     "Click",
     "ClickDay",
     "ClickMonth",
+    "Contribution",
     "CrmImport",
     "CrmImportError",
     "CrmRecord",
+    "DigestSend",
     "Employee",
     "Link",
     "LinkDay",

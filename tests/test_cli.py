@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from linktracker.auth.services import find_user_by_email
 from linktracker.clicks.models import Click
+from linktracker.contributions.models import Contribution
 from linktracker.employees.models import Employee
 from linktracker.recruiting.models import Application
 from tests.support import TEST_DATA
@@ -109,6 +110,11 @@ def test_demo_data_loads_a_program_once(runner: FlaskCliRunner, session: Session
         ).all()
     )
     assert methods["click_id"] == 40 and methods["referral"] == 15 and methods["none"] == 90
+    statuses = session.execute(
+        select(Contribution.status, func.count()).group_by(Contribution.status)
+    )
+    assert dict(statuses.all()) == {"pending": 3, "approved": 1, "rejected": 1}
+    assert "Stories: 5 suggested (3 waiting for review)." in result.output
     again = runner.invoke(args=["demo-data"])
     assert again.exit_code != 0 and "--force" in again.output
 

@@ -44,8 +44,12 @@ def create_campaign(
     starts_on: date | None = None,
     ends_on: date | None = None,
     post_texts: Sequence[PostTextInput] = (),
+    commit: bool = True,
 ) -> Campaign:
-    """Create a campaign after validating destination, slug, channels, dates and post texts."""
+    """Create a campaign after validating destination, slug, channels, dates and post texts.
+
+    With ``commit=False`` the campaign is only flushed: the caller commits it together with
+    its own changes (an approved story contribution and the campaign made from it)."""
     campaign = Campaign(active=True)
     texts = _apply(
         campaign,
@@ -68,7 +72,8 @@ def create_campaign(
     try:
         session.flush()
         replace_post_texts(session, campaign.id, texts or ())
-        session.commit()
+        if commit:
+            session.commit()
     except IntegrityError as exc:
         session.rollback()
         raise Conflict(f"A campaign with slug '{campaign.slug}' already exists.") from exc

@@ -14,6 +14,7 @@ from linktracker.cli.clicks import clicks_group
 from linktracker.cli.common import old_name
 from linktracker.cli.crm import crm_group
 from linktracker.cli.db import db_group
+from linktracker.cli.digest import digest_group
 from linktracker.cli.employees import employees_group
 from linktracker.cli.links import links_group
 from linktracker.cli.privacy import privacy_group, retention_group
@@ -33,6 +34,7 @@ GROUPS: tuple[click.Group, ...] = (
     db_group,
     privacy_group,
     retention_group,
+    digest_group,
 )
 
 # old flat name -> the grouped command it now names

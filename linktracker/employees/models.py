@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Integer, String
+from sqlalchemy import Boolean, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from linktracker.db import Base, UTCDateTime, utcnow
@@ -26,3 +26,5 @@ class Employee(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Set when the person was erased: the row stays so clicks and records keep their totals.
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The weekly digest email goes to everyone who did not turn it off.
+    digest_opt_out: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

@@ -4,7 +4,7 @@ An employee's own export holds their profile, their links, the human clicks on e
 day (counts only: no visitor hashes, browsers or referrers) and the CRM records attributed to
 them stripped of everything about the customer (no email or its hash, no name, company or
 CRM id, no owner): what kind of record, when, won or not, for how much, and through which
-campaign and channel.
+campaign and channel; and the stories they suggested, with what became of each.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from linktracker.campaigns.models import Campaign
 from linktracker.clicks.models import HUMAN_CLICK, Click
+from linktracker.contributions.services import list_contributions
 from linktracker.crm.models import CrmRecord
 from linktracker.db import utcnow
 from linktracker.employees.models import Employee
@@ -44,6 +45,7 @@ def export_employee_data(
         "links": _links(session, employee_id),
         "clicks_per_link_and_day": _clicks(session, employee_id, ZoneInfo(timezone)),
         "attributed_records": _records(session, employee_id),
+        "contributions": _contributions(session, employee_id),
     }
 
 
@@ -62,7 +64,24 @@ def _profile(employee: Employee) -> dict[str, Any]:
         "invited_at": _time(employee.invited_at),
         "joined_at": _time(employee.joined_at),
         "active": employee.active,
+        "weekly_digest": not employee.digest_opt_out,
     }
+
+
+def _contributions(session: Session, employee_id: int) -> list[dict[str, Any]]:
+    return [
+        {
+            "url": c.url,
+            "title": c.title,
+            "note": c.note,
+            "status": c.status,
+            "created_at": _time(c.created_at),
+            "reviewed_at": _time(c.reviewed_at),
+            "review_note": c.review_note,
+            "campaign": c.campaign_slug,
+        }
+        for c in reversed(list_contributions(session, employee_id=employee_id))
+    ]
 
 
 def _links(session: Session, employee_id: int) -> list[dict[str, Any]]:

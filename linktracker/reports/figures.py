@@ -201,4 +201,8 @@ FORMULAS: dict[str, str] = {
     "top_by_clicks": "clicks",
     "top_by_clicks_per_link": "clicks / links_shared",
     "top_by_leads": "leads",
+    "top_by_approved_contributions": "approved story suggestions made in range",
+    "contributions_submitted": "story suggestions employees made in range",
+    "contributions_approved": "of those, the ones a marketer approved into a campaign",
+    "contributors": "employees with >= 1 story suggestion in range",
 }

@@ -202,6 +202,11 @@ def program_dict(report: ProgramReport) -> dict[str, Any]:
             }
             for ranking in report.top_contributors
         ],
+        "contributions": {
+            "submitted": report.contributions.submitted,
+            "approved": report.contributions.approved,
+            "contributors": report.contributions.contributors,
+        },
         "totals": figures_dict(report.totals),
         "baseline": {"name": BASELINE_NAME} | figures_dict(report.baseline),
         "formulas": dict(report.formulas),
@@ -321,6 +326,9 @@ def program_table(report: ProgramReport) -> Table:
                  "unique_visitors", "leads", "won", "click_to_lead_rate", "lead_to_won_rate",
                  "estimated_impressions", "earned_media_value", "lead_cost_savings"):  # fmt: skip
         rows.append([name, data[name], formulas.get(name, "")])
+    for name in ("submitted", "approved", "contributors"):
+        key = name if name == "contributors" else f"contributions_{name}"
+        rows.append([key, data["contributions"][name], formulas.get(key, "")])
     rows.append(["currency", report.currency, "of earned media value and lead-cost savings"])
     for currency, amount in report.revenue.items():
         rows.append([f"revenue_{currency}", amount, formulas["revenue"]])

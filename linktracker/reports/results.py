@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
+from linktracker.contributions.services import ContributionCounts
 from linktracker.reports.filters import Bucket, ReportFilters
 
 
@@ -195,3 +196,5 @@ class ProgramReport:
     totals: Figures
     baseline: Figures
     formulas: Mapping[str, str]
+    # Story suggestions made in range (by submission time; the team filter applies).
+    contributions: ContributionCounts

@@ -29,6 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from linktracker.campaigns.models import Campaign
+from linktracker.contributions.services import approved_per_employee, count_contributions
 from linktracker.employees.models import Employee
 from linktracker.errors import InvalidInput, NotFound
 from linktracker.reports import figures as metrics
@@ -231,16 +232,23 @@ def _ranking(
     )
 
 
-def _rankings(per_rep: Grouped, people: Mapping[int, Any]) -> tuple[Ranking, ...]:
-    """Top contributors by clicks, by clicks per link and by leads."""
+def _rankings(
+    session: Session, scope: Scope, per_rep: Grouped, people: Mapping[int, Any]
+) -> tuple[Ranking, ...]:
+    """Top contributors by clicks, by clicks per link, by leads and by approved stories."""
     traffic = per_rep.traffic
     per_link = (
         (key, metrics.clicks_per_link(row.clicks, row.links_shared)) for key, row in traffic.items()
     )
+    approved = approved_per_employee(session, scope.start, scope.end, team=scope.team)
+    # Story contributors need not have clicks: their names are read here.
+    missing = [key for key, _n in approved if key not in people]
+    suggesters = {**people, **groups.employee_rows(session, missing)} if missing else people
     return (
         _ranking("clicks", ((key, float(row.clicks)) for key, row in traffic.items()), people),
         _ranking("clicks_per_link", ((k, v) for k, v in per_link if v is not None), people),
         _ranking("leads", ((key, float(n)) for key, (n, _) in per_rep.leads.items()), people),
+        _ranking("approved_contributions", ((k, float(n)) for k, n in approved), suggesters),
     )
 
 
@@ -290,8 +298,9 @@ def report_program(
         cpm=cpm,
         cost_per_lead=cost_per_lead,
         currency=currency or NO_CURRENCY,
-        top_contributors=_rankings(per_rep, people),
+        top_contributors=_rankings(session, scope, per_rep, people),
         totals=totals,
         baseline=baseline,
         formulas=FORMULAS,
+        contributions=count_contributions(session, scope.start, scope.end, team=scope.team),
     )

@@ -144,8 +144,47 @@ def _describe_entries(entries: Sequence[str]) -> str:
     return f"{shown} and {hidden} more" if hidden > 0 else shown
 
 
+def check_url(url: str) -> str:
+    """The normalised http(s) URL, checked as a destination is but against no allowed domains.
+
+    For addresses that are only stored and shown (a story an employee suggests); a link to it
+    is made only after check_destination accepts it."""
+    scheme, _host, normalised, port, tail = _parse(url)
+    return f"{scheme}://{normalised}{':' + port if port else ''}{tail}"
+
+
+def url_host(url: str) -> str:
+    """The comparable host (punycode, lowercase) of a URL check_url accepts."""
+    return _parse(url)[2]
+
+
 def check_destination(url: str, allowed: Sequence[str]) -> str:
     """Return the normalised destination URL, or raise InvalidInput if it may not be used."""
+    scheme, host, normalised, port, tail = _parse(url)
+    entries = _lenient_entries((allowed,) if isinstance(allowed, str) else tuple(allowed))
+    if not entries:
+        raise _refuse(
+            "No destination domains are allowed yet: an admin must configure ALLOWED_DOMAINS "
+            "before links can be created."
+        )
+    if not _host_allowed(normalised, entries):
+        shown = host.lower().rstrip(".")
+        shown = f"'{shown}'" if shown == normalised else f"'{shown}' ({normalised})"
+        message = (
+            f"Destination host {shown} is not in the allowed domains "
+            f"({_describe_entries(entries)})."
+        )
+        if f"*.{normalised}" in entries:
+            message += (
+                f" '*.{normalised}' matches subdomains only; "
+                f"add '{normalised}' to allow the domain itself."
+            )
+        raise _refuse(message)
+    return f"{scheme}://{normalised}{':' + port if port else ''}{tail}"
+
+
+def _parse(url: str) -> tuple[str, str, str, str, str]:
+    """(scheme, host as written, normalised host, port, encoded tail), or InvalidInput."""
     raw = url.strip()
     if not raw:
         raise _refuse("Destination URL is required.")
@@ -181,28 +220,7 @@ def check_destination(url: str, allowed: Sequence[str]) -> str:
         normalised = _normalise_host(host)
     except ValueError as exc:
         raise _refuse(f"Destination host {exc}") from exc
-
-    entries = _lenient_entries((allowed,) if isinstance(allowed, str) else tuple(allowed))
-    if not entries:
-        raise _refuse(
-            "No destination domains are allowed yet: an admin must configure ALLOWED_DOMAINS "
-            "before links can be created."
-        )
-    if not _host_allowed(normalised, entries):
-        shown = host.lower().rstrip(".")
-        shown = f"'{shown}'" if shown == normalised else f"'{shown}' ({normalised})"
-        message = (
-            f"Destination host {shown} is not in the allowed domains "
-            f"({_describe_entries(entries)})."
-        )
-        if f"*.{normalised}" in entries:
-            message += (
-                f" '*.{normalised}' matches subdomains only; "
-                f"add '{normalised}' to allow the domain itself."
-            )
-        raise _refuse(message)
-    tail = encode_tail(rest[authority_end:])
-    return f"{scheme}://{normalised}{':' + port if port else ''}{tail}"
+    return scheme, host, normalised, port, encode_tail(rest[authority_end:])
 
 
 def _hidden_message(index: int, char: str) -> str:

@@ -14,6 +14,8 @@ pages = Blueprint("pages", __name__, url_prefix="/app")
 NAVIGATION: list[tuple[str, str, tuple[str, ...]]] = [
     ("my_links.index", "My links", EVERYONE),
     ("reports.my_results", "My results", ("employee",)),
+    ("stories.index", "Stories", EVERYONE),
+    ("digest_pages.index", "Weekly email", ("employee",)),
     ("reports.dashboard", "Dashboard", MANAGERS),
     ("reports.leaderboard", "Attribution", MANAGERS),
     ("campaigns.index", "Campaigns", MANAGERS),

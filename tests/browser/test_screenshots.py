@@ -22,6 +22,7 @@ PAGES: dict[str | None, list[tuple[str, str]]] = {
         ("my-links", "/app/links/"),
         ("my-results", "/app/reports/me"),
         ("not-allowed", "/app/settings/"),
+        ("suggest-a-story", "/app/stories/"),
     ],
     "marketer": [
         ("dashboard", "/app/reports/?from={d90}"),
@@ -33,6 +34,7 @@ PAGES: dict[str | None, list[tuple[str, str]]] = {
         ("campaign", "/app/campaigns/1"),
         ("campaign-new", "/app/campaigns/new"),
         ("employees", "/app/employees/"),
+        ("story-review", "/app/stories/review"),
     ],
     "sales_ops": [
         ("crm-imports", "/app/"),

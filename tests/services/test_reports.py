@@ -257,6 +257,7 @@ def test_program_report(session: Session, scenario: Scenario) -> None:
         "clicks": [("rep-a", 5.0), ("rep-b", 2.0)],
         "clicks_per_link": [("rep-a", 2.5), ("rep-b", 2.0)],
         "leads": [("rep-a", 4.0), ("rep-b", 1.0), ("rep-c", 1.0)],
+        "approved_contributions": [],
     }
     assert report.baseline == BASELINE
     assert "impressions / 1000 * CPM" in report.formulas["earned_media_value"]

@@ -79,7 +79,12 @@ def test_program_report_has_the_contract_fields_and_formulas(
     assert body["estimated_impressions"] == 1000
     assert body["earned_media_value"] == 10.0  # default CPM 10
     assert body["lead_cost_savings"] == 50.0  # default cost per lead 50
-    assert [r["metric"] for r in body["top_contributors"]] == ["clicks", "clicks_per_link", "leads"]
+    assert [r["metric"] for r in body["top_contributors"]] == [
+        "clicks",
+        "clicks_per_link",
+        "leads",
+        "approved_contributions",
+    ]
     assert all(r["formula"] for r in body["top_contributors"])
     assert body["top_contributors"][0]["contributors"][0]["employee"]["handle"] == "rep-a"
     for name in ("join_rate", "participation_rate", "estimated_impressions",

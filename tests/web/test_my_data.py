@@ -87,6 +87,7 @@ def test_my_data_holds_my_profile_links_clicks_and_credited_records(session, sig
         "invited_at": me.invited_at.isoformat(),
         "joined_at": me.joined_at.isoformat() if me.joined_at else None,
         "active": True,
+        "weekly_digest": True,
     }
     assert [(link["code"], link["campaign"], link["channel"]) for link in data["links"]] == [
         (mine.code, campaign.slug, "linkedin"),

@@ -143,6 +143,19 @@ EXPECTED: dict[str, dict[str, int | str]] = {
     "api.run_crm_import": api(IMPORTERS),
     "api.get_crm_import_raw": api(IMPORTERS),  # customer emails in clear
     "api.get_crm_import_rejected": api((*IMPORTERS, "marketer")),
+    # Story suggestions: anyone with an employee profile suggests; managers review.
+    "stories.index": page(SIGNED_IN),
+    "stories.submit": page(SIGNED_IN, 422, sales_ops=403, marketer=403, admin=403),
+    "stories.review_queue": page(MANAGERS),
+    "stories.review": page(MANAGERS, 302),
+    "api.post_contribution": api(SIGNED_IN, 400),
+    "api.get_contributions": api(SIGNED_IN),
+    "api.review_contribution_view": api(MANAGERS, 400),
+    # The weekly email: everyone's own switch; the unsubscribe link is its own credential.
+    "digest_pages.index": page(SIGNED_IN),
+    "digest_pages.subscription": page(SIGNED_IN, 302, sales_ops=404, marketer=404, admin=404),
+    "digest_pages.unsubscribe_page": everyone(404),
+    "digest_pages.unsubscribe": everyone(404),
 }
 
 
@@ -187,6 +200,8 @@ def world(app: Flask, session: Any) -> World:
         "filename": "css/app.css",
         "schema_id": "urn:ietf:params:scim:schemas:core:2.0:User",
         "type_id": "User",
+        "contribution_id": 2**40,
+        "token": "not-a-signed-token",
     }
     runs = {"import_id": to_run.id}
     ats = b"Application ID,Applied On\n1,2026-10-01\n"

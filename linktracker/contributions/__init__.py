@@ -1,0 +1,1 @@
+"""Story contributions: content employees suggest, which marketers turn into campaigns."""
