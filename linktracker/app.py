@@ -63,7 +63,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from linktracker.web import api_crm, api_reports  # noqa: F401  (routes on `api`)
+    from linktracker.web import api_crm, api_reports, api_webhooks  # noqa: F401  (routes on `api`)
     from linktracker.web.api import api
     from linktracker.web.auth import auth
     from linktracker.web.campaigns import campaigns
@@ -79,6 +79,7 @@ def register_blueprints(app: Flask) -> None:
     from linktracker.web.settings_pages import settings_pages
     from linktracker.web.templating import register_templating
     from linktracker.web.users import users
+    from linktracker.web.webhook_pages import webhook_pages
 
     register_params(app)  # first: it bounds the `int` converter the routes below use
     csrf.exempt(api)  # the API checks CSRF itself, for cookie-signed writes only
@@ -94,6 +95,7 @@ def register_blueprints(app: Flask) -> None:
         settings_pages,
         users,
         privacy_pages,
+        webhook_pages,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -63,6 +63,9 @@ DEFAULTS: dict[str, tuple[Any, Any]] = {
     "SQL_ECHO": (False, _bool),
     # `linktracker run` logs a line per request to stdout, client addresses anonymised.
     "ACCESS_LOG": (True, _bool),
+    "WEBHOOK_ALLOW_PRIVATE": (False, _bool),
+    "WEBHOOK_DELIVERY": (True, _bool),
+    "WEBHOOK_TIMEOUT_SECONDS": (10.0, _FLOAT),
 }
 
 
@@ -95,6 +98,10 @@ ErasedLinks = Literal["keep", "disable"]
 
 def _optional_text(value: Any) -> str | None:
     return str(value or "") or None
+
+
+def _bool_value(value: Any) -> bool:
+    return _bool(value) if isinstance(value, str) else bool(value)
 
 
 def _durability(value: Any) -> Durability:
@@ -155,6 +162,9 @@ class AppConfig:
     upload_folder = _Key("UPLOAD_FOLDER", str)
     spool_folder = _Key("SPOOL_FOLDER", str)
     ratelimit_storage_uri = _Key("RATELIMIT_STORAGE_URI", str)
+    webhook_allow_private = _Key("WEBHOOK_ALLOW_PRIVATE", _bool_value)
+    webhook_delivery = _Key("WEBHOOK_DELIVERY", _bool_value)
+    webhook_timeout_seconds = _Key("WEBHOOK_TIMEOUT_SECONDS", float)
     login_rate_limit = _Key("LOGIN_RATE_LIMIT", str)
     login_failure_limit = _Key("LOGIN_FAILURE_LIMIT", str)
     access_log = _Key("ACCESS_LOG", bool)

@@ -17,6 +17,7 @@ from linktracker.reports.models import (
     RepMonth,
 )
 from linktracker.settings.models import Setting
+from linktracker.webhooks.models import Webhook, WebhookAttempt, WebhookDelivery
 
 __all__ = [
     "ApiToken",
@@ -38,4 +39,7 @@ __all__ = [
     "RepMonth",
     "Setting",
     "User",
+    "Webhook",
+    "WebhookAttempt",
+    "WebhookDelivery",
 ]

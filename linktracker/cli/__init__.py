@@ -20,6 +20,7 @@ from linktracker.cli.privacy import privacy_group, retention_group
 from linktracker.cli.reports import report_group
 from linktracker.cli.serve import run_command
 from linktracker.cli.users import users_group
+from linktracker.cli.webhooks import webhooks_group
 
 GROUPS: tuple[click.Group, ...] = (
     users_group,
@@ -31,6 +32,7 @@ GROUPS: tuple[click.Group, ...] = (
     db_group,
     privacy_group,
     retention_group,
+    webhooks_group,
 )
 
 # old flat name -> the grouped command it now names

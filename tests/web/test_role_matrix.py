@@ -19,6 +19,7 @@ from werkzeug.routing import Rule
 
 from linktracker.auth.services import create_user, get_user
 from linktracker.crm.services import store_upload
+from linktracker.webhooks.models import Webhook
 from tests.factories import make_campaign, make_employee, make_link
 
 ROLES = ("anonymous", "employee", "sales_ops", "marketer", "admin")
@@ -107,6 +108,11 @@ EXPECTED: dict[str, dict[str, int | str]] = {
     "api.run_crm_import": api(IMPORTERS),
     "api.get_crm_import_raw": api(IMPORTERS),  # customer emails in clear
     "api.get_crm_import_rejected": api((*IMPORTERS, "marketer")),
+    "api.post_webhook": api(("admin",), 400),
+    "api.get_webhooks": api(("admin",)),
+    "api.delete_webhook_view": api(("admin",), 204),
+    "api.get_webhook_deliveries": api(("admin",)),
+    "webhook_pages.index": page(("admin",)),
 }
 
 
@@ -150,7 +156,19 @@ def world(app: Flask, session: Any) -> World:
         "filename": "css/app.css",
     }
     runs = {"import_id": to_run.id}
-    return World(users, values, {"crm.run": runs, "api.run_crm_import": runs})
+    hooks = [Webhook(url="https://hooks.example.com/", events=["deal.won"], secret="whsec_AA==")]
+    hooks.append(
+        Webhook(url="https://hooks.example.com/", events=["deal.won"], secret="whsec_AA==")
+    )
+    session.add_all(hooks)
+    session.commit()
+    values["webhook_id"] = hooks[0].id
+    overrides = {
+        "crm.run": runs,
+        "api.run_crm_import": runs,
+        "api.delete_webhook_view": {"webhook_id": hooks[1].id},
+    }
+    return World(users, values, overrides)
 
 
 def _client(app: Flask, world: World, role: str) -> FlaskClient:
@@ -196,7 +214,8 @@ def test_every_route_answers_every_role_as_the_table_says(app: Flask, world: Wor
         for rule in rules:
             client = _client(app, world, role)
             url = _url(app, rule, world.values | world.overrides.get(rule.endpoint, {}))
-            method = "GET" if "GET" in (rule.methods or ()) else "POST"
+            methods = rule.methods or set()
+            method = next(m for m in ("GET", "POST", "DELETE") if m in methods)
             response = client.open(url, method=method)
             got, want = _observed(response), EXPECTED[rule.endpoint][role]
             if got != want:
