@@ -63,7 +63,12 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from linktracker.web import api_crm, api_reports, api_webhooks  # noqa: F401  (routes on `api`)
+    from linktracker.web import (  # noqa: F401  (routes on `api`)
+        api_crm,
+        api_crm_push,
+        api_reports,
+        api_webhooks,
+    )
     from linktracker.web.api import api
     from linktracker.web.auth import auth
     from linktracker.web.campaigns import campaigns

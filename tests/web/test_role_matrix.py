@@ -108,6 +108,8 @@ EXPECTED: dict[str, dict[str, int | str]] = {
     "api.run_crm_import": api(IMPORTERS),
     "api.get_crm_import_raw": api(IMPORTERS),  # customer emails in clear
     "api.get_crm_import_rejected": api((*IMPORTERS, "marketer")),
+    "api.post_crm_records": api(IMPORTERS, 400),
+    "api.post_hubspot_hook": api(IMPORTERS, 400),
     "api.post_webhook": api(("admin",), 400),
     "api.get_webhooks": api(("admin",)),
     "api.delete_webhook_view": api(("admin",), 204),
