@@ -1,6 +1,7 @@
 """Redirect throughput: our app under gunicorn vs a bare WSGI 302, on SQLite and PostgreSQL.
 
     .venv/bin/python bench/redirect.py [--seconds 10] [--connections 32] [--db sqlite,postgresql]
+        [--webhook]
 
 For each database it creates a fresh database (a temp SQLite file; PostgreSQL database
 `lt_bench`, or `--pg-database`, on 127.0.0.1:5432, dropped and re-created), migrates it,
@@ -12,7 +13,10 @@ complete responses. After a graceful stop (in-flight requests finish) the clicks
 the load started are counted by their timestamp, so warm-up clicks do not count. clicks -
 answered ("+N") are requests the server finished after wrk stopped counting: at most one per
 connection per round. They are reported, not hidden. Any click still spooled is replayed and
-said so.
+said so. With --webhook each database is served twice, both servers starting what
+`linktracker run` starts in a worker, one of them ("<db>+webhook") with a `click.created`
+webhook to a receiver on loopback: the ratio of the medians of its rounds to its plain twin's
+is what webhook delivery costs the redirect.
 """
 
 from __future__ import annotations
@@ -25,13 +29,16 @@ import os
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,6 +54,8 @@ from linktracker.db import make_engine, make_session_factory, utcnow  # noqa: E4
 from linktracker.employees.services import create_employee  # noqa: E402
 from linktracker.links.services import get_or_create_link  # noqa: E402
 from linktracker.migrate import upgrade_database  # noqa: E402
+from linktracker.webhooks.models import WebhookDelivery  # noqa: E402
+from linktracker.webhooks.services import create_webhook, deliver_due  # noqa: E402
 
 # --pin: wrk on one core, every gunicorn (the bare app and ours alike) on the other, so the
 # load generator and the server under test never take each other's core. PostgreSQL is not
@@ -142,6 +151,7 @@ class Row:
     load: LoadResult
     clicks: int | None = None
     notes: list[str] = field(default_factory=list)
+    rounds: list[LoadResult] = field(default_factory=list)
 
 
 # ----------------------------------------------------------------------------- processes
@@ -156,13 +166,20 @@ def free_port() -> int:
 class Server:
     """A gunicorn process group we started, always stopped again."""
 
-    def __init__(self, target: str, settings: ServerSettings, env: dict[str, str], log: Path):
+    def __init__(
+        self,
+        target: str,
+        settings: ServerSettings,
+        env: dict[str, str],
+        log: Path,
+        extra: tuple[str, ...] = (),
+    ):
         self.port = free_port()
         self.log = log
         command = [
             *settings.pinning(), sys.executable, "-m", "gunicorn", target,
             "--bind", f"127.0.0.1:{self.port}",
-            *settings.arguments(),
+            *settings.arguments(), *extra,
         ]  # fmt: skip
         self._log_handle = open(log, "ab")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
@@ -178,7 +195,7 @@ class Server:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def wait_ready(self, path: str = "/healthz", timeout: float = 30.0) -> None:
+    def wait_ready(self, path: str = "/healthz", timeout: float = 120.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -220,10 +237,15 @@ class Server:
 
 @contextlib.contextmanager
 def serving(
-    target: str, settings: ServerSettings, env: dict[str, str], log: Path, ready_path: str
+    target: str,
+    settings: ServerSettings,
+    env: dict[str, str],
+    log: Path,
+    ready_path: str,
+    extra: tuple[str, ...] = (),
 ) -> Iterator[Server]:
     for attempt in (1, 2):  # a port picked free can be taken before gunicorn binds it
-        server = Server(target, settings, env, log)
+        server = Server(target, settings, env, log, extra)
         try:
             server.wait_ready(ready_path)
             break
@@ -359,6 +381,7 @@ class Target:
     workdir: Path | None = None
     load_started: datetime | None = None
     loads: list[LoadResult] = field(default_factory=list)
+    receiver: WebhookReceiver | None = None
 
 
 def start_targets(
@@ -368,17 +391,92 @@ def start_targets(
     bare_log = base / f"bare-{settings.name}.log"
     bare = stack.enter_context(serving("bench.bare_app:app", settings, {}, bare_log, "/"))
     targets = [Target("bare 302", bare, "/anything")]
-    for kind in databases:
-        workdir = base / f"{kind}-{settings.name}"
+    receiver = stack.enter_context(webhook_receiver()) if args.webhook else None
+    variants = [(kind, False) for kind in databases]
+    if receiver is not None:
+        variants += [(kind, True) for kind in databases]
+    for kind, subscribed in variants:
+        name = f"{kind}+webhook" if subscribed else kind
+        workdir = base / f"{name}-{settings.name}"
         workdir.mkdir()
-        url = fresh_database(kind, workdir, args.pg_database)
+        pg_database = f"{args.pg_database}_webhook" if subscribed else args.pg_database
+        url = fresh_database(kind, workdir, pg_database)
         code = create_bench_link(url)
+        env = app_env(url, workdir)
+        extra: tuple[str, ...] = ()
+        if receiver is not None:
+            # Both app variants run what `linktracker run` runs in a worker (click writer and
+            # webhook deliverer); only "+webhook" has a click.created subscriber.
+            extra = ("--config", "python:bench.serving_hooks")
+            env["WEBHOOK_ALLOW_PRIVATE"] = "true"
+        if subscribed and receiver is not None:
+            subscribe_clicks(url, receiver.url)
         log = workdir / "gunicorn.log"
-        server = stack.enter_context(
-            serving("wsgi:app", settings, app_env(url, workdir), log, "/healthz")
-        )
-        targets.append(Target(kind, server, f"/{code}", url, workdir))
+        server = stack.enter_context(serving("wsgi:app", settings, env, log, "/healthz", extra))
+        targets.append(Target(name, server, f"/{code}", url, workdir, receiver=receiver))
     return targets
+
+
+class WebhookReceiver:
+    """A loopback receiver answering 204, counting the clicks it was sent."""
+
+    def __init__(self, server: ThreadingHTTPServer) -> None:
+        self.server = server
+        self.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+        self.requests = 0
+        self.clicks = 0
+
+
+@contextlib.contextmanager
+def webhook_receiver() -> Iterator[WebhookReceiver]:
+    receiver: WebhookReceiver
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            receiver.requests += 1
+            receiver.clicks += len(json.loads(body)["data"].get("clicks", []))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            pass
+
+    receiver = WebhookReceiver(ThreadingHTTPServer(("127.0.0.1", 0), Handler))
+    thread = threading.Thread(target=receiver.server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield receiver
+    finally:
+        receiver.server.shutdown()
+        receiver.server.server_close()
+
+
+def subscribe_clicks(url: str, receiver_url: str) -> None:
+    """A click.created webhook (humans only, the default) through the service."""
+    engine = make_engine(url)
+    with make_session_factory(engine)() as session:
+        create_webhook(session, url=receiver_url, events=["click.created"], allow_private=True)
+    engine.dispose()
+
+
+def webhook_note(url: str, receiver: WebhookReceiver) -> str:
+    """How many of the stored clicks' events reached the receiver."""
+    engine = make_engine(url)
+    with make_session_factory(engine)() as session:
+        deadline = time.monotonic() + 30
+        while True:  # stopped servers deliver nothing more: send the rest as the CLI would
+            run = deliver_due(make_session_factory(engine), allow_private=True)
+            if not run.attempted or time.monotonic() > deadline:
+                break
+        pending = session.scalar(
+            select(func.count(WebhookDelivery.id)).where(WebhookDelivery.status != "delivered")
+        )
+    engine.dispose()
+    return (
+        f"webhook: {receiver.clicks} click(s) in {receiver.requests} click.created "
+        f"deliveries, {pending} not delivered"
+    )
 
 
 def bench_settings(settings: ServerSettings, args: argparse.Namespace, base: Path) -> list[Row]:
@@ -404,10 +502,12 @@ def bench_settings(settings: ServerSettings, args: argparse.Namespace, base: Pat
 
 
 def finish(target: Target, settings: ServerSettings) -> Row:
-    row = Row(settings.label, target.database, combine(target.loads))
+    row = Row(settings.label, target.database, combine(target.loads), rounds=target.loads)
     if target.url is None or target.workdir is None or target.load_started is None:
         return row
     row.clicks = count_clicks(target.url, target.load_started)
+    if target.database.endswith("+webhook") and target.receiver is not None:
+        row.notes.append(webhook_note(target.url, target.receiver))
     spooled = replay_spool_left(target.url, target.workdir / "spool")
     if spooled:
         row.notes.append(f"{spooled} click(s) were still spooled after the stop; replayed now")
@@ -462,6 +562,29 @@ def print_table(rows: list[Row], bare: dict[str, Row]) -> None:
         )
         for note in row.notes:
             print(f"    note: {note}")
+    print_webhook_ratios(rows)
+
+
+def print_webhook_ratios(rows: list[Row]) -> None:
+    """Each "+webhook" row against its plain twin: medians of the rounds, and their ratio."""
+    plain = {(row.server, row.database): row for row in rows}
+    pairs = [
+        (plain[(row.server, row.database.removesuffix("+webhook"))], row)
+        for row in rows
+        if row.database.endswith("+webhook")
+    ]
+    if not pairs:
+        return
+    print(f"\n{'webhook cost':<38} {'req/s median':>13} {'p50 ms median':>14}")
+    for before, after in pairs:
+        for label, row in (("without a subscriber", before), ("with click.created", after)):
+            rps = statistics.median(load.rps for load in row.rounds)
+            p50 = statistics.median(load.p50_ms for load in row.rounds)
+            print(f"{before.database + ' ' + label:<38} {rps:>13.0f} {p50:>14.2f}")
+        ratio = statistics.median(load.rps for load in after.rounds) / statistics.median(
+            load.rps for load in before.rounds
+        )
+        print(f"{'ratio (with / without)':<38} {ratio:>13.3f}")
 
 
 @contextlib.contextmanager
@@ -519,6 +642,12 @@ def main() -> None:
         default="no",
         help=f"yes: wrk on CPU {WRK_CPU}, gunicorn (bare and app alike) on CPU {SERVER_CPU}; "
         "both: unpinned and pinned runs",
+    )
+    parser.add_argument(
+        "--webhook",
+        action="store_true",
+        help="also serve each database with a click.created webhook to a loopback receiver "
+        "(<db>+webhook; a second PostgreSQL database, <pg-database>_webhook)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (logs, spool)")
     args = parser.parse_args()

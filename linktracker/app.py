@@ -67,7 +67,9 @@ def register_blueprints(app: Flask) -> None:
         api_ats,
         api_contributions,
         api_crm,
+        api_crm_push,
         api_reports,
+        api_webhooks,
     )
     from linktracker.web.api import api
     from linktracker.web.auth import auth
@@ -88,6 +90,7 @@ def register_blueprints(app: Flask) -> None:
     from linktracker.web.stories import stories
     from linktracker.web.templating import register_templating
     from linktracker.web.users import users
+    from linktracker.web.webhook_pages import webhook_pages
 
     register_params(app)  # first: it bounds the `int` converter the routes below use
     csrf.exempt(api)  # the API checks CSRF itself, for cookie-signed writes only
@@ -108,6 +111,7 @@ def register_blueprints(app: Flask) -> None:
         privacy_pages,
         stories,
         digest_pages,
+        webhook_pages,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -78,6 +78,9 @@ DEFAULTS: dict[str, tuple[Any, Any]] = {
     "SMTP_URL": ("", str),
     "SMTP_TIMEOUT_SECONDS": (30.0, _FLOAT),
     "DIGEST_FROM": ("linktracker <linktracker@localhost>", str),
+    "WEBHOOK_ALLOW_PRIVATE": (False, _bool),
+    "WEBHOOK_DELIVERY": (True, _bool),
+    "WEBHOOK_TIMEOUT_SECONDS": (10.0, _FLOAT),
 }
 
 
@@ -110,6 +113,10 @@ ErasedLinks = Literal["keep", "disable"]
 
 def _optional_text(value: Any) -> str | None:
     return str(value or "") or None
+
+
+def _bool_value(value: Any) -> bool:
+    return _bool(value) if isinstance(value, str) else bool(value)
 
 
 def _durability(value: Any) -> Durability:
@@ -171,6 +178,9 @@ class AppConfig:
     upload_folder = _Key("UPLOAD_FOLDER", str)
     spool_folder = _Key("SPOOL_FOLDER", str)
     ratelimit_storage_uri = _Key("RATELIMIT_STORAGE_URI", str)
+    webhook_allow_private = _Key("WEBHOOK_ALLOW_PRIVATE", _bool_value)
+    webhook_delivery = _Key("WEBHOOK_DELIVERY", _bool_value)
+    webhook_timeout_seconds = _Key("WEBHOOK_TIMEOUT_SECONDS", float)
     login_rate_limit = _Key("LOGIN_RATE_LIMIT", str)
     login_failure_limit = _Key("LOGIN_FAILURE_LIMIT", str)
     access_log = _Key("ACCESS_LOG", bool)

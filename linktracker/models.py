@@ -21,6 +21,7 @@ from linktracker.reports.models import (
     RepMonth,
 )
 from linktracker.settings.models import Setting
+from linktracker.webhooks.models import Webhook, WebhookAttempt, WebhookDelivery
 
 __all__ = [
     "ApiToken",
@@ -48,4 +49,7 @@ __all__ = [
     "ScimToken",
     "Setting",
     "User",
+    "Webhook",
+    "WebhookAttempt",
+    "WebhookDelivery",
 ]

@@ -17,6 +17,8 @@ from linktracker.config import AppConfig
 from linktracker.db import make_engine, make_session_factory
 from linktracker.links.services import LinkTarget, find_link_target
 from linktracker.settings.services import ProgramSettings, defaults_from_config, load_settings
+from linktracker.webhooks.click_events import ClickEvents
+from linktracker.webhooks.deliverer import WebhookDeliverer
 
 # The click writer waits this long for SQLite's write lock before spooling the batch, so a
 # locked database still lets redirects answer within the recorder's WAIT_SECONDS.
@@ -95,6 +97,13 @@ class Runtime:
             durability=self.config.click_durability,
             replay_seconds=self.config.click_replay_seconds,
         )
+        self.click_events = ClickEvents(self.sessions)
+        self.recorder.writer.on_stored = self.click_events
+        self.deliverer = WebhookDeliverer(
+            self.sessions,
+            allow_private=self.config.webhook_allow_private,
+            timeout=self.config.webhook_timeout_seconds,
+        )
         self.links = LinkCache(self.click_engine, self.config.link_cache_seconds)
         self.defaults = defaults_from_config(config)
         self._settings: tuple[float, ProgramSettings] | None = None
@@ -121,11 +130,15 @@ class Runtime:
         self._settings = None
 
     def start_serving(self) -> None:
-        """In a serving process: start the click writer, which also replays on a timer."""
+        """In a serving process: start the click writer (it also replays on a timer) and,
+        unless WEBHOOK_DELIVERY is off, the webhook delivery thread."""
         self.recorder.start()
+        if self.config.webhook_delivery:
+            self.deliverer.start()
 
     def dispose(self) -> None:
         """Stop the click writer (after it stored what is queued), close pooled connections."""
+        self.deliverer.stop()
         self.recorder.close()
         self.engine.dispose()
         self.click_engine.dispose()

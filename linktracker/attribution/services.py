@@ -43,6 +43,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.expression import Subquery
 
+from linktracker.attribution.events import queue_record_events
 from linktracker.campaigns.models import Campaign
 from linktracker.clicks.models import HUMAN_CLICK, Click
 from linktracker.crm.models import CrmRecord
@@ -96,6 +97,7 @@ def attribute_records(
     else:
         for start in range(0, len(ids), _CHUNK):
             _attribute(session, ids[start : start + _CHUNK], window_days, click_id_param)
+    queue_record_events(session, ids)
     session.commit()
     return _summarise(session, ids)
 

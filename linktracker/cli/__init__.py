@@ -22,6 +22,7 @@ from linktracker.cli.recruiting import ats_group
 from linktracker.cli.reports import report_group
 from linktracker.cli.serve import run_command
 from linktracker.cli.users import users_group
+from linktracker.cli.webhooks import webhooks_group
 
 GROUPS: tuple[click.Group, ...] = (
     users_group,
@@ -35,6 +36,7 @@ GROUPS: tuple[click.Group, ...] = (
     privacy_group,
     retention_group,
     digest_group,
+    webhooks_group,
 )
 
 # old flat name -> the grouped command it now names

@@ -135,3 +135,7 @@ class CrmRecord(Base):
     # No index: joins go from the record to its click, and clicks are never deleted.
     attributed_click_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("clicks.id"))
     seconds_from_click: Mapped[int | None] = mapped_column(Integer)
+    # When the `lead.attributed` and `deal.won` webhook events of the record were queued:
+    # each is sent once, the first time the record is attributed (won).
+    lead_event_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    won_event_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

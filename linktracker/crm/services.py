@@ -19,7 +19,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import BinaryIO, Final
+from typing import Any, BinaryIO, Final
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -54,6 +54,7 @@ from linktracker.crm.retention import PurgeResult, purge_raw_files
 from linktracker.crm.upsert import ImportRun
 from linktracker.db import utcnow
 from linktracker.errors import Conflict, InvalidInput
+from linktracker.webhooks.services import enqueue_event
 
 __all__ = [
     "BATCH_SIZE",
@@ -228,8 +229,27 @@ def _run_import(
     _consume(session, record, (info, rows, path), options, run)
     record.state = "dry_run" if options.dry_run else "done"
     record.finished_at = utcnow()
+    if not options.dry_run:
+        enqueue_event(session, "import.finished", {"import": finished_json(record)})
     session.commit()
     return summarise(record, first_errors(session, import_id))
+
+
+def finished_json(record: CrmImport) -> dict[str, Any]:
+    """The `data.import` of an `import.finished` event."""
+    return {
+        "id": record.id,
+        "filename": record.filename,
+        "source": record.source,
+        "state": record.state,
+        "uploaded_at": record.uploaded_at.isoformat(),
+        "finished_at": record.finished_at.isoformat() if record.finished_at else None,
+        "rows": record.rows,
+        "inserted": record.inserted,
+        "updated": record.updated,
+        "unchanged": record.unchanged,
+        "rejected": record.rejected,
+    }
 
 
 def _resumed_options(record: CrmImport, given: ImportOptions | None) -> ImportOptions:

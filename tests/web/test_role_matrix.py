@@ -19,6 +19,7 @@ from werkzeug.routing import Rule
 
 from linktracker.auth.services import create_user, get_user
 from linktracker.crm.services import store_upload
+from linktracker.webhooks.models import Webhook
 from tests.factories import make_campaign, make_employee, make_link
 
 ROLES = ("anonymous", "employee", "sales_ops", "marketer", "admin")
@@ -156,6 +157,13 @@ EXPECTED: dict[str, dict[str, int | str]] = {
     "digest_pages.subscription": page(SIGNED_IN, 302, sales_ops=404, marketer=404, admin=404),
     "digest_pages.unsubscribe_page": everyone(404),
     "digest_pages.unsubscribe": everyone(404),
+    "api.post_crm_records": api(IMPORTERS, 400),
+    "api.post_hubspot_hook": api(IMPORTERS, 400),
+    "api.post_webhook": api(("admin",), 400),
+    "api.get_webhooks": api(("admin",)),
+    "api.delete_webhook_view": api(("admin",), 204),
+    "api.get_webhook_deliveries": api(("admin",)),
+    "webhook_pages.index": page(("admin",)),
 }
 
 
@@ -204,6 +212,13 @@ def world(app: Flask, session: Any) -> World:
         "token": "not-a-signed-token",
     }
     runs = {"import_id": to_run.id}
+    hooks = [Webhook(url="https://hooks.example.com/", events=["deal.won"], secret="whsec_AA==")]
+    hooks.append(
+        Webhook(url="https://hooks.example.com/", events=["deal.won"], secret="whsec_AA==")
+    )
+    session.add_all(hooks)
+    session.commit()
+    values["webhook_id"] = hooks[0].id
     ats = b"Application ID,Applied On\n1,2026-10-01\n"
     ats_pending, ats_to_run = (
         store_upload(
@@ -227,6 +242,7 @@ def world(app: Flask, session: Any) -> World:
     }
     ats_runs = {"import_id": ats_to_run.id}
     overrides |= {"recruiting.run": ats_runs, "api.run_ats_import": ats_runs}
+    overrides["api.delete_webhook_view"] = {"webhook_id": hooks[1].id}
     return World(users, values, overrides)
 
 
