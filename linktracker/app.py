@@ -63,7 +63,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from linktracker.web import api_crm, api_reports  # noqa: F401  (routes on `api`)
+    from linktracker.web import api_clicks, api_crm, api_reports  # noqa: F401  (routes on `api`)
     from linktracker.web.api import api
     from linktracker.web.auth import auth
     from linktracker.web.campaigns import campaigns

@@ -15,6 +15,7 @@ from linktracker.cli.common import old_name
 from linktracker.cli.crm import crm_group
 from linktracker.cli.db import db_group
 from linktracker.cli.employees import employees_group
+from linktracker.cli.export import export_group
 from linktracker.cli.links import links_group
 from linktracker.cli.privacy import privacy_group, retention_group
 from linktracker.cli.reports import report_group
@@ -28,6 +29,7 @@ GROUPS: tuple[click.Group, ...] = (
     crm_group,
     report_group,
     clicks_group,
+    export_group,
     db_group,
     privacy_group,
     retention_group,

@@ -101,6 +101,7 @@ EXPECTED: dict[str, dict[str, int | str]] = {
     "api.get_campaigns_report": api(MANAGERS),
     "api.get_channels_report": api(MANAGERS),
     "api.get_program_report": api(MANAGERS),
+    "api.get_clicks": api(MANAGERS),
     "api.post_crm_import": api(IMPORTERS, 422),
     "api.get_crm_imports": api((*IMPORTERS, "marketer")),
     "api.get_crm_import": api((*IMPORTERS, "marketer")),
