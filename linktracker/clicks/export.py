@@ -36,7 +36,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, Select, cast, select, text, tuple_
+from sqlalchemy import BigInteger, ColumnElement, Select, cast, literal, select, text, tuple_
 from sqlalchemy.orm import Session
 
 from linktracker.campaigns.models import Campaign
@@ -231,7 +231,11 @@ def export_statement(export: ClickExport, dialect_name: str) -> Select[*tuple[An
         conditions.append(Click.xact_id < cast(_HORIZON, BigInteger))
         if export.after is not None:
             conditions.append(
-                tuple_(Click.xact_id, Click.id) > tuple_(export.after.xact_id or 0, export.after.id)
+                tuple_(Click.xact_id, Click.id)
+                > tuple_(
+                    literal(export.after.xact_id or 0, BigInteger),
+                    literal(export.after.id, BigInteger),
+                )
             )
         statement = statement.order_by(Click.xact_id, Click.id)
     else:

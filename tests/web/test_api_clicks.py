@@ -106,9 +106,8 @@ def test_the_default_page_is_a_thousand_clicks(
     session.commit()
     first = _lines(client.get("/api/v1/clicks", headers=api_headers()))
     assert len(first) == 1000
-    rest = _lines(
-        client.get(f"/api/v1/clicks?after={first[-1]['click_id']}&limit=10000", headers=api_headers())
-    )
+    after = first[-1]["click_id"]
+    rest = _lines(client.get(f"/api/v1/clicks?after={after}&limit=10000", headers=api_headers()))
     assert len(first) + len(rest) == 1201
     assert len({line["click_id"] for line in first + rest}) == 1201
 
