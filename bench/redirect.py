@@ -1,6 +1,7 @@
 """Redirect throughput: our app under gunicorn vs a bare WSGI 302, on SQLite and PostgreSQL.
 
     .venv/bin/python bench/redirect.py [--seconds 10] [--connections 32] [--db sqlite,postgresql]
+    .venv/bin/python bench/redirect.py --country-lookup --rounds 5   # its cost: with vs without
 
 For each database it creates a fresh database (a temp SQLite file; PostgreSQL database
 `lt_bench`, or `--pg-database`, on 127.0.0.1:5432, dropped and re-created), migrates it,
@@ -13,6 +14,11 @@ the load started are counted by their timestamp, so warm-up clicks do not count.
 answered ("+N") are requests the server finished after wrk stopped counting: at most one per
 connection per round. They are reported, not hidden. Any click still spooled is replayed and
 said so.
+
+--country-lookup runs each database twice, as two servers on databases of their own loaded in
+the same alternating rounds: once with the offline country lookup off (COUNTRY_LOOKUP=0) and
+once on, every request coming from a public address (X-Forwarded-For from a trusted proxy, so
+each click is really looked up), and prints the ratio of their per-round medians.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import os
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -142,6 +149,8 @@ class Row:
     load: LoadResult
     clicks: int | None = None
     notes: list[str] = field(default_factory=list)
+    rounds: list[LoadResult] = field(default_factory=list)
+    countries: str = "-"  # the countries stored on the run's clicks ("-": none)
 
 
 # ----------------------------------------------------------------------------- processes
@@ -178,7 +187,7 @@ class Server:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def wait_ready(self, path: str = "/healthz", timeout: float = 30.0) -> None:
+    def wait_ready(self, path: str = "/healthz", timeout: float = 90.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -251,6 +260,7 @@ def run_wrk(
     workdir: Path,
     threads: int = 2,
     cpus: str | None = None,
+    headers: tuple[str, ...] = (),
 ) -> LoadResult:
     """Load `url` for a fixed time (on `cpus` if given); wrk reports every response it received."""
     script = workdir / "count.lua"
@@ -258,7 +268,7 @@ def run_wrk(
     command = [
         *(["taskset", "-c", cpus] if cpus else []),
         require_wrk(), f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s",
-        "-s", str(script), url,
+        "-s", str(script), *[arg for header in headers for arg in ("-H", header)], url,
     ]  # fmt: skip
     out = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60).stdout
     line = next((ln for ln in out.splitlines() if ln.startswith("WRK_JSON ")), None)
@@ -335,14 +345,34 @@ def count_clicks(url: str, since: datetime) -> int:
     return count
 
 
-def app_env(url: str, workdir: Path) -> dict[str, str]:
+def click_countries(url: str, since: datetime) -> str:
+    """The distinct countries stored on the clicks from `since` on ("-" for none)."""
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        query = select(Click.country).where(Click.created_at >= since).distinct()
+        found = sorted(country or "-" for country in connection.scalars(query))
+    engine.dispose()
+    return ",".join(found) or "-"
+
+
+def app_env(url: str, workdir: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
     return {
         "DATABASE_URL": url,
         "SECRET_KEY": SECRET,
         "SPOOL_FOLDER": str(workdir / "spool"),
         "UPLOAD_FOLDER": str(workdir / "uploads"),
         "ALLOWED_DOMAINS": "www.example.com",
+        **(extra or {}),
     }
+
+
+# --country-lookup: every request comes from this public address (a GB one), through one
+# trusted proxy hop, so the lookup runs on each click as it would in production.
+PUBLIC_ADDRESS = "81.2.69.142"
+COUNTRY_RUNS = {
+    "": {"COUNTRY_LOOKUP": "0", "TRUSTED_PROXIES": "1"},
+    "+country": {"COUNTRY_LOOKUP": "1", "TRUSTED_PROXIES": "1"},
+}
 
 
 # ----------------------------------------------------------------------------- runs
@@ -368,28 +398,32 @@ def start_targets(
     bare_log = base / f"bare-{settings.name}.log"
     bare = stack.enter_context(serving("bench.bare_app:app", settings, {}, bare_log, "/"))
     targets = [Target("bare 302", bare, "/anything")]
+    runs = COUNTRY_RUNS if args.country_lookup else {"": {}}
     for kind in databases:
-        workdir = base / f"{kind}-{settings.name}"
-        workdir.mkdir()
-        url = fresh_database(kind, workdir, args.pg_database)
-        code = create_bench_link(url)
-        log = workdir / "gunicorn.log"
-        server = stack.enter_context(
-            serving("wsgi:app", settings, app_env(url, workdir), log, "/healthz")
-        )
-        targets.append(Target(kind, server, f"/{code}", url, workdir))
+        for suffix, extra in runs.items():
+            workdir = base / f"{kind}{suffix}-{settings.name}"
+            workdir.mkdir()
+            url = fresh_database(kind, workdir, args.pg_database + suffix.replace("+", "_"))
+            code = create_bench_link(url)
+            log = workdir / "gunicorn.log"
+            server = stack.enter_context(
+                serving("wsgi:app", settings, app_env(url, workdir, extra), log, "/healthz")
+            )
+            targets.append(Target(kind + suffix, server, f"/{code}", url, workdir))
     return targets
 
 
 def bench_settings(settings: ServerSettings, args: argparse.Namespace, base: Path) -> list[Row]:
     """Alternate the targets round by round, so a noisy neighbour hits them all alike."""
     wrk_cpus = WRK_CPU if settings.cpus else None
+    headers = (f"X-Forwarded-For: {PUBLIC_ADDRESS}",) if args.country_lookup else ()
     with contextlib.ExitStack() as stack:
         targets = start_targets(stack, settings, args, base)
         for _ in range(2):  # warm caches, imports and pools; a second pass after the
             time.sleep(1.2)  # recorder's breaker lets any warm-up spool replay
             for target in targets:
-                run_wrk(target.server.url + target.path, 1, args.connections, base, cpus=wrk_cpus)
+                url = target.server.url + target.path
+                run_wrk(url, 1, args.connections, base, cpus=wrk_cpus, headers=headers)
         time.sleep(0.5)  # the warm-up's last in-flight requests finish
         started = utcnow()  # clicks are counted by their time: warm-up ones come before
         for target in targets:
@@ -397,10 +431,15 @@ def bench_settings(settings: ServerSettings, args: argparse.Namespace, base: Pat
         for _ in range(args.rounds):
             for target in targets:
                 url = target.server.url + target.path
-                load = run_wrk(url, args.seconds, args.connections, base, cpus=wrk_cpus)
+                load = run_wrk(
+                    url, args.seconds, args.connections, base, cpus=wrk_cpus, headers=headers
+                )
                 target.loads.append(load)
     # Every server has stopped gracefully: every request it took is finished and stored.
-    return [finish(target, settings) for target in targets]
+    rows = [finish(target, settings) for target in targets]
+    for row, target in zip(rows, targets, strict=True):
+        row.rounds = list(target.loads)
+    return rows
 
 
 def finish(target: Target, settings: ServerSettings) -> Row:
@@ -408,6 +447,7 @@ def finish(target: Target, settings: ServerSettings) -> Row:
     if target.url is None or target.workdir is None or target.load_started is None:
         return row
     row.clicks = count_clicks(target.url, target.load_started)
+    row.countries = click_countries(target.url, target.load_started)
     spooled = replay_spool_left(target.url, target.workdir / "spool")
     if spooled:
         row.notes.append(f"{spooled} click(s) were still spooled after the stop; replayed now")
@@ -462,6 +502,31 @@ def print_table(rows: list[Row], bare: dict[str, Row]) -> None:
         )
         for note in row.notes:
             print(f"    note: {note}")
+
+
+def print_country_table(rows: list[Row]) -> None:
+    """The lookup's cost: per-round medians of each database with the lookup off and on."""
+    by_name = {(row.server, row.database): row for row in rows}
+    header = (
+        f"{'server':<26} {'database':<11} {'req/s off':>9} {'req/s on':>9} {'on/off':>7} "
+        f"{'p50 off':>8} {'p50 on':>8} {'countries off/on':>17}"
+    )
+    print("\ncountry lookup: medians of the alternating rounds")
+    print(header)
+    print("-" * len(header))
+    for (server, database), on in by_name.items():
+        off = by_name.get((server, database.removesuffix("+country")))
+        if not database.endswith("+country") or off is None:
+            continue
+        off_rps = statistics.median(load.rps for load in off.rounds)
+        on_rps = statistics.median(load.rps for load in on.rounds)
+        off_p50 = statistics.median(load.p50_ms for load in off.rounds)
+        on_p50 = statistics.median(load.p50_ms for load in on.rounds)
+        print(
+            f"{server:<26} {off.database:<11} {off_rps:>9.0f} {on_rps:>9.0f} "
+            f"{on_rps / off_rps if off_rps else 0:>7.3f} {off_p50:>8.2f} {on_p50:>8.2f} "
+            f"{off.countries + '/' + on.countries:>17}"
+        )
 
 
 @contextlib.contextmanager
@@ -521,6 +586,12 @@ def main() -> None:
         "both: unpinned and pinned runs",
     )
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (logs, spool)")
+    parser.add_argument(
+        "--country-lookup",
+        action="store_true",
+        help="each database with the offline country lookup off and on (X-Forwarded-For from "
+        f"{PUBLIC_ADDRESS}); prints their ratio",
+    )
     args = parser.parse_args()
     require_wrk()
     workdir = Path(tempfile.mkdtemp(prefix="lt-bench-"))
@@ -538,6 +609,8 @@ def main() -> None:
     if args.pin != "no":
         print(f"cpu{SERVER_CPU}: gunicorn pinned to CPU {SERVER_CPU}, wrk to CPU {WRK_CPU}")
     print_table(rows, bare)
+    if args.country_lookup:
+        print_country_table(rows)
 
 
 if __name__ == "__main__":
