@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -122,9 +122,9 @@ def _write_all(export: ClickExport, stream: IO[str], progress: _Progress) -> str
 class _Page:
     def __init__(self) -> None:
         self.rows = 0
-        self.last: tuple[Any, ...] | None = None
+        self.last: Sequence[Any] | None = None
 
-    def count(self, rows: Iterator[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+    def count(self, rows: Iterator[Sequence[Any]]) -> Iterator[Sequence[Any]]:
         for row in rows:
             self.rows += 1
             self.last = row

@@ -31,7 +31,7 @@ import csv
 import io
 import json
 import zoneinfo
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -41,7 +41,7 @@ from sqlalchemy.orm import Session
 
 from linktracker.campaigns.models import Campaign
 from linktracker.clicks.models import HUMAN_CLICK, Click
-from linktracker.csvsafe import safe_cell
+from linktracker.csvsafe import FORMULA_STARTERS, safe_cell
 from linktracker.employees.models import Employee
 from linktracker.errors import InvalidInput
 from linktracker.limits import parse_day, parse_whole_number, text_problem
@@ -255,28 +255,36 @@ def export_statement(export: ClickExport, dialect_name: str) -> Select[*tuple[An
     return statement.where(*conditions)
 
 
-def export_rows(session: Session, export: ClickExport) -> Iterator[tuple[Any, ...]]:
+def export_rows(session: Session, export: ClickExport) -> Iterator[Sequence[Any]]:
     """One page's rows (FIELDS, then id and xact_id), fetched a thousand at a time."""
     statement = export_statement(export, session.get_bind().dialect.name)
     result = session.execute(statement.execution_options(yield_per=_FETCH_ROWS))
     for partition in result.partitions():
-        yield from (tuple(row) for row in partition)
+        yield from partition
 
 
-def row_position(row: tuple[Any, ...], *, postgresql: bool) -> Position:
+def row_position(row: Sequence[Any], *, postgresql: bool) -> Position:
     """Where the page after this row starts."""
     xact_id = row[-1]
     return Position(row[-2], (xact_id or 0) if postgresql else None)
 
 
-def ndjson_chunks(rows: Iterable[tuple[Any, ...]]) -> Iterator[str]:
+_WIDTH = len(FIELDS)
+_CREATED_AT = FIELDS.index("created_at")
+_FLAGS = (FIELDS.index("is_bot"), FIELDS.index("is_preview"))
+_TEXTS = tuple(i for i in range(_WIDTH) if i != _CREATED_AT and i not in _FLAGS)
+# One encoder for every line: json.dumps() with options would build a new one per call.
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+def ndjson_chunks(rows: Iterable[Sequence[Any]]) -> Iterator[str]:
     """One JSON object per line, a few hundred lines per chunk."""
-    dumps = json.dumps
+    encode = _JSON.encode
     lines: list[str] = []
     for row in rows:
         record = dict(zip(FIELDS, row, strict=False))
-        record["created_at"] = row[1].isoformat()
-        lines.append(dumps(record, ensure_ascii=False, separators=(",", ":")))
+        record["created_at"] = row[_CREATED_AT].isoformat()
+        lines.append(encode(record))
         if len(lines) >= _CHUNK_ROWS:
             yield "\n".join(lines) + "\n"
             lines.clear()
@@ -284,30 +292,42 @@ def ndjson_chunks(rows: Iterable[tuple[Any, ...]]) -> Iterator[str]:
         yield "\n".join(lines) + "\n"
 
 
-def csv_chunks(rows: Iterable[tuple[Any, ...]], *, header: bool = True) -> Iterator[str]:
+def _csv_cells(row: Sequence[Any]) -> list[Any]:
+    # safe_cell's rule, applied only to the cells that need it (few do): None stays None,
+    # which the csv module writes as an empty cell.
+    cells = list(row[:_WIDTH])
+    cells[_CREATED_AT] = row[_CREATED_AT].isoformat()
+    for i in _FLAGS:
+        cells[i] = "true" if cells[i] else "false"
+    for i in _TEXTS:
+        value = cells[i]
+        if value and value.startswith(FORMULA_STARTERS):
+            cells[i] = safe_cell(value)
+    return cells
+
+
+def csv_chunks(rows: Iterable[Sequence[Any]], *, header: bool = True) -> Iterator[str]:
     """CSV lines (CRLF, every cell spreadsheet-safe), a few hundred per chunk."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     if header:
         writer.writerow(FIELDS)
-    width = len(FIELDS)
-    count = 0
+    batch: list[list[Any]] = []
     for row in rows:
-        cells = [safe_cell(value) for value in row[:width]]
-        cells[1] = row[1].isoformat()
-        writer.writerow(cells)
-        count += 1
-        if count >= _CHUNK_ROWS:
+        batch.append(_csv_cells(row))
+        if len(batch) >= _CHUNK_ROWS:
+            writer.writerows(batch)
+            batch.clear()
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
-            count = 0
+    writer.writerows(batch)
     if buffer.tell():
         yield buffer.getvalue()
 
 
 def export_chunks(
-    rows: Iterable[tuple[Any, ...]], export_format: str, *, header: bool = True
+    rows: Iterable[Sequence[Any]], export_format: str, *, header: bool = True
 ) -> Iterator[str]:
     """Rows as text in the asked format."""
     if export_format == "csv":
