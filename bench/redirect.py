@@ -18,7 +18,10 @@ said so.
 --country-lookup runs each database twice, as two servers on databases of their own loaded in
 the same alternating rounds: once with the offline country lookup off (COUNTRY_LOOKUP=0) and
 once on, every request coming from a public address (X-Forwarded-For from a trusted proxy, so
-each click is really looked up), and prints the ratio of their per-round medians.
+each click is really looked up), and prints the ratio of their per-round medians. It then
+times the same redirect in-process (the app's WSGI callable, no network, the lookup switched
+off and on between alternating rounds of --in-process-requests requests in one process), which
+a busy machine disturbs far less than a load over sockets.
 """
 
 from __future__ import annotations
@@ -504,6 +507,71 @@ def print_table(rows: list[Row], bare: dict[str, Row]) -> None:
             print(f"    note: {note}")
 
 
+def in_process_country_ratio(kind: str, args: argparse.Namespace, base: Path) -> str:
+    """Per-request time of the redirect in one process, lookup off and on in alternating
+    rounds; a line with the medians and their ratio."""
+    from linktracker import create_app
+
+    workdir = base / f"{kind}-in-process"
+    workdir.mkdir()
+    url = fresh_database(kind, workdir, args.pg_database + "_in_process")
+    code = create_bench_link(url)
+    env = app_env(url, workdir, {"TRUSTED_PROXIES": 1})
+    app = create_app({**env, "INSTANCE_PATH": str(workdir / "instance")})
+    environ = {
+        "REQUEST_METHOD": "GET", "PATH_INFO": f"/{code}", "QUERY_STRING": "",
+        "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "80", "REMOTE_ADDR": "127.0.0.1",
+        "HTTP_X_FORWARDED_FOR": PUBLIC_ADDRESS, "HTTP_USER_AGENT": "wrk", "wsgi.url_scheme": "http",
+    }  # fmt: skip
+
+    def start_response(status: str, headers: list[tuple[str, str]]) -> None:
+        assert status.startswith("302"), status
+
+    def round_us(lookup: bool) -> float:
+        app.config["COUNTRY_LOOKUP"] = lookup
+        started = time.perf_counter()
+        for _ in range(args.in_process_requests):
+            app(dict(environ), start_response)
+        return (time.perf_counter() - started) / args.in_process_requests * 1e6
+
+    times: dict[bool, list[float]] = {False: [], True: []}
+    since = utcnow()
+    try:
+        round_us(True)  # warm up: imports, caches, the writer thread
+        for n in range(args.in_process_rounds):
+            for lookup in (False, True) if n % 2 == 0 else (True, False):
+                times[lookup].append(round_us(lookup))
+        app.extensions["linktracker"].recorder.flush(30)
+    finally:
+        app.extensions["linktracker"].dispose()
+    countries = click_countries(url, since)
+    off, on = statistics.median(times[False]), statistics.median(times[True])
+    lookup = lookup_cost_us({**environ, "REMOTE_ADDR": PUBLIC_ADDRESS})
+    return (
+        f"{kind:<11} {off:>9.1f} {on:>9.1f} {on / off:>7.3f} {lookup:>10.2f} "
+        f"{lookup / off:>11.2%} {len(times[True]):>7} {countries:>10}"
+    )
+
+
+def lookup_cost_us(environ: dict[str, str], rounds: int = 21, calls: int = 20_000) -> float:
+    """What the lookup adds to a redirect: the median, over alternating rounds, of the time
+    to read the visitor with the lookup on minus off (µs per request). Only this step differs
+    between the two, and a tight loop measures it far more steadily than whole redirects."""
+    from linktracker.clicks.visitor import Visitor
+
+    def per_call(lookup: bool) -> float:
+        started = time.perf_counter()
+        for _ in range(calls):
+            Visitor.from_environ(environ, country_lookup=lookup)
+        return (time.perf_counter() - started) / calls * 1e6
+
+    differences = []
+    for _ in range(rounds):
+        off = per_call(False)
+        differences.append(per_call(True) - off)
+    return statistics.median(differences)
+
+
 def print_country_table(rows: list[Row]) -> None:
     """The lookup's cost: per-round medians of each database with the lookup off and on."""
     by_name = {(row.server, row.database): row for row in rows}
@@ -586,6 +654,8 @@ def main() -> None:
         "both: unpinned and pinned runs",
     )
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (logs, spool)")
+    parser.add_argument("--in-process-rounds", type=int, default=20)
+    parser.add_argument("--in-process-requests", type=int, default=500)
     parser.add_argument(
         "--country-lookup",
         action="store_true",
@@ -611,6 +681,22 @@ def main() -> None:
     print_table(rows, bare)
     if args.country_lookup:
         print_country_table(rows)
+        print(
+            f"\ncountry lookup in-process: median µs per redirect of {args.in_process_rounds} "
+            f"alternating rounds of {args.in_process_requests} (journal durability); lookup µs: "
+            "what the lookup itself adds (median of alternating tight loops), lookup/off: that "
+            "as a share of a redirect"
+        )
+        header = (
+            f"{'database':<11} {'µs off':>9} {'µs on':>9} {'on/off':>7} {'lookup µs':>10} "
+            f"{'lookup/off':>11} {'rounds':>7} {'countries':>10}"
+        )
+        print(header)
+        print("-" * len(header))
+        scratch = Path(tempfile.mkdtemp(prefix="lt-bench-in-process-"))
+        with scratch_run(scratch, keep=args.keep, kept="in-process data"):
+            for kind in [kind.strip() for kind in args.db.split(",") if kind.strip()]:
+                print(in_process_country_ratio(kind, args, scratch), flush=True)
 
 
 if __name__ == "__main__":
