@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from linktracker.cli import export as export_cli
 from linktracker.clicks import export as click_export
 from linktracker.clicks.services import insert_click_rows
+from tests.export_horizon import wait_for_export_horizon
 from tests.factories import make_campaign, make_click, make_employee, make_link
 
 DAY = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
@@ -32,6 +33,7 @@ def _clicks(session: Session, count: int) -> list[dict[str, Any]]:
     ]
     insert_click_rows(session.connection(), rows)
     session.commit()
+    wait_for_export_horizon(session.get_bind())
     return [first, *rows]
 
 
@@ -56,6 +58,7 @@ def test_export_continues_after_a_click_and_filters_like_the_api(
     made = _clicks(session, 5)
     link = make_link(session, make_campaign(session, slug="autumn"), make_employee(session))
     bot = make_click(session, link, at=DAY, user_agent=GOOGLEBOT)
+    wait_for_export_horizon(session.get_bind())
     runner = app.test_cli_runner()
     after = runner.invoke(args=["export", "clicks", "--after", made[1]["click_id"]])
     assert after.exit_code == 0, after.output

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from linktracker.clicks.services import insert_click_rows
 from linktracker.links.models import Link
+from tests.export_horizon import wait_for_export_horizon
 from tests.factories import make_campaign, make_click, make_employee, make_link
 
 Headers = Callable[..., dict[str, str]]
@@ -43,6 +44,12 @@ def world(session: Session) -> World:
     return World(session)
 
 
+def _get(client: FlaskClient, url: str, headers: dict[str, str]) -> Any:
+    """GET once every click stored so far can be exported (see tests/export_horizon.py)."""
+    wait_for_export_horizon(client.application.extensions["linktracker"].engine)
+    return client.get(url, headers=headers)
+
+
 def _lines(response: Any) -> list[dict[str, Any]]:
     assert response.status_code == 200, response.get_data(as_text=True)
     assert response.mimetype == "application/x-ndjson"
@@ -53,7 +60,7 @@ def _export_all(client: FlaskClient, headers: dict[str, str], query: str = "") -
     received: list[dict[str, Any]] = []
     after = ""
     while True:
-        page = _lines(client.get(f"/api/v1/clicks?limit=2{after}{query}", headers=headers))
+        page = _lines(_get(client, f"/api/v1/clicks?limit=2{after}{query}", headers))
         if not page:
             return received
         assert len(page) <= 2
@@ -65,7 +72,7 @@ def test_a_click_comes_out_with_exactly_the_contract_fields(
     client: FlaskClient, api_headers: Headers, session: Session, world: World
 ) -> None:
     row = make_click(session, world.link, at=DAY, referrer="https://www.linkedin.com/feed/")
-    response = client.get("/api/v1/clicks", headers=api_headers("marketer"))
+    response = _get(client, "/api/v1/clicks", api_headers("marketer"))
     assert response.is_streamed
     [line] = _lines(response)
     assert list(line) == FIELDS
@@ -104,10 +111,10 @@ def test_the_default_page_is_a_thousand_clicks(
     rows = [dict(target, click_id=f"{target['click_id'][:7]}{i:016d}") for i in range(1200)]
     insert_click_rows(session.connection(), rows)
     session.commit()
-    first = _lines(client.get("/api/v1/clicks", headers=api_headers()))
+    first = _lines(_get(client, "/api/v1/clicks", api_headers()))
     assert len(first) == 1000
     after = first[-1]["click_id"]
-    rest = _lines(client.get(f"/api/v1/clicks?after={after}&limit=10000", headers=api_headers()))
+    rest = _lines(_get(client, f"/api/v1/clicks?after={after}&limit=10000", api_headers()))
     assert len(first) + len(rest) == 1201
     assert len({line["click_id"] for line in first + rest}) == 1201
 
@@ -125,7 +132,7 @@ def test_a_click_stored_late_with_an_older_id_is_still_exported(
     insert_click_rows(session.connection(), [replayed])
     session.commit()
     after = received[-1]["click_id"]
-    more = _lines(client.get(f"/api/v1/clicks?after={after}", headers=headers))
+    more = _lines(_get(client, f"/api/v1/clicks?after={after}", headers))
     assert [line["click_id"] for line in more] == [replayed["click_id"]]
 
 
@@ -137,9 +144,9 @@ def test_bots_and_previews_come_out_only_when_asked(
     preview = make_click(session, world.link, at=DAY, user_agent=SLACKBOT)
     head = make_click(session, world.link, at=DAY, method="HEAD")
     headers = api_headers()
-    people = _lines(client.get("/api/v1/clicks?include_bots=0", headers=headers))
+    people = _lines(_get(client, "/api/v1/clicks?include_bots=0", headers))
     assert [line["click_id"] for line in people] == [person["click_id"]]
-    everything = _lines(client.get("/api/v1/clicks?include_bots=1", headers=headers))
+    everything = _lines(_get(client, "/api/v1/clicks?include_bots=1", headers))
     ids = [bot["click_id"], preview["click_id"], head["click_id"]]
     assert [line["click_id"] for line in everything] == [person["click_id"], *ids]
     flags = {line["click_id"]: (line["is_bot"], line["is_preview"]) for line in everything}
@@ -177,7 +184,7 @@ def test_csv_pages_have_a_header_and_neutralise_formulas(
                    referrer_host="+evil.example", bot_name="@SUM(1)")  # fmt: skip
     insert_click_rows(session.connection(), [hostile])
     session.commit()
-    response = client.get("/api/v1/clicks?format=csv", headers=api_headers())
+    response = _get(client, "/api/v1/clicks?format=csv", api_headers())
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
     assert response.headers["Content-Disposition"] == 'attachment; filename="clicks.csv"'
@@ -193,7 +200,7 @@ def test_csv_pages_have_a_header_and_neutralise_formulas(
     assert table[0]["country"] == ""
     assert table[0]["created_at"] == "2026-03-10T12:00:00+00:00"
     after = table[-1]["click_id"]
-    empty = client.get(f"/api/v1/clicks?format=csv&after={after}", headers=api_headers())
+    empty = _get(client, f"/api/v1/clicks?format=csv&after={after}", api_headers())
     assert empty.get_data(as_text=True) == ",".join(FIELDS) + "\r\n"
 
 
@@ -218,7 +225,7 @@ def test_csv_pages_have_a_header_and_neutralise_formulas(
 def test_a_bad_parameter_is_a_400_naming_it(
     client: FlaskClient, api_headers: Headers, world: World, query: str, field: str, message: str
 ) -> None:
-    response = client.get(f"/api/v1/clicks?{query}", headers=api_headers())
+    response = _get(client, f"/api/v1/clicks?{query}", api_headers())
     assert response.status_code == 400
     body = response.json
     assert body["error"] in {"The click export's parameters are invalid.", "Unknown parameter."}
@@ -229,7 +236,7 @@ def test_a_bad_parameter_is_a_400_naming_it(
 def test_every_bad_parameter_is_named_at_once(
     client: FlaskClient, api_headers: Headers, world: World
 ) -> None:
-    response = client.get("/api/v1/clicks?limit=0&format=xml&campaign=nope", headers=api_headers())
+    response = _get(client, "/api/v1/clicks?limit=0&format=xml&campaign=nope", api_headers())
     assert response.status_code == 400
     assert set(response.json["fields"]) == {"limit", "format", "campaign"}
 
@@ -238,7 +245,7 @@ def test_employees_may_not_export_clicks(
     client: FlaskClient, api_headers: Headers, session: Session, world: World
 ) -> None:
     make_click(session, world.link, at=DAY)
-    response = client.get("/api/v1/clicks", headers=api_headers("employee"))
+    response = _get(client, "/api/v1/clicks", api_headers("employee"))
     assert response.status_code == 403
     assert "click_id" not in response.get_data(as_text=True)
 
@@ -247,7 +254,7 @@ def test_the_link_code_follows_the_link(
     client: FlaskClient, api_headers: Headers, session: Session, world: World
 ) -> None:
     make_click(session, world.other_link, at=DAY)
-    [line] = _lines(client.get("/api/v1/clicks", headers=api_headers()))
+    [line] = _lines(_get(client, "/api/v1/clicks", api_headers()))
     link = session.get(Link, world.other_link.id)
     assert link is not None
     assert (line["code"], line["campaign"], line["employee"]) == (link.code, "autumn", "rep-b")
