@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/redirect.py [--seconds 10] [--connections 32] [--db sqlite,postgresql]
         [--webhook]
+    .venv/bin/python bench/redirect.py --country-lookup --rounds 5   # its cost: with vs without
 
 For each database it creates a fresh database (a temp SQLite file; PostgreSQL database
 `lt_bench`, or `--pg-database`, on 127.0.0.1:5432, dropped and re-created), migrates it,
@@ -17,6 +18,15 @@ said so. With --webhook each database is served twice, both servers starting wha
 `linktracker run` starts in a worker, one of them ("<db>+webhook") with a `click.created`
 webhook to a receiver on loopback: the ratio of the medians of its rounds to its plain twin's
 is what webhook delivery costs the redirect.
+
+
+--country-lookup runs each database twice, as two servers on databases of their own loaded in
+the same alternating rounds: once with the offline country lookup off (COUNTRY_LOOKUP=0) and
+once on, every request coming from a public address (X-Forwarded-For from a trusted proxy, so
+each click is really looked up), and prints the ratio of their per-round medians. It then
+times the same redirect in-process (the app's WSGI callable, no network, the lookup switched
+off and on between alternating rounds of --in-process-requests requests in one process), which
+a busy machine disturbs far less than a load over sockets.
 """
 
 from __future__ import annotations
@@ -152,6 +162,7 @@ class Row:
     clicks: int | None = None
     notes: list[str] = field(default_factory=list)
     rounds: list[LoadResult] = field(default_factory=list)
+    countries: str = "-"  # the countries stored on the run's clicks ("-": none)
 
 
 # ----------------------------------------------------------------------------- processes
@@ -273,6 +284,7 @@ def run_wrk(
     workdir: Path,
     threads: int = 2,
     cpus: str | None = None,
+    headers: tuple[str, ...] = (),
 ) -> LoadResult:
     """Load `url` for a fixed time (on `cpus` if given); wrk reports every response it received."""
     script = workdir / "count.lua"
@@ -280,7 +292,7 @@ def run_wrk(
     command = [
         *(["taskset", "-c", cpus] if cpus else []),
         require_wrk(), f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s",
-        "-s", str(script), url,
+        "-s", str(script), *[arg for header in headers for arg in ("-H", header)], url,
     ]  # fmt: skip
     out = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60).stdout
     line = next((ln for ln in out.splitlines() if ln.startswith("WRK_JSON ")), None)
@@ -357,14 +369,34 @@ def count_clicks(url: str, since: datetime) -> int:
     return count
 
 
-def app_env(url: str, workdir: Path) -> dict[str, str]:
+def click_countries(url: str, since: datetime) -> str:
+    """The distinct countries stored on the clicks from `since` on ("-" for none)."""
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        query = select(Click.country).where(Click.created_at >= since).distinct()
+        found = sorted(country or "-" for country in connection.scalars(query))
+    engine.dispose()
+    return ",".join(found) or "-"
+
+
+def app_env(url: str, workdir: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
     return {
         "DATABASE_URL": url,
         "SECRET_KEY": SECRET,
         "SPOOL_FOLDER": str(workdir / "spool"),
         "UPLOAD_FOLDER": str(workdir / "uploads"),
         "ALLOWED_DOMAINS": "www.example.com",
+        **(extra or {}),
     }
+
+
+# --country-lookup: every request comes from this public address (a GB one), through one
+# trusted proxy hop, so the lookup runs on each click as it would in production.
+PUBLIC_ADDRESS = "81.2.69.142"
+COUNTRY_RUNS = {
+    "": {"COUNTRY_LOOKUP": "0", "TRUSTED_PROXIES": "1"},
+    "+country": {"COUNTRY_LOOKUP": "1", "TRUSTED_PROXIES": "1"},
+}
 
 
 # ----------------------------------------------------------------------------- runs
@@ -392,28 +424,42 @@ def start_targets(
     bare = stack.enter_context(serving("bench.bare_app:app", settings, {}, bare_log, "/"))
     targets = [Target("bare 302", bare, "/anything")]
     receiver = stack.enter_context(webhook_receiver()) if args.webhook else None
-    variants = [(kind, False) for kind in databases]
-    if receiver is not None:
-        variants += [(kind, True) for kind in databases]
-    for kind, subscribed in variants:
-        name = f"{kind}+webhook" if subscribed else kind
-        workdir = base / f"{name}-{settings.name}"
-        workdir.mkdir()
-        pg_database = f"{args.pg_database}_webhook" if subscribed else args.pg_database
-        url = fresh_database(kind, workdir, pg_database)
-        code = create_bench_link(url)
-        env = app_env(url, workdir)
-        extra: tuple[str, ...] = ()
+    if receiver is not None or not args.country_lookup:
+        variants = [(kind, False) for kind in databases]
         if receiver is not None:
-            # Both app variants run what `linktracker run` runs in a worker (click writer and
-            # webhook deliverer); only "+webhook" has a click.created subscriber.
-            extra = ("--config", "python:bench.serving_hooks")
-            env["WEBHOOK_ALLOW_PRIVATE"] = "true"
-        if subscribed and receiver is not None:
-            subscribe_clicks(url, receiver.url)
-        log = workdir / "gunicorn.log"
-        server = stack.enter_context(serving("wsgi:app", settings, env, log, "/healthz", extra))
-        targets.append(Target(name, server, f"/{code}", url, workdir, receiver=receiver))
+            variants += [(kind, True) for kind in databases]
+        for kind, subscribed in variants:
+            name = f"{kind}+webhook" if subscribed else kind
+            workdir = base / f"{name}-{settings.name}"
+            workdir.mkdir()
+            pg_database = f"{args.pg_database}_webhook" if subscribed else args.pg_database
+            url = fresh_database(kind, workdir, pg_database)
+            code = create_bench_link(url)
+            env = app_env(url, workdir)
+            extra: tuple[str, ...] = ()
+            if receiver is not None:
+                # Both app variants run what `linktracker run` runs in a worker (click writer and
+                # webhook deliverer); only "+webhook" has a click.created subscriber.
+                extra = ("--config", "python:bench.serving_hooks")
+                env["WEBHOOK_ALLOW_PRIVATE"] = "true"
+            if subscribed and receiver is not None:
+                subscribe_clicks(url, receiver.url)
+            log = workdir / "gunicorn.log"
+            server = stack.enter_context(serving("wsgi:app", settings, env, log, "/healthz", extra))
+            targets.append(Target(name, server, f"/{code}", url, workdir, receiver=receiver))
+    else:
+        runs = COUNTRY_RUNS if args.country_lookup else {"": {}}
+        for kind in databases:
+            for suffix, extra in runs.items():
+                workdir = base / f"{kind}{suffix}-{settings.name}"
+                workdir.mkdir()
+                url = fresh_database(kind, workdir, args.pg_database + suffix.replace("+", "_"))
+                code = create_bench_link(url)
+                log = workdir / "gunicorn.log"
+                server = stack.enter_context(
+                    serving("wsgi:app", settings, app_env(url, workdir, extra), log, "/healthz")
+                )
+                targets.append(Target(kind + suffix, server, f"/{code}", url, workdir))
     return targets
 
 
@@ -482,12 +528,14 @@ def webhook_note(url: str, receiver: WebhookReceiver) -> str:
 def bench_settings(settings: ServerSettings, args: argparse.Namespace, base: Path) -> list[Row]:
     """Alternate the targets round by round, so a noisy neighbour hits them all alike."""
     wrk_cpus = WRK_CPU if settings.cpus else None
+    headers = (f"X-Forwarded-For: {PUBLIC_ADDRESS}",) if args.country_lookup else ()
     with contextlib.ExitStack() as stack:
         targets = start_targets(stack, settings, args, base)
         for _ in range(2):  # warm caches, imports and pools; a second pass after the
             time.sleep(1.2)  # recorder's breaker lets any warm-up spool replay
             for target in targets:
-                run_wrk(target.server.url + target.path, 1, args.connections, base, cpus=wrk_cpus)
+                url = target.server.url + target.path
+                run_wrk(url, 1, args.connections, base, cpus=wrk_cpus, headers=headers)
         time.sleep(0.5)  # the warm-up's last in-flight requests finish
         started = utcnow()  # clicks are counted by their time: warm-up ones come before
         for target in targets:
@@ -495,10 +543,15 @@ def bench_settings(settings: ServerSettings, args: argparse.Namespace, base: Pat
         for _ in range(args.rounds):
             for target in targets:
                 url = target.server.url + target.path
-                load = run_wrk(url, args.seconds, args.connections, base, cpus=wrk_cpus)
+                load = run_wrk(
+                    url, args.seconds, args.connections, base, cpus=wrk_cpus, headers=headers
+                )
                 target.loads.append(load)
     # Every server has stopped gracefully: every request it took is finished and stored.
-    return [finish(target, settings) for target in targets]
+    rows = [finish(target, settings) for target in targets]
+    for row, target in zip(rows, targets, strict=True):
+        row.rounds = list(target.loads)
+    return rows
 
 
 def finish(target: Target, settings: ServerSettings) -> Row:
@@ -508,6 +561,7 @@ def finish(target: Target, settings: ServerSettings) -> Row:
     row.clicks = count_clicks(target.url, target.load_started)
     if target.database.endswith("+webhook") and target.receiver is not None:
         row.notes.append(webhook_note(target.url, target.receiver))
+    row.countries = click_countries(target.url, target.load_started)
     spooled = replay_spool_left(target.url, target.workdir / "spool")
     if spooled:
         row.notes.append(f"{spooled} click(s) were still spooled after the stop; replayed now")
@@ -587,6 +641,96 @@ def print_webhook_ratios(rows: list[Row]) -> None:
         print(f"{'ratio (with / without)':<38} {ratio:>13.3f}")
 
 
+def in_process_country_ratio(kind: str, args: argparse.Namespace, base: Path) -> str:
+    """Per-request time of the redirect in one process, lookup off and on in alternating
+    rounds; a line with the medians and their ratio."""
+    from linktracker import create_app
+
+    workdir = base / f"{kind}-in-process"
+    workdir.mkdir()
+    url = fresh_database(kind, workdir, args.pg_database + "_in_process")
+    code = create_bench_link(url)
+    env = app_env(url, workdir, {"TRUSTED_PROXIES": 1})
+    app = create_app({**env, "INSTANCE_PATH": str(workdir / "instance")})
+    environ = {
+        "REQUEST_METHOD": "GET", "PATH_INFO": f"/{code}", "QUERY_STRING": "",
+        "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "80", "REMOTE_ADDR": "127.0.0.1",
+        "HTTP_X_FORWARDED_FOR": PUBLIC_ADDRESS, "HTTP_USER_AGENT": "wrk", "wsgi.url_scheme": "http",
+    }  # fmt: skip
+
+    def start_response(status: str, headers: list[tuple[str, str]]) -> None:
+        assert status.startswith("302"), status
+
+    def round_us(lookup: bool) -> float:
+        app.config["COUNTRY_LOOKUP"] = lookup
+        started = time.perf_counter()
+        for _ in range(args.in_process_requests):
+            app(dict(environ), start_response)
+        return (time.perf_counter() - started) / args.in_process_requests * 1e6
+
+    times: dict[bool, list[float]] = {False: [], True: []}
+    since = utcnow()
+    try:
+        round_us(True)  # warm up: imports, caches, the writer thread
+        for n in range(args.in_process_rounds):
+            for lookup in (False, True) if n % 2 == 0 else (True, False):
+                times[lookup].append(round_us(lookup))
+        app.extensions["linktracker"].recorder.flush(30)
+    finally:
+        app.extensions["linktracker"].dispose()
+    countries = click_countries(url, since)
+    off, on = statistics.median(times[False]), statistics.median(times[True])
+    lookup = lookup_cost_us({**environ, "REMOTE_ADDR": PUBLIC_ADDRESS})
+    return (
+        f"{kind:<11} {off:>9.1f} {on:>9.1f} {on / off:>7.3f} {lookup:>10.2f} "
+        f"{lookup / off:>11.2%} {len(times[True]):>7} {countries:>10}"
+    )
+
+
+def lookup_cost_us(environ: dict[str, str], rounds: int = 21, calls: int = 20_000) -> float:
+    """What the lookup adds to a redirect: the median, over alternating rounds, of the time
+    to read the visitor with the lookup on minus off (µs per request). Only this step differs
+    between the two, and a tight loop measures it far more steadily than whole redirects."""
+    from linktracker.clicks.visitor import Visitor
+
+    def per_call(lookup: bool) -> float:
+        started = time.perf_counter()
+        for _ in range(calls):
+            Visitor.from_environ(environ, country_lookup=lookup)
+        return (time.perf_counter() - started) / calls * 1e6
+
+    differences = []
+    for _ in range(rounds):
+        off = per_call(False)
+        differences.append(per_call(True) - off)
+    return statistics.median(differences)
+
+
+def print_country_table(rows: list[Row]) -> None:
+    """The lookup's cost: per-round medians of each database with the lookup off and on."""
+    by_name = {(row.server, row.database): row for row in rows}
+    header = (
+        f"{'server':<26} {'database':<11} {'req/s off':>9} {'req/s on':>9} {'on/off':>7} "
+        f"{'p50 off':>8} {'p50 on':>8} {'countries off/on':>17}"
+    )
+    print("\ncountry lookup: medians of the alternating rounds")
+    print(header)
+    print("-" * len(header))
+    for (server, database), on in by_name.items():
+        off = by_name.get((server, database.removesuffix("+country")))
+        if not database.endswith("+country") or off is None:
+            continue
+        off_rps = statistics.median(load.rps for load in off.rounds)
+        on_rps = statistics.median(load.rps for load in on.rounds)
+        off_p50 = statistics.median(load.p50_ms for load in off.rounds)
+        on_p50 = statistics.median(load.p50_ms for load in on.rounds)
+        print(
+            f"{server:<26} {off.database:<11} {off_rps:>9.0f} {on_rps:>9.0f} "
+            f"{on_rps / off_rps if off_rps else 0:>7.3f} {off_p50:>8.2f} {on_p50:>8.2f} "
+            f"{off.countries + '/' + on.countries:>17}"
+        )
+
+
 @contextlib.contextmanager
 def scratch_run(workdir: Path, *, keep: bool, kept: str) -> Iterator[None]:
     """Run in a scratch folder: Ctrl-C stops the run (servers stopped), then the folder goes.
@@ -650,6 +794,14 @@ def main() -> None:
         "(<db>+webhook; a second PostgreSQL database, <pg-database>_webhook)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (logs, spool)")
+    parser.add_argument("--in-process-rounds", type=int, default=20)
+    parser.add_argument("--in-process-requests", type=int, default=500)
+    parser.add_argument(
+        "--country-lookup",
+        action="store_true",
+        help="each database with the offline country lookup off and on (X-Forwarded-For from "
+        f"{PUBLIC_ADDRESS}); prints their ratio",
+    )
     args = parser.parse_args()
     require_wrk()
     workdir = Path(tempfile.mkdtemp(prefix="lt-bench-"))
@@ -667,6 +819,24 @@ def main() -> None:
     if args.pin != "no":
         print(f"cpu{SERVER_CPU}: gunicorn pinned to CPU {SERVER_CPU}, wrk to CPU {WRK_CPU}")
     print_table(rows, bare)
+    if args.country_lookup:
+        print_country_table(rows)
+        print(
+            f"\ncountry lookup in-process: median µs per redirect of {args.in_process_rounds} "
+            f"alternating rounds of {args.in_process_requests} (journal durability); lookup µs: "
+            "what the lookup itself adds (median of alternating tight loops), lookup/off: that "
+            "as a share of a redirect"
+        )
+        header = (
+            f"{'database':<11} {'µs off':>9} {'µs on':>9} {'on/off':>7} {'lookup µs':>10} "
+            f"{'lookup/off':>11} {'rounds':>7} {'countries':>10}"
+        )
+        print(header)
+        print("-" * len(header))
+        scratch = Path(tempfile.mkdtemp(prefix="lt-bench-in-process-"))
+        with scratch_run(scratch, keep=args.keep, kept="in-process data"):
+            for kind in [kind.strip() for kind in args.db.split(",") if kind.strip()]:
+                print(in_process_country_ratio(kind, args, scratch), flush=True)
 
 
 if __name__ == "__main__":

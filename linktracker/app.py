@@ -65,6 +65,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from linktracker.web import (  # noqa: F401  (routes on `api`)
         api_ats,
+        api_clicks,
         api_contributions,
         api_crm,
         api_crm_push,

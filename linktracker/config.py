@@ -38,6 +38,8 @@ DEFAULTS: dict[str, tuple[Any, Any]] = {
     "FALLBACK_URL": ("", str),
     "TRUSTED_PROXIES": (0, _INT),
     "COUNTRY_HEADER": ("", str),
+    # Without COUNTRY_HEADER: the country looked up from the address in an offline table.
+    "COUNTRY_LOOKUP": (True, _bool),
     "LINK_CACHE_SECONDS": (30.0, _FLOAT),
     "CLICK_DURABILITY": ("journal", str),
     "CLICK_REPLAY_SECONDS": (30.0, _FLOAT),
@@ -164,6 +166,7 @@ class AppConfig:
     fallback_url = _Key("FALLBACK_URL", _optional_text)
     country_header = _Key("COUNTRY_HEADER", _optional_text)
     utm_lowercase = _Key("UTM_LOWERCASE", bool)  # the default of a new campaign
+    country_lookup = _Key("COUNTRY_LOOKUP", bool)
     trusted_proxies = _Key("TRUSTED_PROXIES", int)
     link_cache_seconds = _Key("LINK_CACHE_SECONDS", float)
     click_replay_seconds = _Key("CLICK_REPLAY_SECONDS", float)

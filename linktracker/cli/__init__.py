@@ -16,6 +16,7 @@ from linktracker.cli.crm import crm_group
 from linktracker.cli.db import db_group
 from linktracker.cli.digest import digest_group
 from linktracker.cli.employees import employees_group
+from linktracker.cli.export import export_group
 from linktracker.cli.links import links_group
 from linktracker.cli.privacy import privacy_group, retention_group
 from linktracker.cli.recruiting import ats_group
@@ -32,6 +33,7 @@ GROUPS: tuple[click.Group, ...] = (
     ats_group,
     report_group,
     clicks_group,
+    export_group,
     db_group,
     privacy_group,
     retention_group,

@@ -79,7 +79,10 @@ class ClickInsert:
 
     def __init__(self, dialect: Dialect) -> None:
         self.dialect = dialect
-        self._columns = [column for column in Click.__table__.columns if column.key != "id"]
+        # The database fills in the id and (PostgreSQL) the storing transaction's id.
+        self._columns = [
+            column for column in Click.__table__.columns if column.key not in ("id", "xact_id")
+        ]
         self._convert = {
             column.key: column.type.dialect_impl(dialect).bind_processor(dialect)
             for column in self._columns

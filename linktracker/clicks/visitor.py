@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from linktracker.clicks.countries import country_of_address
+
 # Placeholders CDNs send instead of a country: unknown (Cloudflare XX) and Tor (Cloudflare T1).
 _NO_COUNTRY = frozenset({"XX", "T1"})
 _IPV4_MAPPED = "::ffff:"
@@ -30,14 +32,26 @@ class Visitor:
 
     @classmethod
     def from_environ(
-        cls, environ: Mapping[str, Any], *, country_header: str | None = None
+        cls,
+        environ: Mapping[str, Any],
+        *,
+        country_header: str | None = None,
+        country_lookup: bool = False,
     ) -> Visitor:
-        """The visitor of a WSGI request (REMOTE_ADDR is already proxy-corrected by ProxyFix)."""
+        """The visitor of a WSGI request (REMOTE_ADDR is already proxy-corrected by ProxyFix).
+
+        The country comes from `country_header` when one is configured (a trusted proxy or
+        CDN sets it), else, with `country_lookup`, from the address in an offline table."""
+        ip = environ.get("REMOTE_ADDR") or ""
+        if country_header:
+            country = _country(environ.get(_environ_key(country_header)))
+        else:
+            country = country_of_address(ip) if country_lookup else None
         return cls(
-            ip=environ.get("REMOTE_ADDR") or "",
+            ip=ip,
             user_agent=environ.get("HTTP_USER_AGENT") or "",
             referrer=environ.get("HTTP_REFERER") or None,
-            country=_country(environ.get(_environ_key(country_header))) if country_header else None,
+            country=country,
             method=environ.get("REQUEST_METHOD") or "GET",
             # WSGI hands over the raw bytes decoded as latin-1; pass them on untouched so the
             # redirect forwards exactly what the visitor sent.

@@ -28,18 +28,31 @@ def streamed_csv(
     The body runs after the request's own session has been torn down, so it gets a session of
     its own, closed when the body ends or the response is closed, even if it was never read
     (a session left behind would hold its transaction open)."""
+
+    def with_bom(session: Session) -> Iterator[str]:
+        if bom:  # so spreadsheet programs read the UTF-8 correctly; the importer skips it
+            yield "\ufeff"
+        yield from chunks(session)
+
+    return streamed(with_bom, "text/csv", filename)
+
+
+def streamed(
+    chunks: Callable[[Session], Iterator[str]], mimetype: str, filename: str | None = None
+) -> Response:
+    """A body read from the database while it is sent, in a session of its own (see
+    streamed_csv); an attachment when given a file name."""
     session = runtime().sessions()
 
     def body() -> Iterator[str]:
         try:
-            if bom:  # so spreadsheet programs read the UTF-8 correctly; the importer skips it
-                yield "\ufeff"
             yield from chunks(session)
         finally:
             session.close()
 
-    response = Response(body(), mimetype="text/csv")
-    response.headers["Content-Disposition"] = attachment(filename)
+    response = Response(body(), mimetype=mimetype)
+    if filename is not None:
+        response.headers["Content-Disposition"] = attachment(filename)
     response.call_on_close(session.close)
     return response
 

@@ -25,7 +25,10 @@ NO_STORE = ("Cache-Control", "no-store, max-age=0")
 
 def redirect_location(runtime: Runtime, target: LinkTarget, environ: dict[str, Any]) -> str:
     """Record the click and return where to send the visitor."""
-    visitor = Visitor.from_environ(environ, country_header=runtime.config.country_header)
+    config = runtime.config
+    visitor = Visitor.from_environ(
+        environ, country_header=config.country_header, country_lookup=config.country_lookup
+    )
     click_id = runtime.recorder.record(target, visitor, utcnow())
     return append_redirect_params(
         target.destination_url,

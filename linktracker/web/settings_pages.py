@@ -8,6 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from linktracker.auth.roles import ADMINS
+from linktracker.clicks.countries import country_data
 from linktracker.errors import DomainError
 from linktracker.privacy.retention import records_due
 from linktracker.settings.services import PARSERS, SETTING_NAMES, save_settings
@@ -42,7 +43,12 @@ def index() -> str | BaseResponse:
         if "preview" in request.form or (changed and due and not previewed):
             # Shown before it is saved: a change that deletes records is saved on a second press.
             return render_template(
-                "settings/index.html", form=form, error=None, retention=retention, preview=True
+                "settings/index.html",
+                form=form,
+                error=None,
+                retention=retention,
+                preview=True,
+                countries=_country_source(),
             )
         try:
             save_settings(db(), values)
@@ -55,8 +61,29 @@ def index() -> str | BaseResponse:
             return redirect(url_for("settings_pages.index"))
     status = 422 if error else 200
     return render_template(  # type: ignore[return-value]
-        "settings/index.html", form=form, error=error, retention=retention, preview=False
+        "settings/index.html",
+        form=form,
+        error=error,
+        retention=retention,
+        preview=False,
+        countries=_country_source(),
     ), status
+
+
+def _country_source() -> str:
+    """Where click countries come from, said in one sentence (deployment settings, read-only)."""
+    config = runtime().config
+    if config.country_header:
+        return f"From the {config.country_header} header your proxy or CDN sets (COUNTRY_HEADER)."
+    if not config.country_lookup:
+        return "Not recorded: COUNTRY_HEADER is unset and COUNTRY_LOOKUP is off."
+    data = country_data()
+    built = f", data of {data.built.isoformat()}" if data.built else ""
+    return (
+        f"Looked up from the visitor's address in an offline table ({data.package} "
+        f"{data.version}{built}, from the Regional Internet Registries); the address is not "
+        "stored."
+    )
 
 
 def _retention_effect(value: str) -> tuple[int | None, int]:

@@ -138,6 +138,7 @@ EXPECTED: dict[str, dict[str, int | str]] = {
     "api.run_ats_import": api(IMPORTERS),
     "api.get_ats_import_raw": api(IMPORTERS),  # candidate emails in clear
     "api.get_ats_import_rejected": api((*IMPORTERS, "marketer")),
+    "api.get_clicks": api(MANAGERS),
     "api.post_crm_import": api(IMPORTERS, 422),
     "api.get_crm_imports": api((*IMPORTERS, "marketer")),
     "api.get_crm_import": api((*IMPORTERS, "marketer")),
