@@ -3,8 +3,8 @@
 Applications upsert by (source, external id) like CRM records; ATS imports are
 crm_imports rows with pipeline "ats", so uploads, row errors, locks and retention are shared.
 
-Revision ID: 0012_applications
-Revises: 0011_privacy_requests
+Revision ID: 0013_applications
+Revises: 0012_campaign_post_texts
 Create Date: 2026-12-03 10:09:04.842205
 """
 
@@ -15,8 +15,8 @@ from alembic import op
 
 import linktracker.db
 
-revision: str = "0012_applications"
-down_revision: str | None = "0011_privacy_requests"
+revision: str = "0013_applications"
+down_revision: str | None = "0012_campaign_post_texts"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

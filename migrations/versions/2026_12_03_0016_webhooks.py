@@ -4,8 +4,8 @@ crm_records gains lead_event_at and won_event_at: when a record's `lead.attribut
 `deal.won` events were queued. Records attributed or won before this revision are marked
 as sent, so subscribing later does not replay the whole history.
 
-Revision ID: 0012_webhooks
-Revises: 0011_privacy_requests
+Revision ID: 0016_webhooks
+Revises: 0015_contributions_and_digest
 Create Date: 2026-12-03 10:30:00.000000
 """
 
@@ -16,8 +16,8 @@ from alembic import op
 
 import linktracker.db
 
-revision: str = "0012_webhooks"
-down_revision: str | None = "0011_privacy_requests"
+revision: str = "0016_webhooks"
+down_revision: str | None = "0015_contributions_and_digest"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

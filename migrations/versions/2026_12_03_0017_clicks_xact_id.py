@@ -4,8 +4,8 @@ On PostgreSQL the column defaults to pg_current_xact_id(); rows stored before it
 (added with a constant default first, which PostgreSQL keeps without rewriting the table).
 SQLite leaves it empty: there one writer at a time stores ids in commit order.
 
-Revision ID: 0012_clicks_xact_id
-Revises: 0011_privacy_requests
+Revision ID: 0017_clicks_xact_id
+Revises: 0016_webhooks
 Create Date: 2026-12-03 10:30:00.000000
 """
 
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0012_clicks_xact_id"
-down_revision: str | None = "0011_privacy_requests"
+revision: str = "0017_clicks_xact_id"
+down_revision: str | None = "0016_webhooks"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

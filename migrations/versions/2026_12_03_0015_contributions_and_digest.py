@@ -3,8 +3,8 @@
 Employees suggest stories (reviewed into campaigns); the weekly digest email records each
 week sent to each employee, and employees may turn it off.
 
-Revision ID: 0012_contributions_and_digest
-Revises: 0011_privacy_requests
+Revision ID: 0015_contributions_and_digest
+Revises: 0014_scim
 Create Date: 2026-12-03 10:00:00.000000
 """
 
@@ -15,8 +15,8 @@ from alembic import op
 
 import linktracker.db
 
-revision: str = "0012_contributions_and_digest"
-down_revision: str | None = "0011_privacy_requests"
+revision: str = "0015_contributions_and_digest"
+down_revision: str | None = "0014_scim"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

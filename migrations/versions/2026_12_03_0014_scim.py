@@ -1,7 +1,7 @@
 """scim_tokens and scim_identities: SCIM provisioning's bearer tokens and employees' externalId
 
-Revision ID: 0012_scim
-Revises: 0011_privacy_requests
+Revision ID: 0014_scim
+Revises: 0013_applications
 Create Date: 2026-12-03 10:30:00.000000
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import linktracker.db
 
-revision: str = "0012_scim"
-down_revision: str | None = "0011_privacy_requests"
+revision: str = "0014_scim"
+down_revision: str | None = "0013_applications"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
