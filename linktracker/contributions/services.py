@@ -175,12 +175,13 @@ def review_contribution(
             review_note=note,
             reviewer_user_id=reviewer_user_id,
             reviewed_at=utcnow(),
-        )  # fmt: skip
+        )
         .execution_options(synchronize_session=False)
     ).rowcount
     if not changed:
         session.rollback()
-        _check_pending(session, contribution)
+        _check_pending(session, contribution)  # another reviewer decided meanwhile: says who
+        raise Conflict("The suggestion changed meanwhile; reload it and try again.")
     links = None
     if destination:
         campaign = _campaign_for(session, contribution, destination, allowed_domains)
