@@ -103,6 +103,7 @@ class Runtime:
             self.sessions,
             allow_private=self.config.webhook_allow_private,
             timeout=self.config.webhook_timeout_seconds,
+            click_events=self.click_events,
         )
         self.links = LinkCache(self.click_engine, self.config.link_cache_seconds)
         self.defaults = defaults_from_config(config)
@@ -138,7 +139,7 @@ class Runtime:
 
     def dispose(self) -> None:
         """Stop the click writer (after it stored what is queued), close pooled connections."""
+        self.recorder.close()  # its last batches reach click_events before the deliverer stops
         self.deliverer.stop()
-        self.recorder.close()
         self.engine.dispose()
         self.click_engine.dispose()

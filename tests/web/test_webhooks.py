@@ -66,6 +66,8 @@ def test_an_admin_registers_a_webhook_and_gets_its_signing_secret(
     listed = client.get("/api/v1/webhooks", headers=api_headers()).get_json()["webhooks"]
     assert [hook["id"] for hook in listed] == [body["id"]]
     assert "secret" not in listed[0]
+    listing = client.application.test_cli_runner().invoke(args=["webhooks", "list"])
+    assert listing.output == f"{body['id']}\t{receiver.url}\tdeal.won,import.finished\n"
     assert client.delete(f"/api/v1/webhooks/{body['id']}", headers=api_headers()).status_code == 204
     assert client.get("/api/v1/webhooks", headers=api_headers()).get_json()["webhooks"] == []
     gone = client.delete(f"/api/v1/webhooks/{body['id']}", headers=api_headers())
