@@ -258,7 +258,8 @@ def export_statement(export: ClickExport, dialect_name: str) -> Select[*tuple[An
 def export_rows(session: Session, export: ClickExport) -> Iterator[Sequence[Any]]:
     """One page's rows (FIELDS, then id and xact_id), fetched a thousand at a time."""
     statement = export_statement(export, session.get_bind().dialect.name)
-    result = session.execute(statement.execution_options(yield_per=_FETCH_ROWS))
+    # Core, not the ORM: plain rows, no per-row ORM bookkeeping.
+    result = session.connection().execute(statement.execution_options(yield_per=_FETCH_ROWS))
     for partition in result.partitions():
         yield from partition
 
