@@ -101,6 +101,8 @@ EXPECTED: dict[str, dict[str, int | str]] = {
     "api.get_campaigns_report": api(MANAGERS),
     "api.get_channels_report": api(MANAGERS),
     "api.get_program_report": api(MANAGERS),
+    # Without by= a manager gets 400; an employee must name their own handle first.
+    "api.get_clicks_report": api(MANAGERS, 400, employee=403),
     "api.post_crm_import": api(IMPORTERS, 422),
     "api.get_crm_imports": api((*IMPORTERS, "marketer")),
     "api.get_crm_import": api((*IMPORTERS, "marketer")),
