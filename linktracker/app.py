@@ -65,6 +65,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from linktracker.web import api_crm, api_reports  # noqa: F401  (routes on `api`)
     from linktracker.web.api import api
+    from linktracker.web.audience_pages import audience
     from linktracker.web.auth import auth
     from linktracker.web.campaigns import campaigns
     from linktracker.web.crm_pages import crm
@@ -94,6 +95,7 @@ def register_blueprints(app: Flask) -> None:
         settings_pages,
         users,
         privacy_pages,
+        audience,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -24,6 +25,8 @@ from linktracker.links.services import (
     create_campaign_links,
     get_or_create_link,
 )
+from linktracker.reports.filters import read_report_filters, today_in
+from linktracker.web.audience_pages import audience_section, report_csv_url
 from linktracker.web.context import db, identity, require_roles, runtime, settings
 from linktracker.web.forms import (
     CHANNEL_LABELS,
@@ -99,11 +102,20 @@ def new() -> str | BaseResponse:
 
 @campaigns.get("/<int:campaign_id>")
 @require_roles(*MANAGERS)
-def detail(campaign_id: int) -> str:
+def detail(campaign_id: int) -> tuple[str, int]:
     campaign = get_campaign_by_id(db(), campaign_id)
     counts = campaign_link_counts(db()).get(campaign.id, CampaignLinkCount(0, 0, 0))
     values = {name: getattr(campaign, name) for name in FIELDS}
     preview = _preview(values, campaign.slug)
+    reading = read_report_filters(
+        request.args,
+        today=today_in(settings().reporting_timezone),
+        campaigns=(),
+        channels=(),
+        offered=(),
+    )
+    filters = replace(reading.filters, campaign=campaign.slug)
+    query = {"from": filters.date_from.isoformat(), "to": filters.date_to.isoformat()}
     return render_template(
         "campaigns/detail.html",
         campaign=campaign,
@@ -113,7 +125,10 @@ def detail(campaign_id: int) -> str:
         links=campaign_links(db(), campaign.id),
         employees=[e for e in list_employees(db()) if e.active],
         channel_labels=CHANNEL_LABELS,
-    )
+        state=reading,
+        range_query=query,
+        **audience_section(filters, report_csv_url({**query, "campaign": campaign.slug})),
+    ), (422 if reading.errors else 200)
 
 
 @campaigns.route("/<int:campaign_id>/edit", methods=["GET", "POST"])

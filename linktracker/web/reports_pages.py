@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -24,6 +24,7 @@ from linktracker.reports.services import (
     report_reps,
 )
 from linktracker.reports.trend import report_trend
+from linktracker.web.audience_pages import audience_section, report_csv_url
 from linktracker.web.context import db, require_roles, settings
 from linktracker.web.forms import CHANNEL_LABELS
 
@@ -136,6 +137,7 @@ def dashboard() -> str:
         report=report,
         chart=chart_spec(points, bucket),
         has_series=series_total(points) > 0,
+        **audience_section(state.filters, report_csv_url(state.query)),
     )
 
 
@@ -170,6 +172,7 @@ def rep(handle: str) -> str:
         bucket=bucket,
         currency=program.default_currency,
     )
+    own = replace(state.filters, employee=handle)
     return render_template(
         "reports/rep.html",
         state=state,
@@ -177,6 +180,7 @@ def rep(handle: str) -> str:
         chart=chart_spec(detail.series, bucket),
         has_series=series_total(detail.series) > 0,
         handle=handle,
+        **audience_section(own, report_csv_url({**state.query, "employee": handle})),
     )
 
 

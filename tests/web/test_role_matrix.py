@@ -83,6 +83,10 @@ EXPECTED: dict[str, dict[str, int | str]] = {
     "reports.rep": page(MANAGERS),
     "reports.campaigns": page(MANAGERS),
     "reports.channels": page(MANAGERS),
+    # A link's Audience page and CSVs: another employee's link is not found.
+    "audience.link_detail": page(SIGNED_IN, employee=404, sales_ops=404),
+    "audience.link_csv": page(SIGNED_IN, employee=404, sales_ops=404),
+    "audience.report_csv": page(MANAGERS),
     "settings_pages.index": page(("admin",)),
     "privacy_pages.index": page(("admin",)),
     "privacy_pages.find": page(("admin",), 422),
@@ -149,6 +153,7 @@ def world(app: Flask, session: Any) -> World:
         "code": link.code,
         "handle": victim.handle,
         "kind": "png",
+        "block": "country",
         "filename": "css/app.css",
     }
     runs = {"import_id": to_run.id}
