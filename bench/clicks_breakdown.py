@@ -10,11 +10,12 @@ devices; 5 % bots, 1 % previews) in a SQLite file in /tmp and in the PostgreSQL 
 re-created without --reuse). Then, for each breakdown over the whole year (reporting zone
 Europe/Berlin, two DST changes inside), prints the median of 5 warm runs of:
   all       the whole program (audience rollup: closed UTC days + live edges)
-  campaign  the busiest campaign (live SQL on its clicks)
-  employee  the busiest rep (live SQL on their clicks)
-  no rollup the whole program counted live: the baseline the rollup is measured against
-and the time of the first rollup of every UTC day. Target: every figure but the baseline
-<= 300 ms.
+  campaign  the busiest campaign (the rollup's per-campaign rows + live edges)
+  employee  the busiest rep (live SQL on their clicks, through the per-rep index)
+and, as baselines of the same run, a reference query (counting the year's clicks from the
+created_at index; the machine may be busy, so each figure is also given as a multiple of it)
+and by=country over the whole program counted live without the rollup, once. Also the time
+of the first rollup of every UTC day. Target: every figure <= 300 ms.
 """
 
 from __future__ import annotations
@@ -254,8 +255,16 @@ def measure(engine: Engine) -> tuple[dict[str, dict[str, float]], dict[str, Any]
             "all": (year, True),
             "campaign": (ReportFilters(first, last, campaign=info["campaign"]), True),
             "employee": (ReportFilters(first, last, employee=info["employee"]), True),
-            "no rollup": (year, False),
         }
+        in_year = (Click.created_at >= START, Click.created_at < END)
+        info["reference"] = median_ms(
+            lambda: session.scalar(select(func.count()).select_from(Click).where(*in_year))
+        )
+        # The whole program counted live, once: what the rollup saves (slow, so one dimension).
+        started = time.perf_counter()
+        report_clicks(session, year, "country", timezone=TIMEZONE, rollup=False)
+        session.rollback()
+        info["live_country"] = (time.perf_counter() - started) * 1000
         for by in DIMENSIONS:
             results[by] = {}
             for name, (filters, rollup) in variants.items():
@@ -266,7 +275,7 @@ def measure(engine: Engine) -> tuple[dict[str, dict[str, float]], dict[str, Any]
                     report_clicks(session, filters, by, timezone=TIMEZONE, rollup=rollup)
                     session.rollback()
 
-                results[by][name] = median_ms(run, runs=3 if name == "no rollup" else 5)
+                results[by][name] = median_ms(run)
             print(f"  {by}: " + ", ".join(f"{v:.0f}" for v in results[by].values()), flush=True)
     return results, info
 
@@ -297,14 +306,16 @@ def main() -> None:
         print(f"campaign filter: {info['campaign']} ({info['campaign_clicks']:,} clicks); "
               f"employee filter: {info['employee']} "
               f"({info['employee_clicks']:,} clicks)")  # fmt: skip
-        print(f"{'by':<18} {'all':>8} {'campaign':>9} {'employee':>9} {'no rollup':>10} "
-              f"{'x faster':>9}  ok (<= {TARGET_MS} ms)")  # fmt: skip
+        reference = info["reference"]
+        print(f"reference (count of the year's clicks): {reference:.1f} ms; by=country over the "
+              f"whole program without the rollup: {info['live_country']:.0f} ms")  # fmt: skip
+        print(f"{'by':<18} {'all':>8} {'campaign':>9} {'employee':>9} {'worst x ref':>12}"
+              f"  ok (<= {TARGET_MS} ms)")  # fmt: skip
         for by, row in results.items():
             worst = max(row["all"], row["campaign"], row["employee"])
             ok = "yes" if worst <= TARGET_MS else "NO"
-            faster = row["no rollup"] / row["all"]
             figures = f"{row['all']:>8.1f} {row['campaign']:>9.1f} {row['employee']:>9.1f}"
-            print(f"{by:<18} {figures} {row['no rollup']:>10.1f} {faster:>9.1f}  {ok}")
+            print(f"{by:<18} {figures} {worst / reference:>12.1f}  {ok}")
 
 
 if __name__ == "__main__":

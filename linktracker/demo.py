@@ -121,7 +121,7 @@ def _demo_clicks(session: Session, rng: random.Random, secret: bytes) -> int:
             visitor = Visitor(
                 ip=f"203.0.113.{rng.randint(1, 254)}",
                 user_agent=rng.choice(BOT_AGENTS if bot else HUMAN_AGENTS),
-                referrer=REFERRERS.get(link.channel) if rng.random() < 0.8 else None,
+                referrer=_referrer(link.channel, rng.random()),
                 country=rng.choice(("US", "DE", "GB", "FR", None)),
                 method="GET",
                 query_string="",
@@ -134,6 +134,16 @@ def _demo_clicks(session: Session, rng: random.Random, secret: bytes) -> int:
         insert_click_rows(session.connection(), rows)
     session.commit()
     return len(rows)
+
+
+def _referrer(channel: str, roll: float) -> str | None:
+    """Mostly the link's own network; some links travel on (a Slack channel, a newsletter);
+    a fifth of visitors send no referrer (apps, private messages)."""
+    if roll < 0.7:
+        return REFERRERS.get(channel)
+    if roll < 0.8:
+        return "https://app.slack.com/client" if roll < 0.75 else "https://news.example.org/"
+    return None
 
 
 DEMO_STAGES = (

@@ -5,8 +5,8 @@ bot_name breakdown, which counts bot and preview requests. Every click has exact
 per breakdown (None where unknown: no referrer is "direct or dark social"), so the rows add
 up to the total. Hour, weekday (0 = Monday) and day are local times in the reporting zone.
 
-The program-wide breakdowns read closed UTC days from the audience rollup
-(reports/audience_rollup.py); a campaign, channel, team, rep or link filter counts the
+The breakdowns of the whole program or of one campaign read closed UTC days from the
+audience rollup (reports/audience_rollup.py); a channel, team, rep or link filter counts the
 clicks themselves (their indexes narrow them first).
 """
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 import zoneinfo
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -148,7 +148,9 @@ class _Counter:
             today = datetime.now(UTC).date()
             split = audience_rollup.prepare(session, scope, timezone, today)
         self.split = split
-        self.live: tuple[Scope, ...] = split.live if split is not None else (scope,)
+        # The live pieces keep the scope's narrowing (a split's pieces carry times only).
+        pieces = split.live if split is not None else (scope,)
+        self.live = tuple(replace(scope, start=p.start, end=p.end) for p in pieces)
         if self.dialect == "postgresql":
             # Room for the distinct-visitor sorts (the 4 MB default spills them to disk).
             session.execute(text(f"SET LOCAL work_mem = '{REPORT_WORK_MEM}'"))
@@ -157,7 +159,9 @@ class _Counter:
         counted: dict[Key, list[int]] = defaultdict(lambda: [0, 0])
         stored: Iterable[tuple[Any, int, int]] = ()
         if self.split is not None:
-            stored = audience_rollup.stored_rows(self.session, self.split, dimension)
+            stored = audience_rollup.stored_rows(
+                self.session, self.split, dimension, self.scope.campaign_id
+            )
         for key, clicks, visitors in stored:
             entry = counted[_native(dimension, key)]
             entry[0] += clicks
@@ -174,7 +178,9 @@ class _Counter:
     def totals(self) -> dict[str, int]:
         sums: dict[str, int] = defaultdict(int)
         if self.split is not None:
-            sums.update(audience_rollup.stored_totals(self.session, self.split))
+            sums.update(
+                audience_rollup.stored_totals(self.session, self.split, self.scope.campaign_id)
+            )
         for piece in self.live:
             row = self.session.execute(q.totals_query(piece, self.link_id)).one()
             for name, value in row._mapping.items():

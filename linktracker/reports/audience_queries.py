@@ -61,6 +61,14 @@ LOCAL = ("hour", "weekday", "day")
 MATRIX = "channel_pair"
 # Not a `by=` either: weekday * 24 + hour, for the heatmap.
 WEEK_HOURS = "week_hour"
+# The rollup's totals, each one row per day (key ''): what it counts, as
+# (name of its clicks, name of its unique visitors or '').
+TOTALS = {
+    "total": ("clicks", "unique_visitors"),
+    "bot_total": ("bot_requests", "bot_visitors"),
+    "bots": ("bots", ""),
+    "previews": ("previews", ""),
+}
 PAIR_SEPARATOR = "\t"
 EPOCH_DAY = date(1970, 1, 1).toordinal()
 
@@ -128,6 +136,8 @@ def key_column(dimension: str, dialect: str, spans: Sequence[tuple[datetime, int
     }
     if dimension in plain:
         return plain[dimension]
+    if dimension in TOTALS:
+        return literal("")
     if dimension == MATRIX:
         return func.coalesce(Click.referrer_channel, "") + PAIR_SEPARATOR + Click.channel
     seconds = local_seconds(dialect, spans)
@@ -145,7 +155,9 @@ def key_column(dimension: str, dialect: str, spans: Sequence[tuple[datetime, int
 
 def population(dimension: str) -> ColumnElement[bool]:
     """Which requests a breakdown counts: people's clicks, or for bot_name bots and previews."""
-    return not_(HUMAN) if dimension == "bot_name" else HUMAN
+    if dimension in ("bot_name", "bot_total"):
+        return not_(HUMAN)
+    return {"bots": BOT, "previews": PREVIEW}.get(dimension, HUMAN)
 
 
 def breakdown_query(

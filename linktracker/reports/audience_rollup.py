@@ -35,7 +35,8 @@ from linktracker.reports.queries import Scope
 from linktracker.reports.rollup import Split, in_day, live_counts, midnight, split_scope
 
 AUDIENCE_LOCKS = 0x4C56  # PostgreSQL advisory lock key: (kind, day ordinal)
-STORED = (*q.DIMENSIONS, q.MATRIX, q.WEEK_HOURS)
+STORED = (*q.DIMENSIONS, q.MATRIX, q.WEEK_HOURS, *q.TOTALS)
+TOTAL_NAMES = ("clicks", "unique_visitors", "bots", "previews", "bot_requests", "bot_visitors")
 
 
 def stale_days(session: Session, first_day: date, end_day: date, timezone: str) -> list[date]:
@@ -75,45 +76,45 @@ def refresh_day(session: Session, day: date, timezone: str) -> None:
     session.execute(delete(AudienceCount).where(AudienceCount.dimension.in_(STORED),
                                                 AudienceCount.day == day))  # fmt: skip
     session.execute(delete(AudienceDay).where(AudienceDay.day == day))
-    piece = Scope(start=midnight(day), end=midnight(day + timedelta(days=1)))
-    totals = q.totals_query(piece).subquery()
     # First: the row count the aggregates below are at least as new as (module docstring).
     session.execute(
         insert(AudienceDay).from_select(
-            ["day", "timezone", "clicks_seen", "clicks", "unique_visitors", "bots", "previews",
-             "bot_requests", "bot_visitors"],
-            select(
-                literal(day, Date), literal(timezone),
-                select(func.count()).where(*in_day(day)).scalar_subquery(),
-                totals.c.clicks, totals.c.unique_visitors, totals.c.bots, totals.c.previews,
-                totals.c.bot_requests, totals.c.bot_visitors,
-            ),
+            ["day", "timezone", "clicks_seen"],
+            select(literal(day, Date), literal(timezone), func.count()).where(*in_day(day)),
         )
-    )  # fmt: skip
-    spans = q.offsets(zoneinfo.ZoneInfo(timezone), piece.start, piece.end)
+    )
+    piece = (midnight(day), midnight(day + timedelta(days=1)))
+    spans = q.offsets(zoneinfo.ZoneInfo(timezone), *piece)
+    columns = ["dimension", "campaign_id", "day", "key", "clicks", "unique_visitors"]
     for dimension in STORED:
         key = q.stored_key(q.key_column(dimension, dialect, spans)).label("key")
-        session.execute(
-            insert(AudienceCount).from_select(
-                ["dimension", "day", "key", "clicks", "unique_visitors"],
-                select(
-                    literal(dimension),
-                    literal(day, Date),
-                    key,
-                    func.count(),
-                    func.count(distinct(Click.visitor_hash)),
+        # The whole program (campaign 0), then each campaign.
+        for campaign, groups in (
+            (literal(0), (key,)),
+            (Click.campaign_id, (Click.campaign_id, key)),
+        ):
+            session.execute(
+                insert(AudienceCount).from_select(
+                    columns,
+                    select(
+                        literal(dimension),
+                        campaign,
+                        literal(day, Date),
+                        key,
+                        func.count(),
+                        func.count(distinct(Click.visitor_hash)),
+                    )
+                    .where(q.population(dimension), *in_day(day))
+                    .group_by(*groups),
                 )
-                .where(q.population(dimension), *in_day(day))
-                .group_by(key),
             )
-        )
     session.commit()
 
 
 def prepare(session: Session, scope: Scope, timezone: str, today: date) -> Split | None:
     """The scope's split with its whole days fresh, or None when filters need live SQL
-    (the rollup holds the whole program: any campaign, channel, team or rep filter)."""
-    if (scope.campaign_id, scope.channel, scope.team, scope.employee_id) != (None,) * 4:
+    (the rollup holds the whole program and each campaign: a channel, team or rep filter)."""
+    if (scope.channel, scope.team, scope.employee_id) != (None,) * 3:
         return None
     split = split_scope(scope, today)
     for day in stale_days(session, split.first_day, split.end_day, timezone):
@@ -132,8 +133,11 @@ def refresh_all(session: Session, timezone: str, today: date) -> int:
     return len(stale)
 
 
-def stored_rows(session: Session, split: Split, dimension: str) -> Sequence[tuple[str, int, int]]:
-    """(key, clicks, unique_visitors) of the split's whole days, summed per key."""
+def stored_rows(
+    session: Session, split: Split, dimension: str, campaign_id: int | None
+) -> Sequence[tuple[str, int, int]]:
+    """(key, clicks, unique_visitors) of the split's whole days, summed per key, for the
+    whole program or one campaign."""
     if not split.has_days:
         return []
     rows = session.execute(
@@ -144,6 +148,7 @@ def stored_rows(session: Session, split: Split, dimension: str) -> Sequence[tupl
         )
         .where(
             AudienceCount.dimension == dimension,
+            AudienceCount.campaign_id == (campaign_id or 0),
             AudienceCount.day >= split.first_day,
             AudienceCount.day < split.end_day,
         )
@@ -152,14 +157,13 @@ def stored_rows(session: Session, split: Split, dimension: str) -> Sequence[tupl
     return [(row[0], int(row[1]), int(row[2])) for row in rows]
 
 
-def stored_totals(session: Session, split: Split) -> dict[str, int]:
-    """The whole days' totals (clicks, unique_visitors, bots, previews, bot_requests, ...)."""
-    names = ("clicks", "unique_visitors", "bots", "previews", "bot_requests", "bot_visitors")
-    if not split.has_days:
-        return dict.fromkeys(names, 0)
-    row = session.execute(
-        select(*(func.coalesce(func.sum(getattr(AudienceDay, n)), 0) for n in names)).where(
-            AudienceDay.day >= split.first_day, AudienceDay.day < split.end_day
-        )
-    ).one()
-    return {name: int(value) for name, value in zip(names, row, strict=True)}
+def stored_totals(session: Session, split: Split, campaign_id: int | None) -> dict[str, int]:
+    """The whole days' totals: clicks, unique_visitors, bots, previews, bot_requests and
+    bot_visitors."""
+    sums = dict.fromkeys(TOTAL_NAMES, 0)
+    for dimension, names in q.TOTALS.items():
+        for _key, clicks, visitors in stored_rows(session, split, dimension, campaign_id):
+            sums[names[0]] += clicks
+            if names[1]:
+                sums[names[1]] += visitors
+    return sums

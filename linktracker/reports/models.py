@@ -98,7 +98,7 @@ class LinkMonth(Base):
 
 class AudienceDay(Base):
     """One closed UTC day of the audience rollup (reports/audience_rollup.py): what it was
-    built from (its row count, in which reporting time zone) and the day's totals."""
+    built from, its row count in which reporting time zone."""
 
     __tablename__ = "report_audience_days"
     __table_args__ = WITHOUT_ROWID
@@ -107,22 +107,18 @@ class AudienceDay(Base):
     # hour, weekday and day keys are local times: rows built in another zone are rebuilt.
     timezone: Mapped[str] = mapped_column(String(64))
     clicks_seen: Mapped[int]  # every click row of the day when it was rolled up
-    clicks: Mapped[int]
-    unique_visitors: Mapped[int]
-    bots: Mapped[int]
-    previews: Mapped[int]
-    bot_requests: Mapped[int]  # bots + previews: the by=bot_name total
-    bot_visitors: Mapped[int]
 
 
 class AudienceCount(Base):
-    """Clicks and distinct visitors of one value of one breakdown on one UTC day. `key` is
-    the value as text, '' where it is unknown (no referrer, no country, ...)."""
+    """Clicks and distinct visitors of one value of one breakdown on one UTC day, for the
+    whole program (campaign_id 0) and for each campaign. `key` is the value as text, ''
+    where it is unknown (no referrer, no country, ...)."""
 
     __tablename__ = "report_audience_counts"
     __table_args__ = WITHOUT_ROWID
 
     dimension: Mapped[str] = mapped_column(String(24), primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     key: Mapped[str] = mapped_column(String(300), primary_key=True)
     clicks: Mapped[int]

@@ -1,7 +1,7 @@
 """audience_rollup: per-UTC-day click counts by referrer, country, device, hour, ...
 
 Derived data (reports/audience_rollup.py rebuilds a day wholesale); the breakdowns of the
-whole program read whole UTC days from here.
+whole program and of one campaign read whole UTC days from here.
 
 Revision ID: 0012_audience_rollup
 Revises: 0011_privacy_requests
@@ -25,24 +25,19 @@ def upgrade() -> None:
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("timezone", sa.String(length=64), nullable=False),
         sa.Column("clicks_seen", sa.Integer(), nullable=False),
-        sa.Column("clicks", sa.Integer(), nullable=False),
-        sa.Column("unique_visitors", sa.Integer(), nullable=False),
-        sa.Column("bots", sa.Integer(), nullable=False),
-        sa.Column("previews", sa.Integer(), nullable=False),
-        sa.Column("bot_requests", sa.Integer(), nullable=False),
-        sa.Column("bot_visitors", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("day", name=op.f("pk_report_audience_days")),
         sqlite_with_rowid=False,
     )
     op.create_table(
         "report_audience_counts",
         sa.Column("dimension", sa.String(length=24), nullable=False),
+        sa.Column("campaign_id", sa.Integer(), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("key", sa.String(length=300), nullable=False),
         sa.Column("clicks", sa.Integer(), nullable=False),
         sa.Column("unique_visitors", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint(
-            "dimension", "day", "key", name=op.f("pk_report_audience_counts")
+            "dimension", "campaign_id", "day", "key", name=op.f("pk_report_audience_counts")
         ),
         sqlite_with_rowid=False,
     )

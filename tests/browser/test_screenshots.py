@@ -13,12 +13,17 @@ from tests.browser.live import (
     LiveServer,
     Screenshot,
     SignIn,
+    busiest_link,
 )
 
 # role -> [(file name, path)]; None: signed out.
 PAGES: dict[str | None, list[tuple[str, str]]] = {
     None: [("sign-in", "/app/login"), ("link-not-found", "/zzzzzzz")],
-    "employee": [("my-links", "/app/links/"), ("not-allowed", "/app/settings/")],
+    "employee": [
+        ("my-links", "/app/links/"),
+        ("not-allowed", "/app/settings/"),
+        ("link-audience", "/app/links/{code}?from={d90}"),
+    ],
     "marketer": [
         ("dashboard", "/app/reports/?from={d90}"),
         ("leaderboard", "/app/reports/leaderboard?from={d90}"),
@@ -59,6 +64,7 @@ def test_main_pages_render_without_csp_errors(
     values = {
         "d90": (date.today() - timedelta(days=89)).isoformat(),
         "handle": handle,
+        "code": busiest_link(live_server, email),
         **live_server.imports,
     }
     context = browser.new_context(
