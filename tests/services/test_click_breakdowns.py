@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from flask.testing import FlaskCliRunner
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -261,3 +262,15 @@ def _live(session: Session, filters: ReportFilters, by: str, timezone: str) -> B
 def test_refresh_all_rolls_up_each_closed_day_once(session: Session, program: data.Program) -> None:
     assert audience_rollup.refresh_all(session, data.TIMEZONE, date(2026, 3, 6)) == 5
     assert audience_rollup.refresh_all(session, data.TIMEZONE, date(2026, 3, 6)) == 0
+
+
+def test_report_refresh_rolls_up_the_audience_days_too(
+    program: data.Program, runner: FlaskCliRunner
+) -> None:
+    first = runner.invoke(args=["report", "refresh"])
+    assert first.exit_code == 0, first.output
+    # Closed UTC days from the first click (03-01) to yesterday, in the default zone.
+    days = (datetime.now(UTC).date() - date(2026, 3, 1)).days
+    assert f"Audience: rolled up {days} UTC days (UTC)." in first.output
+    again = runner.invoke(args=["report", "refresh"])
+    assert "Audience: rolled up 0 UTC days (UTC)." in again.output
