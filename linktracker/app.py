@@ -73,6 +73,7 @@ def register_blueprints(app: Flask) -> None:
         api_webhooks,
     )
     from linktracker.web.api import api
+    from linktracker.web.audience_pages import audience
     from linktracker.web.auth import auth
     from linktracker.web.campaigns import campaigns
     from linktracker.web.crm_pages import crm
@@ -113,6 +114,7 @@ def register_blueprints(app: Flask) -> None:
         stories,
         digest_pages,
         webhook_pages,
+        audience,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

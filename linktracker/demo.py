@@ -149,7 +149,7 @@ def _visit(rng: random.Random, channel: str, bot: bool) -> Visitor:
     return Visitor(
         ip=f"203.0.113.{rng.randint(1, 254)}",
         user_agent=rng.choice(BOT_AGENTS if bot else HUMAN_AGENTS),
-        referrer=REFERRERS.get(channel) if rng.random() < 0.8 else None,
+        referrer=_referrer(channel, rng.random()),
         country=rng.choice(("US", "DE", "GB", "FR", None)),
         method="GET",
         query_string="",
@@ -237,6 +237,16 @@ def _demo_contributions(
             )  # fmt: skip
     pending = sum(1 for story in DEMO_STORIES if story[3] is None)
     return f"Stories: {len(DEMO_STORIES)} suggested ({pending} waiting for review)."
+
+
+def _referrer(channel: str, roll: float) -> str | None:
+    """Mostly the link's own network; some links travel on (a Slack channel, a newsletter);
+    a fifth of visitors send no referrer (apps, private messages)."""
+    if roll < 0.7:
+        return REFERRERS.get(channel)
+    if roll < 0.8:
+        return "https://app.slack.com/client" if roll < 0.75 else "https://news.example.org/"
+    return None
 
 
 DEMO_STAGES = (

@@ -143,13 +143,18 @@ def report_recruiting_command(
 
 @report_group.command(
     "refresh",
-    help="Roll up clicks per closed UTC day for the reports (they also do it as needed); "
-    "only days that are missing or got new clicks are rebuilt.",
+    help="Roll up clicks per closed UTC day for the reports and click breakdowns (they also "
+    "do it as needed); only days that are missing or got new clicks are rebuilt.",
 )
 def report_refresh_command() -> None:
     from linktracker.db import utcnow
+    from linktracker.reports.audience_rollup import refresh_all
     from linktracker.reports.rollup import refresh_rollups
 
-    with current_runtime().sessions() as session:
+    runtime = current_runtime()
+    with runtime.sessions() as session:
         summary = refresh_rollups(session, utcnow().date())
+        timezone = runtime.settings().reporting_timezone
+        audience = refresh_all(session, timezone, utcnow().date())
     click.echo(f"Rolled up {summary.rebuilt} of {summary.days} closed UTC days.")
+    click.echo(f"Audience: rolled up {audience} UTC days ({timezone}).")

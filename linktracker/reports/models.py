@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Date
+from sqlalchemy import Date, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from linktracker.db import Base
@@ -94,3 +94,32 @@ class LinkMonth(Base):
     employee_id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(primary_key=True)
     link_id: Mapped[int] = mapped_column(primary_key=True)
+
+
+class AudienceDay(Base):
+    """One closed UTC day of the audience rollup (reports/audience_rollup.py): what it was
+    built from, its row count in which reporting time zone."""
+
+    __tablename__ = "report_audience_days"
+    __table_args__ = WITHOUT_ROWID
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    # hour, weekday and day keys are local times: rows built in another zone are rebuilt.
+    timezone: Mapped[str] = mapped_column(String(64))
+    clicks_seen: Mapped[int]  # every click row of the day when it was rolled up
+
+
+class AudienceCount(Base):
+    """Clicks and distinct visitors of one value of one breakdown on one UTC day, for the
+    whole program (campaign_id 0) and for each campaign. `key` is the value as text, ''
+    where it is unknown (no referrer, no country, ...)."""
+
+    __tablename__ = "report_audience_counts"
+    __table_args__ = WITHOUT_ROWID
+
+    dimension: Mapped[str] = mapped_column(String(24), primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    clicks: Mapped[int]
+    unique_visitors: Mapped[int]

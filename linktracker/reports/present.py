@@ -60,7 +60,7 @@ def figures_dict(figures: Figures) -> dict[str, Any]:
     return data
 
 
-def _period(filters: Any, timezone: str) -> dict[str, Any]:
+def period(filters: Any, timezone: str) -> dict[str, Any]:
     return {
         "from": filters.date_from.isoformat(),
         "to": filters.date_to.isoformat(),
@@ -75,7 +75,7 @@ def _period(filters: Any, timezone: str) -> dict[str, Any]:
 
 
 def reps_dict(report: RepsReport) -> dict[str, Any]:
-    return _period(report.filters, report.timezone) | {
+    return period(report.filters, report.timezone) | {
         "reps": [
             {"employee": employee_dict(row.employee)} | figures_dict(row.figures)
             for row in report.reps
@@ -86,7 +86,7 @@ def reps_dict(report: RepsReport) -> dict[str, Any]:
 
 
 def campaigns_dict(report: CampaignsReport) -> dict[str, Any]:
-    return _period(report.filters, report.timezone) | {
+    return period(report.filters, report.timezone) | {
         "campaigns": [
             {
                 "campaign": {"slug": row.campaign.slug, "name": row.campaign.name}
@@ -102,7 +102,7 @@ def campaigns_dict(report: CampaignsReport) -> dict[str, Any]:
 
 
 def channels_dict(report: ChannelsReport) -> dict[str, Any]:
-    return _period(report.filters, report.timezone) | {
+    return period(report.filters, report.timezone) | {
         "channels": [
             {"channel": row.channel} | figures_dict(row.figures) for row in report.channels
         ],
@@ -112,7 +112,7 @@ def channels_dict(report: ChannelsReport) -> dict[str, Any]:
 
 
 def rep_dict(detail: RepDetail) -> dict[str, Any]:
-    return _period(detail.filters, detail.timezone) | {
+    return period(detail.filters, detail.timezone) | {
         "employee": employee_dict(detail.employee),
         "bucket": detail.bucket,
         "figures": figures_dict(detail.figures),
@@ -172,7 +172,7 @@ def rep_dict(detail: RepDetail) -> dict[str, Any]:
 
 
 def program_dict(report: ProgramReport) -> dict[str, Any]:
-    return _period(report.filters, report.timezone) | {
+    return period(report.filters, report.timezone) | {
         "invited": report.invited,
         "joined": report.joined,
         "join_rate": report.join_rate,

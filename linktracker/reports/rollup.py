@@ -95,7 +95,7 @@ class Split:
         return months
 
 
-def _midnight(day: date) -> datetime:
+def midnight(day: date) -> datetime:
     return datetime.combine(day, time(), UTC)
 
 
@@ -103,8 +103,8 @@ def _next_month(day: date) -> date:
     return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
-def _in_day(day: date) -> tuple[Any, Any]:
-    return Click.created_at >= _midnight(day), Click.created_at < _midnight(day + ONE_DAY)
+def in_day(day: date) -> tuple[Any, Any]:
+    return Click.created_at >= midnight(day), Click.created_at < midnight(day + ONE_DAY)
 
 
 def can_use(scope: Scope) -> bool:
@@ -115,15 +115,15 @@ def can_use(scope: Scope) -> bool:
 def split_scope(scope: Scope, today: date) -> Split:
     """Whole UTC days of the scope before `today` (UTC), and the live pieces around them."""
     start_day = scope.start.astimezone(UTC).date()
-    first = start_day if _midnight(start_day) == scope.start else start_day + ONE_DAY
+    first = start_day if midnight(start_day) == scope.start else start_day + ONE_DAY
     end = min(scope.end.astimezone(UTC).date(), today)
     if end <= first:
         return Split(first, first, (scope,), first, first)
     live = []
-    if scope.start < _midnight(first):
-        live.append(Scope(start=scope.start, end=_midnight(first)))
-    if _midnight(end) < scope.end:
-        live.append(Scope(start=_midnight(end), end=scope.end))
+    if scope.start < midnight(first):
+        live.append(Scope(start=scope.start, end=midnight(first)))
+    if midnight(end) < scope.end:
+        live.append(Scope(start=midnight(end), end=scope.end))
     first_month = first if first.day == 1 else _next_month(first)
     end_month = end.replace(day=1)
     if end_month <= first_month:
@@ -134,14 +134,14 @@ def split_scope(scope: Scope, today: date) -> Split:
 # ---------------------------------------------------------------- refresh
 
 
-def _live_counts(session: Session, days: Sequence[date]) -> dict[date, int]:
+def live_counts(session: Session, days: Sequence[date]) -> dict[date, int]:
     counts: dict[date, int] = {}
     for start in range(0, len(days), COUNTS_PER_STATEMENT):
         chunk = days[start : start + COUNTS_PER_STATEMENT]
         parts = [
             select(literal(n).label("n"), func.count().label("clicks"))
             .select_from(Click)
-            .where(*_in_day(day))
+            .where(*in_day(day))
             for n, day in enumerate(chunk)
         ]
         statement = union_all(*parts) if len(parts) > 1 else parts[0]
@@ -167,11 +167,11 @@ def stale_days(session: Session, first_day: date, end_day: date) -> list[date]:
         total = session.scalar(
             select(func.count())
             .select_from(Click)
-            .where(Click.created_at >= _midnight(first_day), Click.created_at < _midnight(end_day))
+            .where(Click.created_at >= midnight(first_day), Click.created_at < midnight(end_day))
         )
         if total == sum(stored.values()):
             return []
-    live = _live_counts(session, days)
+    live = live_counts(session, days)
     return [day for day in days if stored.get(day) != live[day]]
 
 
@@ -190,7 +190,7 @@ def refresh_day(session: Session, day: date) -> None:
     old_rows = [delete(m).where(m.day == day) for m in (LinkDay, RepDay, ClickDay)]
     _begin_rebuild(session, DAY_LOCKS, day, old_rows)
     on_day = literal(day, Date)
-    in_day = _in_day(day)
+    day_terms = in_day(day)
     # First: the row count the aggregates below are at least as new as (module docstring).
     session.execute(
         insert(ClickDay).from_select(
@@ -199,7 +199,7 @@ def refresh_day(session: Session, day: date) -> None:
                 on_day,
                 func.count(),
                 func.count(distinct(case((HUMAN, Click.visitor_hash)))),
-            ).where(*in_day),
+            ).where(*day_terms),
         )
     )
     session.execute(
@@ -213,7 +213,7 @@ def refresh_day(session: Session, day: date) -> None:
                 func.count(case((BOT, 1))),
                 func.count(case((PREVIEW, 1))),
             )
-            .where(*in_day)
+            .where(*day_terms)
             .group_by(Click.employee_id),
         )
     )
@@ -221,7 +221,7 @@ def refresh_day(session: Session, day: date) -> None:
         insert(LinkDay).from_select(
             ["day", "employee_id", "campaign_id", "link_id"],
             select(on_day, Click.employee_id, Click.campaign_id, Click.link_id)
-            .where(HUMAN, *in_day)
+            .where(HUMAN, *day_terms)
             .group_by(Click.employee_id, Click.campaign_id, Click.link_id),
         )
     )
@@ -323,7 +323,7 @@ def refresh_rollups(session: Session, today: date) -> RefreshSummary:
         return RefreshSummary(0, 0)
     first_day = first.astimezone(UTC).date()
     end_day = max(first_day, today)
-    whole = Scope(start=_midnight(first_day), end=_midnight(end_day))
+    whole = Scope(start=midnight(first_day), end=midnight(end_day))
     return RefreshSummary(
         (end_day - first_day).days, refresh_split(session, split_scope(whole, today))
     )

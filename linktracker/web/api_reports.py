@@ -10,8 +10,9 @@ from flask import Response, jsonify, request
 from linktracker.auth.roles import EVERYONE, MANAGERS
 from linktracker.csvsafe import to_csv
 from linktracker.employees.models import Employee
-from linktracker.errors import InvalidInput, NotFound
-from linktracker.reports import present
+from linktracker.errors import Forbidden, InvalidInput, NotFound
+from linktracker.reports import audience_present, present
+from linktracker.reports.audience import parse_dimension, report_clicks
 from linktracker.reports.filters import ReportFilters, parse_bucket, parse_report_filters, today_in
 from linktracker.reports.own import OwnFigures, report_own_figures
 from linktracker.reports.participation import report_participation
@@ -34,12 +35,33 @@ def _filters() -> ReportFilters:
     return parse_report_filters(request.args, today=today)
 
 
-def _respond(data: dict[str, Any], table: present.Table, name: str) -> Response:
+def _own_handle_only(handle: str | None) -> None:
+    """An employee reads only their own figures: `handle` must be theirs (404 otherwise, the
+    answer an unknown handle gets, so other reps' handles cannot be probed)."""
+    who = identity()
+    assert who is not None
+    if who.role in MANAGERS:
+        return
+    if not handle:
+        raise Forbidden(
+            "Employees see only their own clicks: add employee=<your handle>.",
+            {"employee": "Required: your own handle."},
+        )
+    own = db().get(Employee, who.employee_id) if who.employee_id else None
+    if own is None or own.handle != handle:
+        raise NotFound(f"No employee with handle '{handle}'.")
+
+
+def _format() -> str:
     wanted = request.args.get("format", "json")
-    if wanted == "json":
-        return jsonify(data)
-    if wanted != "csv":
+    if wanted not in ("json", "csv"):
         raise BadRequest("Unknown format.", {"format": "Use json or csv."})
+    return wanted
+
+
+def _respond(data: dict[str, Any], table: present.Table, name: str) -> Response:
+    if _format() == "json":
+        return jsonify(data)
     filename = f"{name}-{data['from']}-{data['to']}.csv"
     return Response(
         to_csv(*table),
@@ -183,3 +205,22 @@ def get_recruiting_report() -> Response:
     report = report_recruiting(db(), _filters(), timezone=settings().reporting_timezone, job=job)
     name = "recruiting" if table == "reps" else "recruiting-jobs"
     return _respond(recruiting_dict(report), recruiting_table(report, table), name)
+
+
+@api.get("/reports/clicks")
+@require_roles(*MANAGERS, "employee")
+def get_clicks_report() -> Response:
+    """People's clicks per referrer, channel, country, device, hour, ... (`by=`)."""
+    _own_handle_only(request.args.get("employee") or None)
+    try:
+        by = parse_dimension(request.args.get("by"))
+        filters = _filters()
+        _format()
+    except InvalidInput as exc:
+        raise BadRequest(exc.message, exc.fields) from None
+    report = report_clicks(db(), filters, by, timezone=settings().reporting_timezone)
+    return _respond(
+        audience_present.clicks_dict(report),
+        audience_present.clicks_table(report),
+        f"clicks-by-{by}",
+    )

@@ -27,8 +27,9 @@ from linktracker.links.services import (
     get_or_create_link,
 )
 from linktracker.reports.all_time import all_time
-from linktracker.reports.filters import today_in
+from linktracker.reports.filters import read_report_filters, today_in
 from linktracker.reports.services import report_campaigns
+from linktracker.web.audience_pages import audience_section, report_csv_url
 from linktracker.web.context import db, identity, require_roles, runtime, settings
 from linktracker.web.forms import (
     CHANNEL_LABELS,
@@ -160,11 +161,20 @@ def new() -> str | BaseResponse:
 
 @campaigns.get("/<int:campaign_id>")
 @require_roles(*MANAGERS)
-def detail(campaign_id: int) -> str:
+def detail(campaign_id: int) -> tuple[str, int]:
     campaign = get_campaign_by_id(db(), campaign_id)
     counts = campaign_link_counts(db()).get(campaign.id, CampaignLinkCount(0, 0, 0))
     values = {name: getattr(campaign, name) for name in FIELDS}
     preview = _preview(values, campaign.slug)
+    reading = read_report_filters(
+        request.args,
+        today=today_in(settings().reporting_timezone),
+        campaigns=(),
+        channels=(),
+        offered=(),
+    )
+    filters = replace(reading.filters, campaign=campaign.slug)
+    query = {"from": filters.date_from.isoformat(), "to": filters.date_to.isoformat()}
     return render_template(
         "campaigns/detail.html",
         campaign=campaign,
@@ -175,7 +185,10 @@ def detail(campaign_id: int) -> str:
         employees=[e for e in list_employees(db()) if e.active],
         channel_labels=CHANNEL_LABELS,
         post_texts=list_post_texts(db(), [campaign.id]).get(campaign.id, []),
-    )
+        state=reading,
+        range_query=query,
+        **audience_section(filters, report_csv_url({**query, "campaign": campaign.slug})),
+    ), (422 if reading.errors else 200)
 
 
 @campaigns.route("/<int:campaign_id>/edit", methods=["GET", "POST"])

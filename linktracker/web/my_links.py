@@ -228,7 +228,8 @@ def own_figures(handle: str) -> OwnFigures:
     )
 
 
-def _own_link(code: str) -> Link:
+def own_link(code: str) -> Link:
+    """The link with this code if the signed-in person may see it (managers: any), else 404."""
     who = identity()
     assert who is not None
     link = employee_link_for_code(db(), code)
@@ -241,7 +242,7 @@ def _own_link(code: str) -> Link:
 @my_links.get("/<code>/qr.<any(png, svg):kind>")
 @require_roles(*EVERYONE)
 def qr_code(code: str, kind: str) -> BaseResponse:
-    link = _own_link(code)
+    link = own_link(code)
     campaign = db().get(Campaign, link.campaign_id)
     qr = segno.make(short_url(link.code), error="m")
     buffer = io.BytesIO()

@@ -29,6 +29,7 @@ from linktracker.reports.services import (
     report_reps,
 )
 from linktracker.reports.trend import report_trend
+from linktracker.web.audience_pages import audience_section, report_csv_url
 from linktracker.web.context import db, identity, require_roles, settings
 from linktracker.web.forms import CHANNEL_LABELS
 
@@ -153,6 +154,7 @@ def dashboard() -> str:
         report=report,
         chart=chart_spec(points, bucket),
         has_series=series_total(points) > 0,
+        **audience_section(state.filters, report_csv_url(state.query)),
     )
 
 
@@ -231,6 +233,7 @@ def _rep_page(handle: str, *, own_page: bool) -> str:
             timezone=program.reporting_timezone,
             currency=program.default_currency,
         )
+    own = replace(state.filters, employee=handle)
     return render_template(
         "reports/rep.html",
         state=state,
@@ -240,6 +243,7 @@ def _rep_page(handle: str, *, own_page: bool) -> str:
         handle=handle,
         own_page=own_page,
         standing=standing,
+        **audience_section(own, report_csv_url({**state.query, "employee": handle})),
     )
 
 

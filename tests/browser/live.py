@@ -38,3 +38,25 @@ class LiveServer:
 
 Screenshot = Callable[..., Path]
 SignIn = Callable[[Page, str], None]
+
+
+def busiest_link(live_server: LiveServer, email: str) -> str:
+    """The code of this employee's most clicked link (people's clicks)."""
+    from sqlalchemy import func, select
+
+    from linktracker.clicks.models import HUMAN_CLICK, Click
+    from linktracker.employees.models import Employee
+    from linktracker.links.models import Link
+
+    with live_server.session() as session:
+        return str(
+            session.execute(
+                select(Link.code)
+                .join(Employee, Employee.id == Link.employee_id)
+                .join(Click, Click.link_id == Link.id)
+                .where(Employee.email == email, HUMAN_CLICK)
+                .group_by(Link.code)
+                .order_by(func.count().desc(), Link.code)
+                .limit(1)
+            ).scalar_one()
+        )

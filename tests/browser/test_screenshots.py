@@ -13,6 +13,7 @@ from tests.browser.live import (
     LiveServer,
     Screenshot,
     SignIn,
+    busiest_link,
 )
 
 # role -> [(file name, path)]; None: signed out.
@@ -23,6 +24,7 @@ PAGES: dict[str | None, list[tuple[str, str]]] = {
         ("my-results", "/app/reports/me"),
         ("not-allowed", "/app/settings/"),
         ("suggest-a-story", "/app/stories/"),
+        ("link-audience", "/app/links/{code}?from={d90}"),
     ],
     "marketer": [
         ("dashboard", "/app/reports/?from={d90}"),
@@ -70,6 +72,7 @@ def test_main_pages_render_without_csp_errors(
         "d90": (date.today() - timedelta(days=89)).isoformat(),
         "handle": handle,
         "slug": slug,
+        "code": busiest_link(live_server, email),
         **live_server.imports,
     }
     context = browser.new_context(

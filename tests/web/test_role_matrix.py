@@ -109,6 +109,10 @@ EXPECTED: dict[str, dict[str, int | str]] = {
     "recruiting.detail": page(IMPORTERS),
     "recruiting.download_raw": page(IMPORTERS),
     "recruiting.download_rejected": page(IMPORTERS),
+    # A link's Audience page and CSVs: another employee's link is not found.
+    "audience.link_detail": page(SIGNED_IN, employee=404, sales_ops=404),
+    "audience.link_csv": page(SIGNED_IN, employee=404, sales_ops=404),
+    "audience.report_csv": page(MANAGERS),
     "settings_pages.index": page(("admin",)),
     "privacy_pages.index": page(("admin",)),
     "privacy_pages.find": page(("admin",), 422),
@@ -139,6 +143,8 @@ EXPECTED: dict[str, dict[str, int | str]] = {
     "api.get_ats_import_raw": api(IMPORTERS),  # candidate emails in clear
     "api.get_ats_import_rejected": api((*IMPORTERS, "marketer")),
     "api.get_clicks": api(MANAGERS),
+    # Without by= a manager gets 400; an employee must name their own handle first.
+    "api.get_clicks_report": api(MANAGERS, 400, employee=403),
     "api.post_crm_import": api(IMPORTERS, 422),
     "api.get_crm_imports": api((*IMPORTERS, "marketer")),
     "api.get_crm_import": api((*IMPORTERS, "marketer")),
@@ -206,6 +212,7 @@ def world(app: Flask, session: Any) -> World:
         "handle": victim.handle,
         "slug": shared.slug,
         "kind": "png",
+        "block": "country",
         "filename": "css/app.css",
         "schema_id": "urn:ietf:params:scim:schemas:core:2.0:User",
         "type_id": "User",

@@ -1,0 +1,169 @@
+"""Per-UTC-day counts of every breakdown: the program-wide breakdowns add up closed days.
+
+Same reasoning as reports/rollup.py, whose Split this reuses: a visitor hash is keyed on the
+click's UTC day, so distinct visitors of any value over whole UTC days are the sum of each
+day's distinct visitors, and click counts simply add up. A report's interval is whole closed
+UTC days (read here) plus at most two live pieces (the first UTC day cut by a local midnight,
+and the tail up to the end or to today's open day), counted from the clicks.
+
+Hour, weekday and day are local times, so a day's rows are built in one reporting time zone
+and stored with it: any zone works (half-hour offsets, DST changes inside the day), because
+a key is computed per click from the zone's offset at that instant, and the day's distinct
+visitors of an hour are counted over the whole UTC day. A change of the zone setting makes
+every day stale; the next report rebuilds the days it reads.
+
+Exactness with late rows (spool replays, demo data, writers committing out of order): the
+day's row count is stored in the FIRST statement of its rebuild and the aggregates written
+after it see a superset of those rows; before reading, stored counts are compared with live
+counts (one range count, per day only when the sums differ) and a changed day is rebuilt
+wholesale, in a transaction of its own (PostgreSQL: under an advisory lock per day).
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections.abc import Sequence
+from datetime import UTC, date, timedelta
+
+from sqlalchemy import Date, delete, distinct, func, insert, literal, select
+from sqlalchemy.orm import Session
+
+from linktracker.clicks.models import Click
+from linktracker.reports import audience_queries as q
+from linktracker.reports.models import AudienceCount, AudienceDay
+from linktracker.reports.queries import Scope
+from linktracker.reports.rollup import Split, in_day, live_counts, midnight, split_scope
+
+AUDIENCE_LOCKS = 0x4C56  # PostgreSQL advisory lock key: (kind, day ordinal)
+STORED = (*q.DIMENSIONS, q.MATRIX, q.WEEK_HOURS, *q.TOTALS)
+TOTAL_NAMES = ("clicks", "unique_visitors", "bots", "previews", "bot_requests", "bot_visitors")
+
+
+def stale_days(session: Session, first_day: date, end_day: date, timezone: str) -> list[date]:
+    """Days in [first_day, end_day) missing, built in another zone or from fewer rows."""
+    days = [first_day + timedelta(days=n) for n in range((end_day - first_day).days)]
+    if not days:
+        return []
+    stored = {
+        row.day: row.clicks_seen
+        for row in session.execute(
+            select(AudienceDay.day, AudienceDay.clicks_seen).where(
+                AudienceDay.day >= first_day,
+                AudienceDay.day < end_day,
+                AudienceDay.timezone == timezone,
+            )
+        )
+    }
+    if len(stored) == len(days):
+        # Each live count >= its stored one (rows only grow), so equal sums mean equal days.
+        total = session.scalar(
+            select(func.count())
+            .select_from(Click)
+            .where(Click.created_at >= midnight(first_day), Click.created_at < midnight(end_day))
+        )
+        if total == sum(stored.values()):
+            return []
+    live = live_counts(session, days)
+    return [day for day in days if stored.get(day) != live[day]]
+
+
+def refresh_day(session: Session, day: date, timezone: str) -> None:
+    """Rebuild one UTC day's audience rows in a transaction of its own, and commit."""
+    session.commit()
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(AUDIENCE_LOCKS, day.toordinal())))
+    session.execute(delete(AudienceCount).where(AudienceCount.dimension.in_(STORED),
+                                                AudienceCount.day == day))  # fmt: skip
+    session.execute(delete(AudienceDay).where(AudienceDay.day == day))
+    # First: the row count the aggregates below are at least as new as (module docstring).
+    session.execute(
+        insert(AudienceDay).from_select(
+            ["day", "timezone", "clicks_seen"],
+            select(literal(day, Date), literal(timezone), func.count()).where(*in_day(day)),
+        )
+    )
+    piece = (midnight(day), midnight(day + timedelta(days=1)))
+    spans = q.offsets(zoneinfo.ZoneInfo(timezone), *piece)
+    columns = ["dimension", "campaign_id", "day", "key", "clicks", "unique_visitors"]
+    for dimension in STORED:
+        key = q.stored_key(q.key_column(dimension, dialect, spans)).label("key")
+        # The whole program (campaign 0), then each campaign.
+        for campaign, groups in (
+            (literal(0), (key,)),
+            (Click.campaign_id, (Click.campaign_id, key)),
+        ):
+            session.execute(
+                insert(AudienceCount).from_select(
+                    columns,
+                    select(
+                        literal(dimension),
+                        campaign,
+                        literal(day, Date),
+                        key,
+                        func.count(),
+                        func.count(distinct(Click.visitor_hash)),
+                    )
+                    .where(q.population(dimension), *in_day(day))
+                    .group_by(*groups),
+                )
+            )
+    session.commit()
+
+
+def prepare(session: Session, scope: Scope, timezone: str, today: date) -> Split | None:
+    """The scope's split with its whole days fresh, or None when filters need live SQL
+    (the rollup holds the whole program and each campaign: a channel, team or rep filter)."""
+    if (scope.channel, scope.team, scope.employee_id) != (None,) * 3:
+        return None
+    split = split_scope(scope, today)
+    for day in stale_days(session, split.first_day, split.end_day, timezone):
+        refresh_day(session, day, timezone)
+    return split
+
+
+def refresh_all(session: Session, timezone: str, today: date) -> int:
+    """Roll up every closed UTC day since the first click where needed; days rebuilt."""
+    first = session.scalar(select(func.min(Click.created_at)))
+    if first is None:
+        return 0
+    stale = stale_days(session, first.astimezone(UTC).date(), today, timezone)
+    for day in stale:
+        refresh_day(session, day, timezone)
+    return len(stale)
+
+
+def stored_rows(
+    session: Session, split: Split, dimension: str, campaign_id: int | None
+) -> Sequence[tuple[str, int, int]]:
+    """(key, clicks, unique_visitors) of the split's whole days, summed per key, for the
+    whole program or one campaign."""
+    if not split.has_days:
+        return []
+    rows = session.execute(
+        select(
+            AudienceCount.key,
+            func.sum(AudienceCount.clicks),
+            func.sum(AudienceCount.unique_visitors),
+        )
+        .where(
+            AudienceCount.dimension == dimension,
+            AudienceCount.campaign_id == (campaign_id or 0),
+            AudienceCount.day >= split.first_day,
+            AudienceCount.day < split.end_day,
+        )
+        .group_by(AudienceCount.key)
+    )
+    return [(row[0], int(row[1]), int(row[2])) for row in rows]
+
+
+def stored_totals(session: Session, split: Split, campaign_id: int | None) -> dict[str, int]:
+    """The whole days' totals: clicks, unique_visitors, bots, previews, bot_requests and
+    bot_visitors."""
+    sums = dict.fromkeys(TOTAL_NAMES, 0)
+    for dimension, names in q.TOTALS.items():
+        for _key, clicks, visitors in stored_rows(session, split, dimension, campaign_id):
+            sums[names[0]] += clicks
+            if names[1]:
+                sums[names[1]] += visitors
+    return sums
