@@ -49,6 +49,7 @@ def import_json(summary: ImportSummary) -> dict[str, Any]:
         "kind": summary.kind,
         "encoding": summary.encoding,
         "delimiter": summary.delimiter,
+        "sheet": summary.sheet,
         "mapping": summary.mapping,
         "dayfirst": summary.dayfirst,
         "dayfirst_reason": summary.dayfirst_reason,
@@ -109,7 +110,12 @@ def post_crm_import() -> tuple[Response, int]:
     upload = request.files.get("file")
     if not isinstance(upload, FileStorage) or not upload.filename:
         raise InvalidInput("Send the export as multipart field 'file'.", {"file": "Required."})
-    options = import_options(_mapping(), _flag("dayfirst"), dry_run=bool(_flag("dry_run")))
+    options = import_options(
+        _mapping(),
+        _flag("dayfirst"),
+        dry_run=bool(_flag("dry_run")),
+        sheet=(request.form.get("sheet") or "").strip() or None,
+    )
     who = identity()
     try:
         summary = upload_and_import(
