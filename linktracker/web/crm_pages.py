@@ -14,6 +14,7 @@ from flask import (
 )
 from werkzeug.wrappers import Response as BaseResponse
 
+from linktracker.attribution.credits import count_credits, import_credits, preview_credits
 from linktracker.auth.roles import IMPORTERS
 from linktracker.crm.parsing.headers import TARGETS
 from linktracker.crm.services import (
@@ -154,11 +155,15 @@ def preview(import_id: int) -> str | BaseResponse:
     if summary.state == "refused" and not state.header:
         # Nothing to map by hand: the import's own page shows the refusal, and survives a reload.
         return redirect(url_for("crm.detail", import_id=import_id))
+    records = state.preview.records if state.preview else ()
+    credits = preview_credits(db(), records)
     return render_template(
         "crm/preview.html",
         summary=summary,
         state=state,
         preview=state.preview,
+        credits=credits,
+        credit_counts=count_credits(credits),
         error=state.error,
         targets=TARGETS,
         dayfirst_choice=request.form.get("dayfirst", ""),
@@ -196,7 +201,10 @@ def run(import_id: int) -> BaseResponse:
 @require_roles(*IMPORTERS)
 def detail(import_id: int) -> str:
     summary = get_import(db(), import_id, error_limit=SHOWN_ERRORS)
-    return render_template("crm/detail.html", summary=summary, shown_errors=SHOWN_ERRORS)
+    credits = import_credits(db(), import_id) if summary.state == "done" else None
+    return render_template(
+        "crm/detail.html", summary=summary, shown_errors=SHOWN_ERRORS, credits=credits
+    )
 
 
 @crm.get("/<int:import_id>/raw")

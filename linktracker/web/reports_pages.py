@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -15,6 +15,7 @@ from linktracker.campaigns.channels import CHANNELS
 from linktracker.campaigns.services import list_campaigns
 from linktracker.employees.services import list_employees
 from linktracker.reports.filters import Bucket, ReportFilters, read_report_filters, today_in
+from linktracker.reports.records import RecordsQuery, list_records
 from linktracker.reports.results import GroupedReport, SeriesPoint
 from linktracker.reports.services import (
     report_campaigns,
@@ -169,6 +170,15 @@ def rep(handle: str) -> str:
         timezone=program.reporting_timezone,
         bucket=bucket,
         currency=program.default_currency,
+        with_records=False,
+    )
+    asked = records_query()
+    page = list_records(
+        db(),
+        replace(state.filters, employee=handle),
+        asked,
+        timezone=program.reporting_timezone,
+        currency=program.default_currency,
     )
     return render_template(
         "reports/rep.html",
@@ -177,7 +187,33 @@ def rep(handle: str) -> str:
         chart=chart_spec(detail.series, bucket),
         has_series=series_total(detail.series) > 0,
         handle=handle,
+        page=page,
+        records_state=records_state(state, asked),
     )
+
+
+def records_query() -> RecordsQuery:
+    """The records table's sort, direction, search, page cursor and import, from the query."""
+    import_id = request.args.get("import", "")
+    return RecordsQuery(
+        sort=request.args.get("sort", "created"),
+        descending=request.args.get("dir", "desc") != "asc",
+        search=request.args.get("q", ""),
+        after=request.args.get("after") or None,
+        before=request.args.get("before") or None,
+        import_id=int(import_id) if import_id.isdigit() else None,
+    )
+
+
+def records_state(state: FilterState, asked: RecordsQuery) -> dict[str, str]:
+    """The query a records table's links keep: the report's filters, sort, search, import."""
+    return {
+        **state.query,
+        "sort": asked.sort,
+        "dir": "desc" if asked.descending else "asc",
+        "q": asked.search,
+        "import": str(asked.import_id or ""),
+    }
 
 
 @reports.get("/campaigns")
