@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -24,6 +25,7 @@ from linktracker.links.services import (
     create_campaign_links,
     get_or_create_link,
 )
+from linktracker.reports.records import list_records
 from linktracker.web.context import db, identity, require_roles, runtime, settings
 from linktracker.web.forms import (
     CHANNEL_LABELS,
@@ -32,6 +34,7 @@ from linktracker.web.forms import (
     render_form,
     show_errors,
 )
+from linktracker.web.reports_pages import read_filters, records_query, records_state
 
 campaigns = Blueprint("campaigns", __name__, url_prefix="/app/campaigns")
 FIELDS = (
@@ -104,8 +107,21 @@ def detail(campaign_id: int) -> str:
     counts = campaign_link_counts(db()).get(campaign.id, CampaignLinkCount(0, 0, 0))
     values = {name: getattr(campaign, name) for name in FIELDS}
     preview = _preview(values, campaign.slug)
+    state = read_filters()
+    asked = records_query()
+    program = settings()
+    page = list_records(
+        db(),
+        replace(state.filters, campaign=campaign.slug, channel=None, team=None),
+        asked,
+        timezone=program.reporting_timezone,
+        currency=program.default_currency,
+    )
+    query = {"from": state.query["from"], "to": state.query["to"]}
     return render_template(
         "campaigns/detail.html",
+        page=page,
+        records_state=records_state(replace(state, query=query), asked),
         campaign=campaign,
         counts=counts,
         preview=preview,
