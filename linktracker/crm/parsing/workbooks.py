@@ -228,7 +228,8 @@ def _write_sheet(
             if limit is not None and rows >= limit:
                 return Workbook(workbook.sheet, workbook.sheets, rows)
         for row in found.iter_rows():
-            writer.writerow([sheet_cell_text(value) for value in row])
+            # Most cells are text: written as they are, without a call per cell.
+            writer.writerow([v if type(v) is str else sheet_cell_text(v) for v in row])
             rows += 1
             if limit is not None and rows >= limit:
                 break
