@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -21,7 +22,8 @@ crm_group = AppGroup(
 
 @crm_group.command(
     "import",
-    help="Import a CRM export (CSV from Salesforce, HubSpot, Pipedrive, Zoho or a spreadsheet); "
+    help="Import a CRM export (CSV or .xlsx from Salesforce, HubSpot, Pipedrive, Zoho or a "
+    "spreadsheet); "
     "records upsert by source and id, the raw file is kept.",
 )
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, readable=True))
@@ -44,6 +46,11 @@ crm_group = AppGroup(
     help="Read 01/02/2026 as 1 February (--dayfirst) or as January 2 (--monthfirst); default: "
     "decided from the file's unambiguous dates.",
 )
+@click.option(
+    "--sheet",
+    help="The sheet to read from an Excel workbook (.xlsx), by name (default: the first "
+    "visible sheet).",
+)
 @click.option("--dry-run", is_flag=True, help="Read and count everything, write no records.")
 @click.option("--errors", "shown_errors", default=20, show_default=True, help="Row errors listed.")
 def import_crm_command(
@@ -51,18 +58,20 @@ def import_crm_command(
     source: str | None,
     mapping: tuple[str, ...],
     dayfirst: bool | None,
+    sheet: str | None,
     dry_run: bool,
     shown_errors: int,
 ) -> None:
     runtime = current_runtime()
     path = Path(file)
-    options = import_options(mapping, dayfirst, dry_run)
+    options = replace(import_options(mapping, dayfirst, dry_run), sheet=sheet or None)
     size = path.stat().st_size
     bar = click.progressbar(length=size, label=f"Importing {path.name}", show_eta=True)
     shown = [0]
 
     def progress(step: crm.ImportProgress) -> None:
         if size >= crm.PROGRESS_BAR_BYTES:  # a bar only where it helps
+            bar.length = step.size  # a workbook is read as its sheet's CSV text
             bar.update(step.bytes_read - shown[0])
             shown[0] = step.bytes_read
 

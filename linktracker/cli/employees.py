@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TextIO
+import io
+from typing import BinaryIO
 
 import click
 from flask.cli import AppGroup
 
 from linktracker.cli.common import current_runtime, service_session
+from linktracker.crm.parsing import UnreadableExport, upload_text
 from linktracker.employees.services import get_employee, import_employees
 from linktracker.offboarding.services import FORMER_EMPLOYEE, erase_employee
 
@@ -16,17 +18,16 @@ employees_group = AppGroup("employees", help="Employees, the people links are ma
 
 @employees_group.command(
     "import",
-    help="Create or update employees from a CSV file with the "
+    help="Create or update employees from a CSV file or an .xlsx workbook with the "
     "columns name,email,handle,team,connections.",
 )
-@click.argument("file", type=click.File("r", encoding="utf-8-sig"))
-def import_employees_command(file: TextIO) -> None:
+@click.argument("file", type=click.File("rb"))
+@click.option("--sheet", help="The sheet of an .xlsx workbook to read (default: the first).")
+def import_employees_command(file: BinaryIO, sheet: str | None) -> None:
     try:
-        text = file.read()
-    except UnicodeDecodeError:
-        raise click.ClickException(
-            "The file is not UTF-8 text. Save it as “CSV UTF-8” and import again."
-        ) from None
+        text = upload_text(io.BytesIO(file.read()), sheet=sheet or None)
+    except UnreadableExport as exc:
+        raise click.ClickException(exc.message) from None
     with service_session() as session:
         result = import_employees(session, text)
     click.echo(

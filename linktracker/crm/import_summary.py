@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from linktracker.crm.models import CrmImport, CrmImportError
+from linktracker.crm.parsing import WORKBOOK_ENCODING
 from linktracker.db import get_or_not_found
 from linktracker.errors import Gone, NotFound
 
@@ -63,6 +64,7 @@ class ImportSummary:
     # Stopped part way (failed, or its process died while running): running it resumes.
     resumable: bool = False
     raw_deleted_at: datetime | None = None  # the raw upload, deleted by retention
+    sheet: str | None = None  # the workbook sheet read (None: a text file)
 
     @property
     def errors_truncated(self) -> bool:
@@ -165,6 +167,7 @@ def summarise(record: CrmImport, errors: Iterable[ImportRowError]) -> ImportSumm
         errors=tuple(errors),
         resumable=record.state == "failed" and record.raw_deleted_at is None,
         raw_deleted_at=record.raw_deleted_at,
+        sheet=options.get("sheet") if record.encoding == WORKBOOK_ENCODING else None,
     )
 
 
@@ -186,7 +189,11 @@ def summary_table(summary: ImportSummary) -> str:
             f"{summary.format or '-'}, {summary.kind or '-'} records, source "
             f"{summary.source or '-'}",
         ),  # fmt: skip
-        ("encoding", f"{summary.encoding or '-'}, delimiter {delimiter}"),
+        (
+            ("sheet", summary.sheet)
+            if summary.sheet
+            else ("encoding", f"{summary.encoding or '-'}, delimiter {delimiter}")
+        ),
         ("dates", dates),
         ("won", summary.won_rule or "-"),
         ("rows", f"{summary.rows:,}"),

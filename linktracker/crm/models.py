@@ -96,6 +96,12 @@ class CrmRecord(Base):
             sqlite_where=text("won IS 1"),
             postgresql_where=text("won IS true"),
         ),
+        # The records tables of a rep and of a campaign, a page at a time (keyset paging:
+        # each page starts where the last ended, by creation time or by amount).
+        Index("ix_crm_records_employee_page", "employee_id", "created_at", "id"),
+        Index("ix_crm_records_employee_amount", "employee_id", "amount", "id"),
+        Index("ix_crm_records_campaign_page", "campaign_id", "created_at", "id"),
+        Index("ix_crm_records_campaign_amount", "campaign_id", "amount", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -119,6 +125,9 @@ class CrmRecord(Base):
     click_id: Mapped[str | None] = mapped_column(String(40))
     landing_url: Mapped[str | None] = mapped_column(Text)
     lead_source: Mapped[str | None] = mapped_column(String(200))
+    # Deal, opportunity or contact name and the company, as the export names them.
+    name: Mapped[str | None] = mapped_column(Text)
+    company: Mapped[str | None] = mapped_column(Text)
     # Change detection for idempotent re-imports: a digest of every imported field.
     content_hash: Mapped[str] = mapped_column(String(32))
     # Ids of crm_imports rows, without foreign keys: only the importer writes them, from the

@@ -22,6 +22,7 @@ class ImportOptions:
     click_id_param: str = "lt_cid"
     keep_emails: bool = False
     dry_run: bool = False
+    sheet: str | None = None  # a workbook's sheet by name; None: the first visible one
 
     def as_json(self) -> dict[str, Any]:
         """The options as stored in ``CrmImport.options``."""
@@ -32,6 +33,7 @@ class ImportOptions:
             "click_id_param": self.click_id_param,
             "keep_emails": self.keep_emails,
             "dry_run": self.dry_run,
+            "sheet": self.sheet,
         }
 
     @classmethod
@@ -44,6 +46,7 @@ class ImportOptions:
             click_id_param=data.get("click_id_param", "lt_cid"),
             keep_emails=bool(data.get("keep_emails", False)),
             dry_run=bool(data.get("dry_run", False)),
+            sheet=data.get("sheet"),
         )
 
 

@@ -11,10 +11,19 @@ from sqlalchemy.orm import Session
 
 from linktracker.crm.import_summary import ImportRowError, load_import, raw_path
 from linktracker.crm.options import ImportOptions, check_options, inspect_with_options
-from linktracker.crm.parsing import ParsedRecord, RowError, UnreadableExport, export_header
+from linktracker.crm.parsing import (
+    WORKBOOK_ENCODING,
+    CsvView,
+    ParsedRecord,
+    RowError,
+    UnreadableExport,
+    csv_view,
+    export_header,
+)
 from linktracker.crm.parsing.headers import TARGETS
 
 PREVIEW_ROWS: Final = 20
+HEADER_ROWS: Final = 60  # sheet rows that hold the header row, title lines above it included
 
 
 @dataclass(frozen=True)
@@ -37,6 +46,8 @@ class ImportPreview:
     timezone: str
     records: tuple[dict[str, str | None], ...]
     errors: tuple[ImportRowError, ...]
+    sheet: str | None = None  # the workbook sheet read (None: a text file)
+    sheets: tuple[str, ...] = ()  # every sheet of the workbook, to choose another
 
 
 def preview_import(
@@ -49,21 +60,30 @@ def preview_import(
 ) -> ImportPreview:
     """Read a stored upload as an import would (mapping, dates, first rows); write nothing."""
     record = load_import(session, import_id)
-    with raw_path(record, upload_folder).open("rb") as stream:
-        return preview_export(stream, options=options, source=record.source or None, limit=limit)
+    path = raw_path(record, upload_folder)
+    with path.open("rb") as stream:
+        return preview_export(
+            stream, options=options, source=record.source or None, limit=limit, folder=path.parent
+        )
 
 
 def import_header(
-    session: Session, import_id: int, *, upload_folder: str | os.PathLike[str]
+    session: Session,
+    import_id: int,
+    *,
+    upload_folder: str | os.PathLike[str],
+    sheet: str | None = None,
 ) -> tuple[str, ...]:
     """The columns of a stored upload as the import reads them; () when it finds no header.
 
     For mapping columns by hand after a refusal that recognised none.
     """
     record = load_import(session, import_id)
-    with raw_path(record, upload_folder).open("rb") as stream:
+    path = raw_path(record, upload_folder)
+    with path.open("rb") as stream:
         try:
-            return export_header(stream)
+            with csv_view(stream, sheet=sheet, limit=HEADER_ROWS, folder=path.parent) as view:
+                return export_header(view.stream)
         except UnreadableExport:
             return ()
 
@@ -74,13 +94,24 @@ def preview_export(
     options: ImportOptions | None = None,
     source: str | None = None,
     limit: int = PREVIEW_ROWS,
+    folder: str | os.PathLike[str] | None = None,
 ) -> ImportPreview:
     """The mapping preview of a file: format, encoding, mapping, first records and errors.
 
-    Raises ``UnreadableExport`` when the file would be refused.
+    A workbook's sheet is read whole, as the import would (what the pre-scan decides, such
+    as duplicate ids, depends on every row); ``folder`` holds its CSV text meanwhile. Raises
+    ``UnreadableExport`` when the file would be refused.
     """
     options = options or ImportOptions()
     check_options(options)
+    with csv_view(stream, sheet=options.sheet, folder=folder) as view:
+        return _preview(view, options, source, limit)
+
+
+def _preview(
+    view: CsvView, options: ImportOptions, source: str | None, limit: int
+) -> ImportPreview:
+    stream = view.stream
     info, rows = inspect_with_options(stream, options, source)
     items = rows.read(stream)
     records: list[dict[str, str | None]] = []
@@ -93,12 +124,13 @@ def preview_export(
             records.append(_display(item))
         if len(records) >= limit and len(errors) >= limit:
             break
+    workbook = view.workbook
     return ImportPreview(
         format=info.format,
         kind=info.kind,
         source=info.source,
-        encoding=info.encoding,
-        delimiter=info.delimiter,
+        encoding=info.encoding if workbook is None else WORKBOOK_ENCODING,
+        delimiter=info.delimiter if workbook is None else "",
         header=info.header,
         mapping=dict(info.mapping),
         fields=TARGETS,
@@ -110,6 +142,8 @@ def preview_export(
         timezone=info.timezone,
         records=tuple(records),
         errors=tuple(errors),
+        sheet=None if workbook is None else workbook.sheet,
+        sheets=() if workbook is None else workbook.sheets,
     )
 
 

@@ -32,12 +32,18 @@ _LIMITS: Final = (
 )
 
 # Stored values of a record in this order: external id, the fields below, content hash.
-# The fields are the parsed record's own, kind to landing_url; its source is lead_source.
+# The fields are the parsed record's own, kind to landing_url; its source is lead_source;
+# then its name and company.
 Values = tuple[Any, ...]
 # The same values as the SQLite writer binds them (external id first, hash last).
 SqliteRow = tuple[Any, ...]
 _PARSED: Final = ParsedRecord._fields
-RECORD_FIELDS: Final = (*_PARSED[_PARSED.index("kind") : _PARSED.index("source")], "lead_source")
+RECORD_FIELDS: Final = (
+    *_PARSED[_PARSED.index("kind") : _PARSED.index("source")],
+    "lead_source",
+    "name",
+    "company",
+)
 
 
 def email_key(secret: bytes) -> bytes:
@@ -70,6 +76,7 @@ def value_builder(email_key: bytes | None) -> Callable[[ParsedRecord], Values | 
     head = slice(_PARSED.index("external_id"), _PARSED.index("amount"))
     tail = slice(_PARSED.index("utm_source"), _PARSED.index("source") + 1)
     assert _PARSED[head.stop : tail.start] == ("amount", "currency", "email")
+    names = slice(_PARSED.index("name"), _PARSED.index("company") + 1)
 
     def to_values(record: ParsedRecord) -> Values | RowError:
         for position, name, limit in limits:
@@ -95,7 +102,7 @@ def value_builder(email_key: bytes | None) -> Callable[[ParsedRecord], Values | 
             return RowError(record.line, None, "the row contains NUL characters", record.raw)
         # ParsedRecord's fields from external_id to source, amount and email as stored.
         fields: tuple[Any, ...] = record
-        stored = fields[head] + (amount, record.currency, email) + fields[tail]
+        stored = fields[head] + (amount, record.currency, email) + fields[tail] + fields[names]
         # repr() of the stored values tells None from 'None' and 1.50 from 1.5 (quantized).
         return (*stored, blake2b(repr(stored).encode(), digest_size=16).hexdigest())
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, BinaryIO, Final
@@ -46,7 +47,14 @@ from linktracker.crm.options import (
     inspect_with_options,
     parse_mapping_option,
 )
-from linktracker.crm.parsing import ExportInfo, ExportRows, UnreadableExport
+from linktracker.crm.parsing import (
+    WORKBOOK_ENCODING,
+    ExportInfo,
+    ExportRows,
+    UnreadableExport,
+    Workbook,
+    csv_view,
+)
 from linktracker.crm.preview import ImportPreview, import_header, preview_export, preview_import
 from linktracker.crm.raw_files import store_upload
 from linktracker.crm.rejected import iter_rejected_rows_csv, rejected_rows_csv
@@ -217,16 +225,18 @@ def _run_import(
     options = _resumed_options(record, given) if resuming else (given or ImportOptions())
     check_options(options)
     path = raw_path(record, run.context.upload_folder)
-    with path.open("rb") as stream:
+    with path.open("rb") as raw, ExitStack() as stack:
         try:
-            info, rows = inspect_with_options(stream, options, record.source or None)
+            view = stack.enter_context(csv_view(raw, sheet=options.sheet, folder=path.parent))
+            info, rows = inspect_with_options(view.stream, options, record.source or None)
         except UnreadableExport as exc:
             _refuse(session, record, options, str(exc), exc.mapping)
             raise ImportRefused(str(exc), import_id) from exc
-    if not resuming:
-        _record_export(record, info, options)
-    _claim(session, record, seen)
-    _consume(session, record, (info, rows, path), options, run)
+        if not resuming:
+            _record_export(record, info, options, view.workbook)
+        _claim(session, record, seen)
+        text_path = Path(view.path) if view.path is not None else path
+        _consume(session, record, (info, rows, text_path), options, run)
     record.state = "dry_run" if options.dry_run else "done"
     record.finished_at = utcnow()
     if not options.dry_run:
@@ -294,9 +304,10 @@ def _consume(
 
 
 def _is_final(record: CrmImport, given: ImportOptions | None) -> bool:
-    """Whether an import has nothing left to run: done, or refused and no mapping given."""
-    mapping = None if given is None else given.mapping
-    return record.state in ("done", "dry_run") or (record.state == "refused" and mapping is None)
+    """Whether an import has nothing left to run: done, or refused and no mapping or sheet
+    given (either may make the file readable)."""
+    retry = given is not None and (given.mapping is not None or given.sheet is not None)
+    return record.state in ("done", "dry_run") or (record.state == "refused" and not retry)
 
 
 def _finished(session: Session, record: CrmImport) -> ImportSummary:
@@ -370,12 +381,14 @@ def _refuse(
     session.commit()
 
 
-def _record_export(record: CrmImport, info: ExportInfo, options: ImportOptions) -> None:
+def _record_export(
+    record: CrmImport, info: ExportInfo, options: ImportOptions, workbook: Workbook | None
+) -> None:
     record.source = info.source
     record.format = info.format
     record.kind = info.kind
-    record.encoding = info.encoding
-    record.delimiter = info.delimiter
+    record.encoding = info.encoding if workbook is None else WORKBOOK_ENCODING
+    record.delimiter = info.delimiter if workbook is None else None
     record.mapping = dict(info.mapping)
     record.dayfirst = info.dayfirst
     record.dayfirst_reason = info.dayfirst_reason[:200]
@@ -386,6 +399,7 @@ def _record_export(record: CrmImport, info: ExportInfo, options: ImportOptions) 
         "decimal_separator": info.decimal_separator,
         "decimal_reason": info.decimal_reason,
         "won_rule": info.won_rule,
+        "sheet": None if workbook is None else workbook.sheet,
     }
 
 

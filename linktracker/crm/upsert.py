@@ -78,6 +78,7 @@ class ImportRun:
         self.progress = progress
         self.email_key = None if options.keep_emails else email_key(email_secret)
         self.incoming = 0  # rows after the committed progress line, about
+        self.size = record.size  # bytes of the text read (a workbook's: its sheet as CSV)
         self.deferring: bool | None = None  # secondary indexes dropped (None: not decided)
         dialect = session.get_bind().dialect.name
         writer = _PostgresWriter if dialect == "postgresql" else _SqliteWriter
@@ -100,6 +101,7 @@ class ImportRun:
         """
         done = self.record.progress_line
         self.incoming = rows.rows_after(done)
+        self.size = os.path.getsize(path)
         with indexes_restored(self.session):
             if parser_processes:
                 job = ParseJob(os.path.abspath(path), rows, done, batch_size, self.email_key)
@@ -189,7 +191,7 @@ class ImportRun:
                     import_id=self.import_id,
                     line=record.progress_line,
                     bytes_read=batch.bytes_read,
-                    size=record.size,
+                    size=self.size,
                     rows=record.rows,
                     inserted=record.inserted,
                     updated=record.updated,

@@ -20,12 +20,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final
 
-from sqlalchemy import Text, cast, delete, func, or_, select
+from sqlalchemy import Text, cast, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from linktracker.crm.models import CrmImport, CrmImportError, CrmRecord
+from linktracker.crm.parsing import WORKBOOK_ENCODING, UnreadableExport, csv_view
 from linktracker.crm.parsing.values import normalise_email
 from linktracker.crm.record_values import email_hasher, email_key
+from linktracker.db import utcnow
 from linktracker.errors import Conflict, InvalidInput
 from linktracker.privacy.models import PrivacyRequest
 from linktracker.recruiting.imports import candidate_hasher
@@ -163,8 +165,16 @@ def erase(session: Session, findings: Findings, *, upload_folder: str | os.PathL
             "run them again, then erase. Nothing was erased."
         )
     lines = 0
-    for path, (_ids, encoding, numbers) in findings.files.items():
-        _rewrite_without(Path(upload_folder) / path, encoding, set(numbers))
+    for path, (holders, encoding, numbers) in findings.files.items():
+        if encoding == WORKBOOK_ENCODING:
+            # A workbook is not rewritten row by row: the raw upload goes whole, as retention
+            # deletes it (the imports keep their records, counts and rejected rows).
+            (Path(upload_folder) / path).unlink(missing_ok=True)
+            session.execute(
+                update(CrmImport).where(CrmImport.id.in_(holders)).values(raw_deleted_at=utcnow())
+            )
+        else:
+            _rewrite_without(Path(upload_folder) / path, encoding, set(numbers))
         lines += len(numbers)
     ids = [r.id for r in findings.records]
     for start in range(0, len(ids), 500):
@@ -239,6 +249,8 @@ def _kept_files(session: Session) -> dict[str, tuple[tuple[int, ...], str]]:
 
 
 def _read(path: Path, encoding: str) -> list[str] | None:
+    if encoding == WORKBOOK_ENCODING:
+        return _workbook_lines(path)
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -248,6 +260,31 @@ def _read(path: Path, encoding: str) -> list[str] | None:
     except (LookupError, UnicodeDecodeError):
         text = data.decode(_FALLBACK_ENCODING, "surrogateescape")
     return text.split("\n")
+
+
+def _workbook_lines(path: Path) -> list[str] | None:
+    """Every sheet of a workbook upload as CSV lines, one sheet after the other.
+
+    A workbook cannot be rewritten without some of its lines (erasing deletes it whole), so
+    the line numbers only count where the address was found.
+    """
+    try:
+        stream = path.open("rb")
+    except FileNotFoundError:
+        return None
+    lines: list[str] = []
+    with stream:
+        try:
+            with csv_view(stream, folder=path.parent) as view:
+                sheets = view.workbook.sheets if view.workbook else ()
+            for sheet in sheets:
+                stream.seek(0)
+                with csv_view(stream, sheet=sheet, folder=path.parent) as view:
+                    lines += view.stream.read().decode("utf-8", "replace").split("\n")
+        except UnreadableExport:
+            stream.seek(0)
+            return stream.read().decode(_FALLBACK_ENCODING, "surrogateescape").split("\n")
+    return lines
 
 
 def _lines_with(path: Path, encoding: str, pattern: re.Pattern[str]) -> list[tuple[int, str]]:

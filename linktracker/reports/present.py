@@ -153,6 +153,10 @@ def rep_dict(detail: RepDetail) -> dict[str, Any]:
             {
                 "source": r.source,
                 "external_id": r.external_id,
+                "name": r.name,
+                "company": r.company,
+                "owner": r.owner,
+                "stage": r.stage,
                 "kind": r.kind,
                 "created_at": _stamp(r.created_at),
                 "method": r.method,
@@ -217,7 +221,7 @@ def program_dict(report: ProgramReport) -> dict[str, Any]:
 
 
 def participation_dict(report: Participation) -> dict[str, Any]:
-    return _period(report.filters, report.timezone) | {
+    return period(report.filters, report.timezone) | {
         "joined": report.joined,
         "active": report.active,
         "participation_rate": report.participation_rate,
@@ -305,11 +309,13 @@ def rep_table(detail: RepDetail, table: str = "series") -> Table:
         )  # fmt: skip
     if table == "records":
         return (
-            ["source", "external_id", "kind", "created_at", "method", "won", "closed_at",
-             "amount", "currency", "campaign", "channel", "click_at", "seconds_from_click"],
-            [[r.source, r.external_id, r.kind, _stamp(r.created_at), r.method, r.won,
-              _stamp(r.closed_at), r.amount, r.currency, r.campaign, r.channel,
-              _stamp(r.click_at), r.seconds_from_click] for r in detail.records],
+            ["source", "external_id", "name", "company", "owner", "stage", "kind", "created_at",
+             "method", "won", "closed_at", "amount", "currency", "campaign", "channel",
+             "click_at", "seconds_from_click"],
+            [[r.source, r.external_id, r.name, r.company, r.owner, r.stage, r.kind,
+              _stamp(r.created_at), r.method, r.won, _stamp(r.closed_at), r.amount, r.currency,
+              r.campaign, r.channel, _stamp(r.click_at), r.seconds_from_click]
+             for r in detail.records],
         )  # fmt: skip
     return (
         ["start", "clicks", "unique_visitors", "leads", "won"],

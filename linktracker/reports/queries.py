@@ -257,6 +257,10 @@ def attributed_records_query(scope: Scope, limit: int) -> Query:
         select(
             CrmRecord.source,
             CrmRecord.external_id,
+            CrmRecord.name,
+            CrmRecord.company,
+            CrmRecord.owner,
+            CrmRecord.stage,
             CrmRecord.kind,
             CrmRecord.created_at,
             CrmRecord.attribution_method,

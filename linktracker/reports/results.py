@@ -121,6 +121,10 @@ class LinkFigures:
 class AttributedRecord:
     source: str
     external_id: str
+    name: str | None
+    company: str | None
+    owner: str | None
+    stage: str | None
     kind: str
     created_at: datetime
     method: str

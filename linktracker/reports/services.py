@@ -153,6 +153,10 @@ def _attributed_records(
         AttributedRecord(
             source=r.source,
             external_id=r.external_id,
+            name=r.name,
+            company=r.company,
+            owner=r.owner,
+            stage=r.stage,
             kind=r.kind,
             created_at=r.created_at,
             method=r.attribution_method,
@@ -177,8 +181,11 @@ def report_rep(
     timezone: str,
     bucket: Bucket = "day",
     currency: str | None = None,
+    with_records: bool = True,
 ) -> RepDetail:
-    """One rep: figures, time series, links with figures, attributed records, funnel."""
+    """One rep: figures, time series, links with figures, attributed records, funnel.
+
+    ``with_records=False`` leaves the records out (the page lists them a page at a time)."""
     bucket = parse_bucket(bucket)
     employee = session.scalar(select(Employee).where(Employee.handle == handle))
     if employee is None:
@@ -193,7 +200,7 @@ def report_rep(
     baseline = groups.baseline(session, scope)
     series = series_points(session, scope, starts, timezone)
     links = _link_figures(session, employee.id, groups.gather(session, scope, "link"))
-    records = _attributed_records(session, scope, currency)
+    records = _attributed_records(session, scope, currency) if with_records else ()
     return RepDetail(
         filters=filters,
         timezone=timezone,

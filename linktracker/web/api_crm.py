@@ -8,6 +8,7 @@ from typing import Any, BinaryIO, cast
 from flask import Response, jsonify, request, url_for
 from werkzeug.datastructures import FileStorage
 
+from linktracker.attribution.credits import ImportCredits, import_credits
 from linktracker.auth.roles import CRM_READERS, IMPORTERS
 from linktracker.crm.services import (
     ImportBusy,
@@ -32,8 +33,34 @@ _TRUE = {"1", "true", "yes", "on", "day", "dayfirst"}
 _FALSE = {"0", "false", "no", "off", "month", "monthfirst"}
 
 
-def import_json(summary: ImportSummary) -> dict[str, Any]:
-    """The API shape of a CRM import."""
+def import_json(summary: ImportSummary, *, credited: bool = False) -> dict[str, Any]:
+    """The API shape of a CRM import; ``credited`` adds who got the credit (a finished one)."""
+    body = _summary_json(summary)
+    if credited and summary.state == "done":
+        body["attribution"] = credits_json(import_credits(db(), summary.id))
+    return body
+
+
+def credits_json(credits: ImportCredits) -> dict[str, Any]:
+    """Records an import wrote, per attribution method and per rep (top 10, then others)."""
+    return {
+        "records": credits.total,
+        "methods": credits.methods,
+        "reps": [
+            {
+                "handle": rep.handle,
+                "name": rep.name,
+                "records": rep.records,
+                "url": url_for("api.get_rep_report", handle=rep.handle),
+            }
+            for rep in credits.reps
+        ],
+        "other_reps": credits.other_reps,
+        "other_records": credits.other_records,
+    }
+
+
+def _summary_json(summary: ImportSummary) -> dict[str, Any]:
     return {
         "id": summary.id,
         "filename": summary.filename,
@@ -49,6 +76,7 @@ def import_json(summary: ImportSummary) -> dict[str, Any]:
         "kind": summary.kind,
         "encoding": summary.encoding,
         "delimiter": summary.delimiter,
+        "sheet": summary.sheet,
         "mapping": summary.mapping,
         "dayfirst": summary.dayfirst,
         "dayfirst_reason": summary.dayfirst_reason,
@@ -110,7 +138,10 @@ def post_crm_import() -> tuple[Response, int]:
     if not isinstance(upload, FileStorage) or not upload.filename:
         raise InvalidInput("Send the export as multipart field 'file'.", {"file": "Required."})
     options = import_options(
-        request_mapping(), request_flag("dayfirst"), dry_run=bool(request_flag("dry_run"))
+        request_mapping(),
+        request_flag("dayfirst"),
+        dry_run=bool(request_flag("dry_run")),
+        sheet=(request.form.get("sheet") or "").strip() or None,
     )
     who = identity()
     try:
@@ -125,7 +156,7 @@ def post_crm_import() -> tuple[Response, int]:
         )
     except (ImportRefused, ImportBusy) as exc:
         return _answer(exc)
-    return jsonify(import_json(summary)), 201
+    return jsonify(import_json(summary, credited=True)), 201
 
 
 @api.post("/crm/imports/<int:import_id>/run")
@@ -136,7 +167,7 @@ def run_crm_import(import_id: int) -> tuple[Response, int]:
         summary = import_crm_file(db(), import_id, import_context())
     except (ImportRefused, ImportBusy) as exc:
         return _answer(exc)
-    return jsonify(import_json(summary)), 200
+    return jsonify(import_json(summary, credited=True)), 200
 
 
 def _answer(exc: ImportRefused | ImportBusy) -> tuple[Response, int]:
@@ -159,7 +190,7 @@ def get_crm_imports() -> Response:
 @api.get("/crm/imports/<int:import_id>")
 @require_roles(*CRM_READERS)
 def get_crm_import(import_id: int) -> Response:
-    return jsonify(import_json(get_import(db(), import_id)))
+    return jsonify(import_json(get_import(db(), import_id), credited=True))
 
 
 @api.get("/crm/imports/<int:import_id>/raw")

@@ -27,7 +27,8 @@ from linktracker.links.services import (
     get_or_create_link,
 )
 from linktracker.reports.all_time import all_time
-from linktracker.reports.filters import read_report_filters, today_in
+from linktracker.reports.filters import today_in
+from linktracker.reports.records import list_records
 from linktracker.reports.services import report_campaigns
 from linktracker.web.audience_pages import audience_section, report_csv_url
 from linktracker.web.context import db, identity, require_roles, runtime, settings
@@ -38,7 +39,7 @@ from linktracker.web.forms import (
     render_form,
     show_errors,
 )
-from linktracker.web.reports_pages import read_filters
+from linktracker.web.reports_pages import read_filters, records_query, records_state
 
 campaigns = Blueprint("campaigns", __name__, url_prefix="/app/campaigns")
 FIELDS = (
@@ -166,17 +167,22 @@ def detail(campaign_id: int) -> tuple[str, int]:
     counts = campaign_link_counts(db()).get(campaign.id, CampaignLinkCount(0, 0, 0))
     values = {name: getattr(campaign, name) for name in FIELDS}
     preview = _preview(values, campaign.slug)
-    reading = read_report_filters(
-        request.args,
-        today=today_in(settings().reporting_timezone),
-        campaigns=(),
-        channels=(),
-        offered=(),
+    state = read_filters()
+    asked = records_query()
+    program = settings()
+    page = list_records(
+        db(),
+        replace(state.filters, campaign=campaign.slug, channel=None, team=None),
+        asked,
+        timezone=program.reporting_timezone,
+        currency=program.default_currency,
     )
-    filters = replace(reading.filters, campaign=campaign.slug)
-    query = {"from": filters.date_from.isoformat(), "to": filters.date_to.isoformat()}
+    query = {"from": state.query["from"], "to": state.query["to"]}
+    filters = replace(state.filters, campaign=campaign.slug)
     return render_template(
         "campaigns/detail.html",
+        page=page,
+        records_state=records_state(replace(state, query=query), asked),
         campaign=campaign,
         counts=counts,
         preview=preview,
@@ -185,10 +191,10 @@ def detail(campaign_id: int) -> tuple[str, int]:
         employees=[e for e in list_employees(db()) if e.active],
         channel_labels=CHANNEL_LABELS,
         post_texts=list_post_texts(db(), [campaign.id]).get(campaign.id, []),
-        state=reading,
+        state=state,
         range_query=query,
         **audience_section(filters, report_csv_url({**query, "campaign": campaign.slug})),
-    ), (422 if reading.errors else 200)
+    ), (422 if state.errors else 200)
 
 
 @campaigns.route("/<int:campaign_id>/edit", methods=["GET", "POST"])

@@ -22,7 +22,11 @@ def import_context() -> ImportContext:
 
 
 def import_options(
-    mapping: dict[str, str | None] | None, dayfirst: bool | None, *, dry_run: bool = False
+    mapping: dict[str, str | None] | None,
+    dayfirst: bool | None,
+    *,
+    dry_run: bool = False,
+    sheet: str | None = None,
 ) -> ImportOptions:
     """How a file is read: what the person chose, the rest from the app's configuration."""
     config = runtime().config
@@ -33,4 +37,5 @@ def import_options(
         click_id_param=settings().click_id_param,
         keep_emails=config.crm_keep_emails,
         dry_run=dry_run,
+        sheet=sheet or None,
     )

@@ -14,6 +14,7 @@ from flask import (
 )
 from werkzeug.wrappers import Response as BaseResponse
 
+from linktracker.attribution.credits import count_credits, import_credits, preview_credits
 from linktracker.auth.roles import IMPORTERS
 from linktracker.crm.parsing.headers import TARGETS
 from linktracker.crm.services import (
@@ -71,14 +72,22 @@ def index() -> str | BaseResponse:
         except DomainError as exc:
             error = show_errors(form, exc)
         else:
-            return redirect(url_for("crm.preview", import_id=stored.id))
+            sheet = (form.sheet.data or "").strip() or None
+            return redirect(url_for("crm.preview", import_id=stored.id, sheet=sheet))
     return render_form(
         "crm/index.html", form=form, error=error, imports=list_imports(db(), limit=100)
     )
 
 
 def _header(import_id: int) -> tuple[str, ...]:
-    return import_header(db(), import_id, upload_folder=runtime().config.upload_folder)
+    return import_header(
+        db(), import_id, upload_folder=runtime().config.upload_folder, sheet=_sheet()
+    )
+
+
+def _sheet() -> str | None:
+    """The workbook sheet chosen: on the upload form (query) or in the preview form."""
+    return (request.values.get("sheet") or "").strip() or None
 
 
 @dataclass(frozen=True)
@@ -101,7 +110,7 @@ def read_mapping(import_id: int) -> MappingState:
             db(),
             import_id,
             upload_folder=runtime().config.upload_folder,
-            options=import_options(None, None),
+            options=import_options(None, None, sheet=_sheet()),
         )
         header = result.header
     except UnreadableExport as exc:
@@ -110,7 +119,10 @@ def read_mapping(import_id: int) -> MappingState:
     except DomainError as exc:
         error = exc.message
         header = _header(import_id)
-    chosen = _chosen_mapping(header) if request.method == "POST" and header else None
+    # Columns mapped for another sheet do not apply to the one now chosen.
+    same_sheet = request.form.get("mapped_sheet", _sheet() or "") == (_sheet() or "")
+    posted = request.method == "POST" and header and same_sheet
+    chosen = _chosen_mapping(header) if posted else None
     if chosen is not None:
         try:
             dayfirst = DAYFIRST.get(request.form.get("dayfirst", ""))
@@ -118,7 +130,7 @@ def read_mapping(import_id: int) -> MappingState:
                 db(),
                 import_id,
                 upload_folder=runtime().config.upload_folder,
-                options=import_options(chosen, dayfirst),
+                options=import_options(chosen, dayfirst, sheet=_sheet()),
             )
             error = None
         except DomainError as exc:
@@ -138,18 +150,24 @@ def preview(import_id: int) -> str | BaseResponse:
     state = read_mapping(import_id)
     if state.refusal is not None:
         # Refused as the API and the CLI would refuse it; the history says so too.
-        summary = refuse_import(db(), import_id, state.refusal, options=import_options(None, None))
+        options = import_options(None, None, sheet=_sheet())
+        summary = refuse_import(db(), import_id, state.refusal, options=options)
     if summary.state == "refused" and not state.header:
         # Nothing to map by hand: the import's own page shows the refusal, and survives a reload.
         return redirect(url_for("crm.detail", import_id=import_id))
+    records = state.preview.records if state.preview else ()
+    credits = preview_credits(db(), records)
     return render_template(
         "crm/preview.html",
         summary=summary,
         state=state,
         preview=state.preview,
+        credits=credits,
+        credit_counts=count_credits(credits),
         error=state.error,
         targets=TARGETS,
         dayfirst_choice=request.form.get("dayfirst", ""),
+        sheet_choice=_sheet() or "",
     ), 422 if state.error else 200  # type: ignore[return-value]
 
 
@@ -160,9 +178,11 @@ def run(import_id: int) -> BaseResponse:
     try:
         # The pages never start a dry run; an interrupted one (from the API) resumes as one.
         dry_run = get_import(db(), import_id, error_limit=0).dry_run
-        options = import_options(None, dayfirst, dry_run=dry_run)
+        sheet = _sheet()
+        options = import_options(None, dayfirst, dry_run=dry_run, sheet=sheet)
         if "map-0" in request.form:
-            options = import_options(read_mapping(import_id).chosen, dayfirst, dry_run=dry_run)
+            chosen = read_mapping(import_id).chosen
+            options = import_options(chosen, dayfirst, dry_run=dry_run, sheet=sheet)
         done = import_crm_file(db(), import_id, import_context(), options)
     except DomainError as exc:
         db().rollback()
@@ -181,7 +201,10 @@ def run(import_id: int) -> BaseResponse:
 @require_roles(*IMPORTERS)
 def detail(import_id: int) -> str:
     summary = get_import(db(), import_id, error_limit=SHOWN_ERRORS)
-    return render_template("crm/detail.html", summary=summary, shown_errors=SHOWN_ERRORS)
+    credits = import_credits(db(), import_id) if summary.state == "done" else None
+    return render_template(
+        "crm/detail.html", summary=summary, shown_errors=SHOWN_ERRORS, credits=credits
+    )
 
 
 @crm.get("/<int:import_id>/raw")

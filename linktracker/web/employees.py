@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import io
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from linktracker.auth.roles import ADMINS, MANAGERS
+from linktracker.crm.parsing import upload_text
 from linktracker.db import get_or_not_found
 from linktracker.employees.models import Employee
 from linktracker.employees.services import (
@@ -81,11 +84,10 @@ def import_file() -> BaseResponse:
     result: EmployeeImportResult | None = None
     error = None
     if form.validate_on_submit():
-        raw = form.file.data.read()
+        sheet = (form.sheet.data or "").strip() or None
         try:
-            result = import_employees(db(), raw.decode("utf-8-sig"))
-        except UnicodeDecodeError:
-            error = "The file is not UTF-8 text. Save it as “CSV UTF-8” and upload again."
+            text = upload_text(io.BytesIO(form.file.data.read()), sheet=sheet)
+            result = import_employees(db(), text)
         except DomainError as exc:
             error = show_errors(form, exc)
     return render_form("employees/import.html", form=form, result=result, error=error)

@@ -118,9 +118,14 @@ class EmployeeForm(FlaskForm):  # type: ignore[misc]
 
 class EmployeeImportForm(FlaskForm):  # type: ignore[misc]
     file = FileField(
-        "CSV file",
-        validators=[FileRequired("Choose a CSV file.")],
+        "CSV file or Excel workbook",
+        validators=[FileRequired("Choose a CSV file or an .xlsx workbook.")],
         description="Columns: name, email, handle, team, connections (name and email required).",
+    )
+    sheet = StringField(
+        "Sheet",
+        validators=[Optional(), Length(max=100)],
+        description="For an .xlsx workbook: the sheet to read. The first visible one when empty.",
     )
 
 
@@ -130,10 +135,16 @@ class ConfirmForm(FlaskForm):  # type: ignore[misc]
 
 class CrmUploadForm(FlaskForm):  # type: ignore[misc]
     file = FileField(
-        "CRM export (CSV)",
-        validators=[FileRequired("Choose the exported CSV file.")],
-        description="Salesforce, HubSpot or Pipedrive exports, or any CSV with an id and a "
-        "created date. Comma, semicolon or tab; UTF-8, UTF-16 or Windows-1252.",
+        "CRM export (CSV or .xlsx)",
+        validators=[FileRequired("Choose the exported CSV file or .xlsx workbook.")],
+        description="Salesforce, HubSpot or Pipedrive exports, or any CSV or Excel workbook "
+        "with an id and a created date. Comma, semicolon or tab; UTF-8, UTF-16 or "
+        "Windows-1252; .xlsx workbooks (not .xls).",
+    )
+    sheet = StringField(
+        "Sheet",
+        validators=[Optional(), Length(max=100)],
+        description="For an .xlsx workbook: the sheet to read. The first visible one when empty.",
     )
     source = StringField(
         "Source system",

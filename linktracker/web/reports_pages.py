@@ -19,6 +19,7 @@ from linktracker.errors import NotFound
 from linktracker.reports.filters import Bucket, ReportFilters, read_report_filters, today_in
 from linktracker.reports.own import report_standing
 from linktracker.reports.participation import report_participation
+from linktracker.reports.records import RecordsQuery, list_records
 from linktracker.reports.recruiting import RecruitingReport, list_jobs, report_recruiting
 from linktracker.reports.results import ChannelsReport, GroupedReport, SeriesPoint
 from linktracker.reports.services import (
@@ -223,6 +224,15 @@ def _rep_page(handle: str, *, own_page: bool) -> str:
         timezone=program.reporting_timezone,
         bucket=bucket,
         currency=program.default_currency,
+        with_records=False,
+    )
+    asked = records_query()
+    page = list_records(
+        db(),
+        replace(state.filters, employee=handle),
+        asked,
+        timezone=program.reporting_timezone,
+        currency=program.default_currency,
     )
     standing = None
     if own_page and program.show_ranks:
@@ -244,7 +254,33 @@ def _rep_page(handle: str, *, own_page: bool) -> str:
         own_page=own_page,
         standing=standing,
         **audience_section(own, report_csv_url({**state.query, "employee": handle})),
+        page=page,
+        records_state=records_state(state, asked),
     )
+
+
+def records_query() -> RecordsQuery:
+    """The records table's sort, direction, search, page cursor and import, from the query."""
+    import_id = request.args.get("import", "")
+    return RecordsQuery(
+        sort=request.args.get("sort", "created"),
+        descending=request.args.get("dir", "desc") != "asc",
+        search=request.args.get("q", ""),
+        after=request.args.get("after") or None,
+        before=request.args.get("before") or None,
+        import_id=int(import_id) if import_id.isdigit() else None,
+    )
+
+
+def records_state(state: FilterState, asked: RecordsQuery) -> dict[str, str]:
+    """The query a records table's links keep: the report's filters, sort, search, import."""
+    return {
+        **state.query,
+        "sort": asked.sort,
+        "dir": "desc" if asked.descending else "asc",
+        "q": asked.search,
+        "import": str(asked.import_id or ""),
+    }
 
 
 @reports.get("/campaigns")

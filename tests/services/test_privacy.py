@@ -318,3 +318,32 @@ def test_reports_follow_an_erasure_and_click_figures_stay(
     assert {k: v for k, v in after.items() if k not in lead_figures} == {
         k: v for k, v in before.items() if k not in lead_figures
     }
+
+
+def test_erase_deletes_a_workbook_upload_that_holds_the_address(
+    app: Flask, runner: FlaskCliRunner, session: Session, tmp_path: Path
+) -> None:
+    import csv
+    import io
+
+    from tests.services.crm_exports import workbook_bytes
+
+    rows = list(csv.reader(io.StringIO(FIRST)))
+    book = tmp_path / "first.xlsx"
+    book.write_bytes(workbook_bytes(rows, typed=False, sheets=("Deals", "Notes")))
+    done = runner.invoke(args=["crm", "import", str(book), "--source", "generic"])
+    assert done.exit_code == 0, done.output
+    import_text(runner, tmp_path, "second.csv", SECOND)
+    found = runner.invoke(args=["privacy", "find", "ana.souza@example.com"])
+    assert "Found 3 record(s), 3 raw upload line(s)" in found.output, found.output
+    result = runner.invoke(args=["privacy", "erase", "ana.souza@example.com", "--yes"])
+    assert result.exit_code == 0, result.output
+    session.expire_all()
+    workbook, text = session.scalars(select(CrmImport).order_by(CrmImport.id)).all()
+    folder = Path(app.config["UPLOAD_FOLDER"])
+    assert workbook.raw_deleted_at is not None
+    assert not (folder / workbook.storage_path).exists()
+    kept = (folder / text.storage_path).read_text(encoding="utf-8")
+    assert text.raw_deleted_at is None and "B1,tom@" in kept and "ana.souza@" not in kept
+    again = runner.invoke(args=["privacy", "find", "ana.souza@example.com"])
+    assert "Found 0 record(s), 0 raw upload line(s)" in again.output
