@@ -3,8 +3,8 @@
 Derived data (reports/audience_rollup.py rebuilds a day wholesale); the breakdowns of the
 whole program and of one campaign read whole UTC days from here.
 
-Revision ID: 0012_audience_rollup
-Revises: 0011_privacy_requests
+Revision ID: 0018_audience_rollup
+Revises: 0017_clicks_xact_id
 Create Date: 2026-12-03 10:00:00.000000
 """
 
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0012_audience_rollup"
-down_revision: str | None = "0011_privacy_requests"
+revision: str = "0018_audience_rollup"
+down_revision: str | None = "0017_clicks_xact_id"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -5,8 +5,8 @@ The records of a rep or a campaign are listed a page at a time by creation time 
 imported before keep NULL names until their export is imported again (their content hash
 now covers name and company, so that import reports them updated).
 
-Revision ID: 0012_record_names_and_pages
-Revises: 0011_privacy_requests
+Revision ID: 0019_record_names_and_pages
+Revises: 0018_audience_rollup
 Create Date: 2026-12-03 10:30:00.000000
 """
 
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0012_record_names_and_pages"
-down_revision: str | None = "0011_privacy_requests"
+revision: str = "0019_record_names_and_pages"
+down_revision: str | None = "0018_audience_rollup"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
