@@ -236,3 +236,25 @@ def test_smtp_urls(url: str, expected: tuple[object, ...]) -> None:
 def test_bad_smtp_urls_say_what_is_wrong(url: str, message: str) -> None:
     with pytest.raises(InvalidInput, match=message):
         parse_smtp_url(url)
+
+
+def test_the_digest_carries_the_post_text_and_leaves_out_ranks_the_program_hides(
+    app: Flask, runner: FlaskCliRunner, mail: Received, program: dict[str, str], session: Session
+) -> None:
+    from linktracker.campaigns.post_texts import PostTextInput
+    from linktracker.campaigns.services import set_post_texts
+    from linktracker.settings.services import save_settings
+
+    set_post_texts(
+        session,
+        "autumn",
+        [PostTextInput("x", "Short for X"), PostTextInput(None, "Our autumn launch is here.")],
+    )
+    save_settings(session, {"show_ranks": "off"})
+    code, output = _send(runner)
+    assert code == 0, output
+    (ann,) = mail.to("ann@example.com")
+    text = _text(ann).replace("\r\n", "\n")
+    assert "Autumn launch\n  Our autumn launch is here.\n" in text
+    assert "Our autumn launch is here." in _html(ann)
+    assert "ranked" not in text and "ranked" not in _html(ann)

@@ -16,6 +16,9 @@ from linktracker.digest.services import (
     last_full_week,
     send_digests,
 )
+from linktracker.digest.services import (
+    digest_config as config_from,
+)
 from linktracker.digest.smtp import parse_smtp_url
 from linktracker.errors import DomainError
 from linktracker.reports.filters import today_in
@@ -26,12 +29,9 @@ digest_group = AppGroup("digest", help="The weekly digest email to employees.")
 def digest_config() -> DigestConfig:
     """The digest settings of the running app."""
     runtime = current_runtime()
-    settings = runtime.settings()
-    return DigestConfig(
-        timezone=settings.reporting_timezone,
+    return config_from(
+        runtime.settings(),
         base_url=runtime.config.base_url,
-        medium=settings.utm_medium,
-        allowed_domains=settings.allowed_domains,
         secret=runtime.secret,
         sender=runtime.config.digest_from,
     )

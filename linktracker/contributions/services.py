@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from linktracker.campaigns.models import Campaign
+from linktracker.campaigns.post_texts import PostTextInput
 from linktracker.campaigns.services import create_campaign, slugify
 from linktracker.contributions.models import STATUSES, Contribution
 from linktracker.db import get_or_not_found, utcnow
@@ -250,6 +251,10 @@ def _campaign_for(
             allowed_domains=allowed,
             slug=slug,
             goal=CAMPAIGN_GOAL,
+            # The story's title is the first post text employees see beside its links.
+            post_texts=[PostTextInput(None, contribution.title[:240])]
+            if contribution.title
+            else (),
             commit=False,
         )
     except (Conflict, IntegrityError, InvalidInput):

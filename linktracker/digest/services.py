@@ -23,7 +23,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from linktracker.campaigns.channels import CHANNELS
-from linktracker.campaigns.models import Campaign
+from linktracker.campaigns.models import Campaign, PostText
+from linktracker.campaigns.post_texts import list_post_texts
 from linktracker.db import utcnow
 from linktracker.digest.models import DigestSend
 from linktracker.digest.smtp import SmtpSettings, connect
@@ -34,6 +35,7 @@ from linktracker.links.services import create_campaign_links
 from linktracker.reports.filters import ReportFilters
 from linktracker.reports.scope import utc_midnight
 from linktracker.reports.services import report_reps
+from linktracker.settings.services import ProgramSettings
 
 UNSUBSCRIBE_PATH = "/app/digest/unsubscribe/"
 _TOKEN_SALT = "digest-unsubscribe"
@@ -50,6 +52,22 @@ class DigestConfig:
     allowed_domains: Sequence[str]
     secret: bytes
     sender: str
+    show_ranks: bool = True  # the program's "show employees their rank" setting
+
+
+def digest_config(
+    program: ProgramSettings, *, base_url: str, secret: bytes, sender: str
+) -> DigestConfig:
+    """The digest settings from the program's settings and the server's configuration."""
+    return DigestConfig(
+        timezone=program.reporting_timezone,
+        base_url=base_url,
+        medium=program.utm_medium,
+        allowed_domains=program.allowed_domains,
+        secret=secret,
+        sender=sender,
+        show_ranks=program.show_ranks,
+    )
 
 
 @dataclass(frozen=True)
@@ -63,6 +81,7 @@ class DigestCampaign:
     name: str
     slug: str
     links: tuple[DigestLink, ...]
+    post_text: str | None = None  # the marketer's text for every channel (else the first one)
 
 
 @dataclass(frozen=True)
@@ -79,6 +98,7 @@ class Digest:
     links_url: str
     stories_url: str
     unsubscribe_url: str
+    show_rank: bool = True
 
     @property
     def week_end(self) -> date:
@@ -200,6 +220,7 @@ def plan_digests(
         )
     )
     links = _links(session, [c.id for c in campaigns])
+    texts = list_post_texts(session, [c.id for c in campaigns])
     digests, opted_out, already = [], 0, 0
     base = config.base_url.rstrip("/")
     for employee in session.scalars(people.order_by(Employee.id)):
@@ -226,6 +247,7 @@ def plan_digests(
                             )
                             for channel in c.channels
                         ),
+                        _post_text(texts.get(c.id, [])),
                     )
                     for c in campaigns
                 ),
@@ -237,9 +259,15 @@ def plan_digests(
                 stories_url=f"{base}/app/stories/",
                 unsubscribe_url=f"{base}{UNSUBSCRIBE_PATH}"
                 f"{unsubscribe_token(config.secret, employee.id)}",
+                show_rank=config.show_ranks,
             )
         )
     return DigestPlan(week_start, tuple(digests), opted_out, already)
+
+
+def _post_text(variants: Sequence[PostText]) -> str | None:
+    every = [v.text for v in variants if v.channel is None] or [v.text for v in variants]
+    return every[0] if every else None
 
 
 def _links(session: Session, campaign_ids: list[int]) -> dict[tuple[int, int, str], str]:
@@ -395,13 +423,15 @@ def digest_text(digest: Digest) -> str:
         f"Your week ({digest.week_start.isoformat()} to {digest.week_end.isoformat()}):",
         f"  {digest.clicks:,} click{'s' if digest.clicks != 1 else ''} on your links, "
         f"{digest.leads:,} lead{'s' if digest.leads != 1 else ''} credited to you.",
-        f"  {_rank_text(digest)}",
+        *([f"  {_rank_text(digest)}"] if digest.show_rank else []),
         "",
     ]
     if digest.campaigns:
         lines.append("New campaigns to share:")
         for campaign in digest.campaigns:
             lines += ["", campaign.name]
+            if campaign.post_text:
+                lines += [f"  {line}" for line in campaign.post_text.splitlines()]
             lines += [
                 f"  {channel_name(link.channel)}: {link.url or '(your link is made when sent)'}"
                 for link in campaign.links
@@ -433,7 +463,9 @@ def digest_html(digest: Digest) -> str:
         f"<h2>Your week ({digest.week_start.isoformat()} to {digest.week_end.isoformat()})</h2>",
         f"<p><strong>{digest.clicks:,}</strong> click{'s' if digest.clicks != 1 else ''} on "
         f"your links, <strong>{digest.leads:,}</strong> "
-        f"lead{'s' if digest.leads != 1 else ''} credited to you.<br>{e(_rank_text(digest))}</p>",
+        f"lead{'s' if digest.leads != 1 else ''} credited to you."
+        + (f"<br>{e(_rank_text(digest))}" if digest.show_rank else "")
+        + "</p>",
     ]
     if digest.campaigns:
         parts.append("<h2>New campaigns to share</h2>")
@@ -444,7 +476,12 @@ def digest_html(digest: Digest) -> str:
                 else f"<li>{e(channel_name(link.channel))}: your link is made when sent</li>"
                 for link in campaign.links
             )
-            parts.append(f"<h3>{e(campaign.name)}</h3><ul>{items}</ul>")
+            text = (
+                f'<p style="white-space:pre-line">{e(campaign.post_text)}</p>'
+                if campaign.post_text
+                else ""
+            )
+            parts.append(f"<h3>{e(campaign.name)}</h3>{text or ''}<ul>{items}</ul>")
     else:
         parts.append(
             "<p>No new campaigns this week; your links to the running ones are on My links.</p>"

@@ -35,7 +35,7 @@ def _filters() -> ReportFilters:
     return parse_report_filters(request.args, today=today)
 
 
-def _own_handle_only(handle: str | None) -> None:
+def own_handle_only(handle: str | None) -> None:
     """An employee reads only their own figures: `handle` must be theirs (404 otherwise, the
     answer an unknown handle gets, so other reps' handles cannot be probed)."""
     who = identity()
@@ -211,7 +211,7 @@ def get_recruiting_report() -> Response:
 @require_roles(*MANAGERS, "employee")
 def get_clicks_report() -> Response:
     """People's clicks per referrer, channel, country, device, hour, ... (`by=`)."""
-    _own_handle_only(request.args.get("employee") or None)
+    own_handle_only(request.args.get("employee") or None)
     try:
         by = parse_dimension(request.args.get("by"))
         filters = _filters()

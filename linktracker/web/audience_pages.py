@@ -15,7 +15,7 @@ from typing import Any
 from flask import Blueprint, Response, render_template, request, url_for
 from sqlalchemy import select
 
-from linktracker.auth.roles import EVERYONE, MANAGERS
+from linktracker.auth.roles import EVERYONE
 from linktracker.campaigns.channels import CHANNELS
 from linktracker.campaigns.models import Campaign
 from linktracker.csvsafe import to_csv
@@ -24,6 +24,7 @@ from linktracker.errors import NotFound
 from linktracker.reports.audience import AUDIENCE_BLOCKS, Audience, report_audience
 from linktracker.reports.audience_present import block_table
 from linktracker.reports.filters import ReportFilters, read_report_filters, today_in
+from linktracker.web.api_reports import own_handle_only
 from linktracker.web.context import db, require_roles, settings
 from linktracker.web.downloads import attachment
 from linktracker.web.my_links import FIGURE_DAYS, own_link, short_url
@@ -63,9 +64,11 @@ def _block(block: str) -> str:
 
 
 @audience.get("/app/reports/audience/<block>.csv")
-@require_roles(*MANAGERS)
+@require_roles(*EVERYONE)
 def report_csv(block: str) -> Response:
-    """One block of the Audience section of a report page, same filters, as CSV."""
+    """One block of the Audience section of a report page, same filters, as CSV (an employee:
+    of their own results page, `employee=` their handle)."""
+    own_handle_only(request.args.get("employee") or None)
     block = _block(block)
     reading = read_report_filters(
         request.args,

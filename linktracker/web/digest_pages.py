@@ -8,6 +8,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from linktracker.auth.roles import EVERYONE
 from linktracker.digest.services import (
     DigestConfig,
+    digest_config,
     digest_text,
     last_full_week,
     plan_digests,
@@ -24,14 +25,9 @@ digest_pages = Blueprint("digest_pages", __name__, url_prefix="/app/digest")
 
 
 def _config() -> DigestConfig:
-    program = settings()
-    return DigestConfig(
-        timezone=program.reporting_timezone,
-        base_url=runtime().config.base_url,
-        medium=program.utm_medium,
-        allowed_domains=program.allowed_domains,
-        secret=runtime().secret,
-        sender=runtime().config.digest_from,
+    config = runtime().config
+    return digest_config(
+        settings(), base_url=config.base_url, secret=runtime().secret, sender=config.digest_from
     )
 
 

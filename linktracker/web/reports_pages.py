@@ -316,6 +316,7 @@ def campaign(slug: str) -> str:
         bucket=bucket,
         has_series=series_total(points) > 0,
         labels=CHANNEL_LABELS,
+        **audience_section(state.filters, report_csv_url(state.query)),
     )
 
 

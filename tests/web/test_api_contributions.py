@@ -166,6 +166,9 @@ def test_approving_makes_a_campaign_with_links_for_the_employees(
     assert all("utm_campaign=how-we-ship" in link.destination_url for link in links)
     own = client.get("/api/v1/contributions", headers=api_headers("employee", "ann@example.com"))
     assert own.json["contributions"][0]["campaign"] == "how-we-ship"
+    # The story's title is the post text beside its links.
+    made = client.get("/api/v1/campaigns/how-we-ship", headers=api_headers("marketer"))
+    assert made.json["post_texts"] == [{"channel": None, "text": "How we ship"}]
 
 
 def test_an_approved_title_already_used_as_a_slug_gets_a_numbered_slug(

@@ -71,6 +71,20 @@ def test_another_employees_link_is_not_found(sign_in: SignIn, program: data.Prog
         assert response.status_code == 404
         assert "There is no such link among yours." in text(response)
     assert client.get(f"/app/reports/audience/country.csv?{RANGE}").status_code == 403
+    others = client.get(f"/app/reports/audience/country.csv?{RANGE}&employee=bob")
+    assert others.status_code == 404
+
+
+def test_my_results_audience_csv_links_work_for_the_employee(
+    sign_in: SignIn, program: data.Program
+) -> None:
+    client = sign_in("employee", program.ann.email)
+    page = text(client.get(f"/app/reports/me?{RANGE}"))
+    link = re.search(r'href="(/app/reports/audience/country\.csv\?[^"]+)"', page)
+    assert link is not None and "employee=ann" in link.group(1)
+    download = client.get(link.group(1).replace("&amp;", "&"))
+    assert download.status_code == 200
+    assert _csv(download)[1:] == [["DE", "3", "2"], ["US", "1", "1"], ["total", "4", "3"]]
 
 
 def test_a_marketer_reaches_any_link_page_from_the_campaign_page(

@@ -70,6 +70,7 @@ def test_a_campaign_has_its_own_report_page_linked_from_the_campaign_results(
     assert page.status_code == 200
     assert "Spring launch" in body and "Cam Paign" in body and "data-chart=" in body
     assert 'class="funnel"' in body and "All reps" in body and "All channels" in body
+    assert 'data-block="referrer_host"' in body and f"campaign={campaign.slug}" in body
     reps = body.split('id="reps-title"')[1].split('id="channels-title"')[0]
     assert re.search(
         r"All reps</strong></td><td class=\"hide-phone\"></td>\s*<td class=\"num\">3</td>", reps
