@@ -154,7 +154,7 @@ def _flag(value: str) -> bool:
         return True
     if text in ("", "0", "false", "no", "off", "n"):
         return False
-    raise ValueError("choose on or off")
+    raise ValueError("choose yes or no")
 
 
 def _admin_email(value: str) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any
 
 from flask import Response, jsonify, request
@@ -144,6 +144,10 @@ def get_rep_report(handle: str) -> Response:
         bucket=bucket,
         currency=program.default_currency,
     )
+    if who.role not in MANAGERS:
+        # An employee's own report holds no customer's personal data.
+        records = tuple(replace(r, name=None, company=None, owner=None) for r in detail.records)
+        detail = replace(detail, records=records)
     table = present.rep_table(detail, name)
     # One file name per table: the rep page offers several downloads side by side.
     return _respond(present.rep_dict(detail), table, f"rep-{handle}-{name}")

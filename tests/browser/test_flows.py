@@ -72,7 +72,7 @@ def test_marketer_creates_a_campaign_generates_links_and_sees_the_click(
     expect(page.locator(".flash-success")).to_contain_text("new link(s) made")
     first = page.locator("section[aria-labelledby=links-title] tbody tr").first
     rep_name = first.locator("td").first.inner_text()
-    short_url = first.locator("a").get_attribute("href")
+    short_url = first.locator("a.mono").get_attribute("href")
     assert short_url and short_url.startswith(live_server.url)
 
     page.goto(short_url)
@@ -122,7 +122,7 @@ def test_sales_ops_uploads_an_export_sees_the_rejected_rows_and_downloads_them(
 ):
     sign_in(page, "sales_ops")
     expect(page).to_have_url(re.compile(r"/app/crm/$"))
-    page.get_by_label("CRM export (CSV)").set_input_files(str(BAD_ROWS))
+    page.get_by_label("CRM export (CSV or .xlsx)").set_input_files(str(BAD_ROWS))
     page.get_by_role("button", name="Upload and preview").click()
 
     expect(page.get_by_role("heading", name="Check the mapping")).to_be_visible()

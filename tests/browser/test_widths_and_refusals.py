@@ -88,7 +88,7 @@ def test_every_admin_navigation_item_is_fully_visible_at_laptop_widths(
     sign_in(page, "admin")
     page.goto(f"{live_server.url}/app/settings/")
     items = page.locator("nav.mainnav a")
-    assert items.count() == 9  # with Stories (the review queue)
+    assert items.count() == 10  # with Stories (the review queue) and ATS imports
     expect(items.last).to_have_text("Settings")
     assert page.evaluate(HIDDEN_NAV_ITEMS_JS) == []
     page.screenshot(path=str(tmp_path / f"nav-admin-{width}.png"))  # to look at, not docs
@@ -102,7 +102,7 @@ def test_on_a_phone_the_navigation_and_report_tabs_are_whole_and_visible(
     page = _page(browser, 390, 844)
     sign_in(page, role)
     page.goto(f"{live_server.url}/app/reports/leaderboard")
-    expect(page.locator("nav.tabs a")).to_have_count(4)
+    expect(page.locator("nav.tabs a")).to_have_count(5)
     assert page.evaluate(HIDDEN_NAV_ITEMS_JS) == []
     assert page.evaluate(HIDDEN_TABS_JS) == []
     for selector in ("nav.mainnav", "nav.tabs"):
@@ -121,8 +121,8 @@ def test_campaign_results_open_a_campaign_report_with_its_chart_and_inactive_rep
     page.goto(f"{live_server.url}/app/reports/campaigns")
     page.locator("table a[href*='/app/reports/campaigns/']").first.click()
     page.wait_for_url(re.compile(r"/app/reports/campaigns/[^/?]+\?"))
-    expect(page.get_by_role("heading", name="Reps")).to_be_visible()
-    expect(page.get_by_role("heading", name="Channels")).to_be_visible()
+    expect(page.get_by_role("heading", name="Reps", exact=True)).to_be_visible()
+    expect(page.get_by_role("heading", name="Channels", exact=True)).to_be_visible()
     chart = page.locator("canvas[data-chart]").first
     expect(chart).to_be_visible()
     assert page.evaluate(
@@ -174,7 +174,7 @@ def test_a_refused_upload_has_a_page_of_its_own_that_survives_a_reload(
     # Nothing stored (no file chosen): the form comes back with its message, still usable.
     page.get_by_role("button", name="Upload and preview").click()
     expect(page.locator("#file-error")).to_contain_text("Choose the exported CSV file")
-    page.get_by_label("CRM export (CSV)").set_input_files(str(no_id))
+    page.get_by_label("CRM export (CSV or .xlsx)").set_input_files(str(no_id))
     page.get_by_role("button", name="Upload and preview").click()
     page.wait_for_url(re.compile(r"/app/crm/\d+/preview$"))
     for _reload in range(2):
@@ -188,7 +188,7 @@ def test_a_refused_upload_has_a_page_of_its_own_that_survives_a_reload(
     row = page.locator("tr", has_text="deals-without-id.csv")
     expect(row).to_contain_text("Refused")
 
-    page.get_by_label("CRM export (CSV)").set_input_files(
+    page.get_by_label("CRM export (CSV or .xlsx)").set_input_files(
         str(TEST_DATA / "crm" / "broken_not_a_csv.csv")
     )
     page.get_by_role("button", name="Upload and preview").click()
