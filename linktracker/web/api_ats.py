@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, BinaryIO, cast
+from typing import Any
 
 from flask import Response, jsonify, request
-from werkzeug.datastructures import FileStorage
 
 from linktracker.auth.roles import CRM_READERS, IMPORTERS
 from linktracker.crm.services import ImportBusy, ImportRefused
-from linktracker.errors import InvalidInput
 from linktracker.recruiting.imports import (
     AtsImportResult,
     get_ats_import,
@@ -18,9 +16,9 @@ from linktracker.recruiting.imports import (
     upload_and_import_ats,
 )
 from linktracker.web.api import api
-from linktracker.web.api_crm import MAX_OFFSET, MAX_PAGE, import_json, request_flag, request_mapping
+from linktracker.web.api_crm import MAX_OFFSET, MAX_PAGE, import_json, import_upload
 from linktracker.web.context import db, identity, require_roles
-from linktracker.web.crm_import import import_context, import_options
+from linktracker.web.crm_import import import_context
 from linktracker.web.downloads import raw_import_file, rejected_rows_file
 from linktracker.web.params import int_arg
 
@@ -39,20 +37,15 @@ def ats_import_json(result: AtsImportResult) -> dict[str, Any]:
 @api.post("/ats/imports")
 @require_roles(*IMPORTERS)
 def post_ats_import() -> tuple[Response, int]:
-    upload = request.files.get("file")
-    if not isinstance(upload, FileStorage) or not upload.filename:
-        raise InvalidInput("Send the export as multipart field 'file'.", {"file": "Required."})
-    options = import_options(
-        request_mapping(), request_flag("dayfirst"), dry_run=bool(request_flag("dry_run"))
-    )
+    stream, filename, options = import_upload()
     who = identity()
     try:
         result = upload_and_import_ats(
             db(),
-            cast(BinaryIO, upload.stream),
+            stream,
             import_context(),
             options,
-            filename=upload.filename,
+            filename=filename,
             source=request.form.get("source"),
             uploaded_by=who.user_id if who else None,
         )

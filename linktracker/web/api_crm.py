@@ -10,6 +10,7 @@ from werkzeug.datastructures import FileStorage
 
 from linktracker.attribution.credits import ImportCredits, import_credits
 from linktracker.auth.roles import CRM_READERS, IMPORTERS
+from linktracker.crm.options import ImportOptions
 from linktracker.crm.services import (
     ImportBusy,
     ImportRefused,
@@ -131,9 +132,8 @@ def request_mapping() -> dict[str, str | None] | None:
     return mapping
 
 
-@api.post("/crm/imports")
-@require_roles(*IMPORTERS)
-def post_crm_import() -> tuple[Response, int]:
+def import_upload() -> tuple[BinaryIO, str, ImportOptions]:
+    """The uploaded export and its import options, as every import endpoint reads them."""
     upload = request.files.get("file")
     if not isinstance(upload, FileStorage) or not upload.filename:
         raise InvalidInput("Send the export as multipart field 'file'.", {"file": "Required."})
@@ -143,14 +143,21 @@ def post_crm_import() -> tuple[Response, int]:
         dry_run=bool(request_flag("dry_run")),
         sheet=(request.form.get("sheet") or "").strip() or None,
     )
+    return cast(BinaryIO, upload.stream), upload.filename, options
+
+
+@api.post("/crm/imports")
+@require_roles(*IMPORTERS)
+def post_crm_import() -> tuple[Response, int]:
+    stream, filename, options = import_upload()
     who = identity()
     try:
         summary = upload_and_import(
             db(),
-            cast(BinaryIO, upload.stream),
+            stream,
             import_context(),
             options,
-            filename=upload.filename,
+            filename=filename,
             source=request.form.get("source"),
             uploaded_by=who.user_id if who else None,
         )
