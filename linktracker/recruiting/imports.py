@@ -19,6 +19,7 @@ import hashlib
 import hmac
 import os
 from collections.abc import Callable, Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, BinaryIO, Final
@@ -41,7 +42,13 @@ from linktracker.crm.import_summary import (
 from linktracker.crm.locks import import_lock
 from linktracker.crm.models import CrmImport, CrmImportError
 from linktracker.crm.options import ImportOptions
-from linktracker.crm.parsing import RowError, UnreadableExport
+from linktracker.crm.parsing import (
+    WORKBOOK_ENCODING,
+    RowError,
+    UnreadableExport,
+    Workbook,
+    csv_view,
+)
 from linktracker.crm.preview import ImportPreview
 from linktracker.crm.raw_files import store_upload
 from linktracker.crm.services import ImportRefused
@@ -181,8 +188,11 @@ def import_ats_file(
         options = options or ImportOptions()
         check_ats_options(options)
         path = raw_path(record, context.upload_folder)
-        with path.open("rb") as stream:
+        with path.open("rb") as raw, ExitStack() as stack:
             try:
+                # A workbook is read as its sheet written out as CSV, as the CRM import does.
+                view = stack.enter_context(csv_view(raw, sheet=options.sheet, folder=path.parent))
+                stream = view.stream
                 export = inspect_ats_export(
                     stream,
                     mapping=options.mapping,
@@ -195,7 +205,7 @@ def import_ats_file(
                 _refuse(session, record, options, str(exc), exc.mapping)
                 raise ImportRefused(str(exc), import_id) from exc
             if not resuming:
-                _record_export(record, export, options)
+                _record_export(record, export, options, view.workbook)
             record.state = "running"
             record.message = None
             session.commit()
@@ -229,8 +239,9 @@ def import_ats_file(
 
 
 def _is_final(record: CrmImport, given: ImportOptions | None) -> bool:
-    mapping = None if given is None else given.mapping
-    return record.state in ("done", "dry_run") or (record.state == "refused" and mapping is None)
+    """Done, or refused and given neither a mapping nor a sheet to try again with."""
+    retry = given is not None and (given.mapping is not None or given.sheet is not None)
+    return record.state in ("done", "dry_run") or (record.state == "refused" and not retry)
 
 
 def _finished(session: Session, record: CrmImport) -> AtsImportResult:
@@ -256,13 +267,15 @@ def _refuse(
     session.commit()
 
 
-def _record_export(record: CrmImport, export: AtsExport, options: ImportOptions) -> None:
+def _record_export(
+    record: CrmImport, export: AtsExport, options: ImportOptions, workbook: Workbook | None
+) -> None:
     info = export.info
     record.source = info.source
     record.format = info.format
     record.kind = "application"
-    record.encoding = info.encoding
-    record.delimiter = info.delimiter
+    record.encoding = info.encoding if workbook is None else WORKBOOK_ENCODING
+    record.delimiter = info.delimiter if workbook is None else None
     record.mapping = dict(info.mapping)
     record.dayfirst = info.dayfirst
     record.dayfirst_reason = info.dayfirst_reason[:200]
@@ -271,6 +284,7 @@ def _record_export(record: CrmImport, export: AtsExport, options: ImportOptions)
         "header": list(info.header),
         "header_line": info.header_line,
         "won_rule": info.won_rule,
+        "sheet": None if workbook is None else workbook.sheet,
     }
 
 
@@ -440,7 +454,9 @@ def preview_ats_import(
     options = options or ImportOptions()
     check_ats_options(options)
     record = load_ats_import(session, import_id)
-    with raw_path(record, upload_folder).open("rb") as stream:
+    path = raw_path(record, upload_folder)
+    with path.open("rb") as raw, csv_view(raw, sheet=options.sheet, folder=path.parent) as view:
+        stream = view.stream
         export = inspect_ats_export(
             stream,
             mapping=options.mapping,
@@ -462,12 +478,13 @@ def preview_ats_import(
             if len(records) >= limit and len(errors) >= limit:
                 break
     info = export.info
+    workbook = view.workbook
     return ImportPreview(
         format=info.format,
         kind=info.kind,
         source=info.source,
-        encoding=info.encoding,
-        delimiter=info.delimiter,
+        encoding=info.encoding if workbook is None else WORKBOOK_ENCODING,
+        delimiter=info.delimiter if workbook is None else "",
         header=info.header,
         mapping=dict(info.mapping),
         fields=ATS_FIELDS,
@@ -478,6 +495,8 @@ def preview_ats_import(
         won_rule=info.won_rule,
         timezone=info.timezone,
         records=tuple(records),
+        sheet=None if workbook is None else workbook.sheet,
+        sheets=() if workbook is None else workbook.sheets,
         errors=tuple(errors),
     )
 

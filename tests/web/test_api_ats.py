@@ -134,3 +134,20 @@ def test_recruiting_report_api_and_csv(
     assert (
         client.get("/api/v1/reports/recruiting", headers=api_headers("employee")).status_code == 403
     )
+
+
+def test_post_ats_import_reads_the_chosen_sheet_of_a_workbook(
+    client: FlaskClient, api_headers: Headers, session: Session
+) -> None:
+    from tests.services.crm_exports import workbook_bytes
+
+    rows = [["Application ID", "Applied On", "Job"], ["A-1", "2026-10-01", "Engineer"]]
+    book = workbook_bytes(rows, sheets=("Notes", "Applications"), data_sheet="Applications")
+    headers = api_headers("sales_ops")
+    response = upload(client, headers, book, "apps.xlsx", sheet="Applications")
+    assert response.status_code == 201, (response.json["error"], response.json["sheet"])
+    assert (response.json["sheet"], response.json["inserted"]) == ("Applications", 1)
+    missing = upload(client, headers, book, "apps.xlsx", sheet="Nope")
+    assert missing.status_code == 422
+    assert "Applications" in str(missing.json)  # the sheets there are, named
+    assert session.scalar(select(func.count()).select_from(Application)) == 1
