@@ -122,11 +122,14 @@ def records_page(
     limit: int = PAGE_SIZE,
     import_id: int | None = None,
     currency: str | None = None,
+    customer_search: bool = True,
 ) -> RecordPage:
     """A page of the attributed records in ``scope`` (a rep's or a campaign's), sorted.
 
     ``after``/``before`` are cursors from an earlier page; ``import_id`` keeps the records an
-    import wrote (whatever their creation date); ``currency`` is the default currency.
+    import wrote (whatever their creation date); ``currency`` is the default currency. Without
+    ``customer_search`` the search looks only at the stage and the record id: an employee, who
+    is not shown customers' names, companies or owners, cannot probe for them either.
     """
     if sort not in RECORD_SORTS:
         raise InvalidInput(
@@ -137,7 +140,8 @@ def records_page(
     limit = max(1, min(limit, MAX_PAGE_SIZE))
     if import_id is not None:
         scope = replace(scope, start=_ALL_TIME[0], end=_ALL_TIME[1])
-    base = _base_query(scope, search, import_id, chosen)
+    searched = _SEARCHED if customer_search else _SEARCHED_WITHOUT_CUSTOMERS
+    base = _base_query(scope, search, searched, import_id, chosen)
     backwards = before is not None and after is None
     cursor_text = before if backwards else after
     cursor = _parse_cursor(cursor_text, chosen) if cursor_text else None
@@ -177,7 +181,17 @@ def _conditions(scope: Scope, sort: Sort) -> list[ColumnElement[bool]]:
     return terms
 
 
-def _base_query(scope: Scope, search: str, import_id: int | None, sort: Sort) -> Select[Any]:
+_SEARCHED_WITHOUT_CUSTOMERS = (CrmRecord.stage, CrmRecord.external_id)
+_SEARCHED = (CrmRecord.name, CrmRecord.company, CrmRecord.owner, *_SEARCHED_WITHOUT_CUSTOMERS)
+
+
+def _base_query(
+    scope: Scope,
+    search: str,
+    searched: tuple[Any, ...],
+    import_id: int | None,
+    sort: Sort,
+) -> Select[Any]:
     statement: Any = (
         select(
             CrmRecord.id,
@@ -212,18 +226,7 @@ def _base_query(scope: Scope, search: str, import_id: int | None, sort: Sort) ->
         escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         pattern = f"%{escaped}%"
         statement = statement.where(
-            or_(
-                *(
-                    column.ilike(pattern, escape="\\")
-                    for column in (
-                        CrmRecord.name,
-                        CrmRecord.company,
-                        CrmRecord.owner,
-                        CrmRecord.stage,
-                        CrmRecord.external_id,
-                    )
-                )
-            )
+            or_(*(column.ilike(pattern, escape="\\") for column in searched))
         )
     query: Select[Any] = statement
     return query
@@ -308,6 +311,7 @@ class RecordsQuery:
     before: str | None = None
     import_id: int | None = None
     limit: int = PAGE_SIZE
+    customer_search: bool = True
 
 
 def list_records(
@@ -331,4 +335,5 @@ def list_records(
         limit=asked.limit,
         import_id=asked.import_id,
         currency=currency,
+        customer_search=asked.customer_search,
     )

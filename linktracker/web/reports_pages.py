@@ -226,7 +226,7 @@ def _rep_page(handle: str, *, own_page: bool) -> str:
         currency=program.default_currency,
         with_records=False,
     )
-    asked = records_query()
+    asked = replace(records_query(), customer_search=not own_page)
     page = list_records(
         db(),
         replace(state.filters, employee=handle),

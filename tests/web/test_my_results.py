@@ -103,6 +103,29 @@ def test_my_results_shows_attributed_records_without_customer_personal_data(
             assert value not in shown
 
 
+def test_my_results_search_cannot_probe_customer_names_companies_or_owners(
+    session: Session, sign_in: SignIn
+) -> None:
+    """The employee's records search looks at what they can see: stage and record id."""
+    me, _star, _campaign = _program(session)
+    make_crm_record(
+        session, employee_id=me.id, attribution_method="utm", name="Hidden Buyer",
+        company="Secret Corp", stage="Qualified", external_id="OPP-77",
+        created_at=datetime.now(UTC) - timedelta(days=1), **CUSTOMER,
+    )  # fmt: skip
+    client = sign_in("employee", "me@example.com")
+
+    def found(query: str) -> bool:
+        return "OPP-77" in text(client.get(f"/app/reports/me?q={query}"))
+
+    assert found("OPP-77") and found("qualified")
+    for probe in ("Hidden", "Secret", "Olga"):
+        assert not found(probe), probe
+    # A manager's search still covers names, companies and owners.
+    manager = sign_in("marketer")
+    assert "OPP-77" in text(manager.get(f"/app/reports/reps/{me.handle}?q=Secret"))
+
+
 def test_my_results_shows_my_rank_and_the_top_10_by_clicks_and_leads(
     session: Session, sign_in: SignIn
 ) -> None:
