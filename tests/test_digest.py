@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -19,7 +20,7 @@ from linktracker.digest.smtp import parse_smtp_url
 from linktracker.errors import InvalidInput
 from linktracker.links.models import Link
 from tests.factories import make_campaign, make_click, make_crm_record, make_employee, make_link
-from tests.smtp_server import Received, free_port, smtp_server
+from tests.smtp_server import Received, Tls, certificate_authority, free_port, smtp_server
 
 THIS_WEEK = week_start_of(datetime.now(UTC).date()).isoformat()
 
@@ -160,7 +161,7 @@ def test_an_unreachable_server_fails_every_digest_and_loses_none(
     code, output = _send(runner)
     assert code == 1
     assert "FAILED ann@example.com: ConnectionRefusedError" in output
-    assert "FAILED bob@example.com: not tried, the server could not be reached: Connection" in (
+    assert "FAILED bob@example.com: not tried, connecting to the server failed: Connection" in (
         output
     )
     assert session.scalar(select(func.count()).select_from(DigestSend)) == 1  # ann's failure
@@ -188,6 +189,54 @@ def test_the_server_login_comes_from_the_url(
     assert code == 0, output
     assert received.logins == ["digest"]  # one connection for both messages
     assert received.recipients == ["ann@example.com", "bob@example.com"]
+
+
+@pytest.mark.parametrize("tls", ["starttls", "tls"])
+def test_the_digest_is_sent_encrypted_with_starttls_or_implicit_tls(
+    app: Flask, runner: FlaskCliRunner, program: dict[str, str], tls: Tls,
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+) -> None:  # fmt: skip
+    ca = certificate_authority()
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "ca.pem"))
+    with smtp_server(password="secret", tls=tls, ca=ca) as (url, received):
+        assert url.startswith("smtps://" if tls == "tls" else "smtp://")
+        query = "?starttls=true" if tls == "starttls" else ""
+        app.config["SMTP_URL"] = url.replace("://", "://digest:secret@") + query
+        code, output = _send(runner)
+    assert code == 0, output
+    assert received.logins == ["digest"]
+    assert received.recipients == ["ann@example.com", "bob@example.com"]
+
+
+@pytest.mark.parametrize("tls", ["starttls", "tls"])
+def test_a_server_certificate_nobody_vouches_for_is_refused_and_nothing_is_sent(
+    app: Flask, runner: FlaskCliRunner, program: dict[str, str], tls: Tls, session: Session
+) -> None:
+    with smtp_server(password="secret", tls=tls) as (url, received):
+        query = "?starttls=true" if tls == "starttls" else ""
+        app.config["SMTP_URL"] = url.replace("://", "://digest:secret@") + query
+        code, output = _send(runner)
+    assert code == 1
+    assert "CERTIFICATE_VERIFY_FAILED" in output or "certificate verify failed" in output
+    assert received.messages == [] and received.logins == []
+    # Every digest is still owed: the next run with a trusted server sends them.
+    sent = select(func.count()).select_from(DigestSend).where(DigestSend.status == "sent")
+    assert session.scalar(sent) == 0
+
+
+def test_without_starttls_a_server_that_requires_it_refuses_the_login(
+    app: Flask, runner: FlaskCliRunner, program: dict[str, str]
+) -> None:
+    with smtp_server(password="secret", tls="starttls") as (url, received):
+        app.config["SMTP_URL"] = url.replace("://", "://digest:secret@")
+        code, output = _send(runner)
+    assert code == 1
+    assert "FAILED ann@example.com: SMTPNotSupportedError: SMTP AUTH extension not supported" in (
+        output
+    )
+    assert "FAILED bob@example.com: not tried, connecting to the server failed: SMTPNot" in output
+    assert received.messages == [] and received.logins == []
 
 
 def test_the_unsubscribe_link_turns_the_digest_off(

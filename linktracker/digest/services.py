@@ -323,7 +323,7 @@ def send_digests(
                 # Not claimed: the next run sends it. Waiting out a dead server per recipient
                 # would only make this run slow.
                 run.failed.append(
-                    (digest, f"not tried, the server could not be reached: {unreachable}")
+                    (digest, f"not tried, connecting to the server failed: {unreachable}")
                 )
                 continue
             if not _claim(session, digest.employee_id, week_start):
