@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 
 # A cell starting with one of these is run as a formula by Excel, LibreOffice or Sheets.
@@ -26,9 +26,20 @@ def safe_cell(value: object) -> str:
 
 def to_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     """A CSV document (CRLF line ends, every cell neutralised)."""
+    return "".join(iter_csv(header, rows))
+
+
+def iter_csv(
+    header: Sequence[str], rows: Iterable[Sequence[object]], *, chunk_rows: int = 500
+) -> Iterator[str]:
+    """The same document as ``to_csv``, in pieces of ``chunk_rows`` rows, for streaming."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow([safe_cell(h) for h in header])
-    for row in rows:
+    for n, row in enumerate(rows, 1):
         writer.writerow([safe_cell(cell) for cell in row])
-    return buffer.getvalue()
+        if n % chunk_rows == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 from linktracker.reports.participation import Participation
 from linktracker.reports.results import (
@@ -298,6 +298,25 @@ def channels_table(report: ChannelsReport) -> Table:
     return header, rows
 
 
+RECORDS_HEADER: Final = (
+    "source", "external_id", "name", "company", "owner", "stage", "kind", "created_at", "method",
+    "won", "closed_at", "amount", "currency", "campaign", "channel", "click_at",
+    "seconds_from_click",
+)  # fmt: skip
+
+
+def records_table(records: Iterable[Any]) -> tuple[list[str], Iterator[list[object]]]:
+    """The records CSV: a header and a lazy row per attributed record (any record shape
+    with the fields of RECORDS_HEADER, such as AttributedRecord or PagedRecord)."""
+    rows = (
+        [r.source, r.external_id, r.name, r.company, r.owner, r.stage, r.kind,
+         _stamp(r.created_at), r.method, r.won, _stamp(r.closed_at), r.amount, r.currency,
+         r.campaign, r.channel, _stamp(r.click_at), r.seconds_from_click]
+        for r in records
+    )  # fmt: skip
+    return list(RECORDS_HEADER), rows
+
+
 def rep_table(detail: RepDetail, table: str = "series") -> Table:
     """A rep's time series, links or attributed records."""
     if table == "links":
@@ -308,15 +327,8 @@ def rep_table(detail: RepDetail, table: str = "series") -> Table:
               x.preview_clicks, x.leads, x.won] for x in detail.links],
         )  # fmt: skip
     if table == "records":
-        return (
-            ["source", "external_id", "name", "company", "owner", "stage", "kind", "created_at",
-             "method", "won", "closed_at", "amount", "currency", "campaign", "channel",
-             "click_at", "seconds_from_click"],
-            [[r.source, r.external_id, r.name, r.company, r.owner, r.stage, r.kind,
-              _stamp(r.created_at), r.method, r.won, _stamp(r.closed_at), r.amount, r.currency,
-              r.campaign, r.channel, _stamp(r.click_at), r.seconds_from_click]
-             for r in detail.records],
-        )  # fmt: skip
+        header, rows = records_table(detail.records)
+        return header, list(rows)
     return (
         ["start", "clicks", "unique_visitors", "leads", "won"],
         [[p.start.isoformat(), p.clicks, p.unique_visitors, p.leads, p.won] for p in detail.series],

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import asdict, replace
 from typing import Any
 
 from flask import Response, jsonify, request
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from linktracker.auth.roles import EVERYONE, MANAGERS
-from linktracker.csvsafe import to_csv
+from linktracker.csvsafe import iter_csv, to_csv
 from linktracker.employees.models import Employee
 from linktracker.errors import Forbidden, InvalidInput, NotFound
 from linktracker.reports import audience_present, present
@@ -16,8 +19,10 @@ from linktracker.reports.audience import parse_dimension, report_clicks
 from linktracker.reports.filters import ReportFilters, parse_bucket, parse_report_filters, today_in
 from linktracker.reports.own import OwnFigures, report_own_figures
 from linktracker.reports.participation import report_participation
+from linktracker.reports.records import all_records
 from linktracker.reports.recruiting import recruiting_dict, recruiting_table, report_recruiting
 from linktracker.reports.results import EmployeeRef
+from linktracker.reports.scope import resolve_scope
 from linktracker.reports.services import (
     report_campaigns,
     report_channels,
@@ -27,6 +32,7 @@ from linktracker.reports.services import (
 )
 from linktracker.web.api import BadRequest, api
 from linktracker.web.context import db, identity, require_roles, settings
+from linktracker.web.downloads import streamed_csv
 from linktracker.web.own_data import own_data
 
 
@@ -136,6 +142,8 @@ def get_rep_report(handle: str) -> Response:
     if name not in ("series", "links", "records"):
         raise InvalidInput("Unknown table.", {"table": "Use series, links or records."})
     program = settings()
+    if name == "records" and _format() == "csv":
+        return _records_csv(handle, customers=who.role in MANAGERS)
     detail = report_rep(
         db(),
         handle,
@@ -151,6 +159,31 @@ def get_rep_report(handle: str) -> Response:
     table = present.rep_table(detail, name)
     # One file name per table: the rep page offers several downloads side by side.
     return _respond(present.rep_dict(detail), table, f"rep-{handle}-{name}")
+
+
+def _records_csv(handle: str, *, customers: bool) -> Response:
+    """Every attributed record of the rep in the range, streamed (the JSON holds the first
+    1,000). Without ``customers`` (an employee's own), no customer name, company or owner."""
+    if db().scalar(select(Employee.id).where(Employee.handle == handle)) is None:
+        raise NotFound(f"No employee with handle '{handle}'.")
+    program = settings()
+    filters = replace(_filters(), employee=handle)
+    # Bad filters answer 400 now, not halfway through a download.
+    resolve_scope(db(), filters, program.reporting_timezone, program.default_currency)
+
+    def chunks(session: Session) -> Iterator[str]:
+        records = all_records(
+            session,
+            filters,
+            timezone=program.reporting_timezone,
+            currency=program.default_currency,
+        )
+        if not customers:
+            records = (replace(r, name=None, company=None, owner=None) for r in records)
+        yield from iter_csv(*present.records_table(records))
+
+    filename = f"rep-{handle}-records-{filters.date_from}-{filters.date_to}.csv"
+    return streamed_csv(chunks, filename)
 
 
 @api.get("/reports/campaigns")

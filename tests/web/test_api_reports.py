@@ -10,10 +10,13 @@ from decimal import Decimal
 
 import pytest
 from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from linktracker.attribution.services import attribute_records
+from linktracker.crm.models import CrmRecord
 from linktracker.csvsafe import safe_cell, to_csv
+from linktracker.employees.models import Employee
 from tests.factories import make_campaign, make_click, make_crm_record, make_employee, make_link
 
 Headers = Callable[..., dict[str, str]]
@@ -138,6 +141,40 @@ def test_csv_export_round_trips_and_neutralises_formulas(
                               headers=api_headers())  # fmt: skip
         assert response.status_code == 200, path
         assert len(_rows(response.get_data(as_text=True))) >= 2
+
+
+def test_the_records_csv_holds_every_record_of_the_range_not_the_first_1000(
+    client: FlaskClient, api_headers: Headers, data: None, session: Session
+) -> None:
+    rep = session.scalars(select(Employee).where(Employee.handle == "rep-a")).one()
+    session.add_all(
+        CrmRecord(source="bulk", external_id=f"B{n:04}", kind="lead", employee_id=rep.id,
+                  attribution_method="utm", content_hash=f"bulk{n}",
+                  created_at=DAY + timedelta(days=1, minutes=n))
+        for n in range(1202)
+    )  # fmt: skip
+    session.commit()
+    headers = api_headers()
+    url = f"/api/v1/reports/reps/rep-a?{RANGE}&table=records"
+    body = client.get(url, headers=headers).json
+    assert len(body["records"]) == 1000 and body["records_total"] == 1203  # the JSON's cap
+    response = client.get(f"{url}&format=csv", headers=headers)
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert 'filename="rep-rep-a-records-2026-03-01-2026-03-31.csv"' in (
+        response.headers["Content-Disposition"]
+    )
+    header, *rows = _rows(response.get_data(as_text=True))
+    ids = [dict(zip(header, row, strict=True))["external_id"] for row in rows]
+    assert len(ids) == len(set(ids)) == 1203  # each record once
+    assert ids[:2] == ["B1201", "B1200"] and ids[-2:] == ["B0000", ids[-1]]  # newest first
+    clicked = dict(zip(header, rows[-1], strict=True))
+    assert clicked["method"] == "click_id" and clicked["seconds_from_click"] == "7200"
+    assert clicked["amount"] == "1234.50" and clicked["campaign"] == "spring"
+    missing = client.get(f"/api/v1/reports/reps/nobody?{RANGE}&table=records&format=csv",
+                         headers=headers)  # fmt: skip
+    assert missing.status_code == 404 and "No employee with handle 'nobody'" in missing.text
+    bad = client.get(f"{url}&format=csv&campaign=none-such", headers=headers)
+    assert bad.status_code == 422 and "Unknown filter value" in bad.text  # before any row
 
 
 @pytest.mark.parametrize(
