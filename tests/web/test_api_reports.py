@@ -160,8 +160,9 @@ def test_the_records_csv_holds_every_record_of_the_range_not_the_first_1000(
     assert len(body["records"]) == 1000 and body["records_total"] == 1203  # the JSON's cap
     response = client.get(f"{url}&format=csv", headers=headers)
     assert response.status_code == 200 and response.mimetype == "text/csv"
-    assert 'filename="rep-rep-a-records-2026-03-01-2026-03-31.csv"' in (
-        response.headers["Content-Disposition"]
+    assert (
+        'filename="rep-rep-a-records-2026-03-01-2026-03-31.csv"'
+        in (response.headers["Content-Disposition"])
     )
     header, *rows = _rows(response.get_data(as_text=True))
     ids = [dict(zip(header, row, strict=True))["external_id"] for row in rows]
