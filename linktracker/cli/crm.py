@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 from flask.cli import AppGroup
 from sqlalchemy.orm import Session
 
 from linktracker.cli.common import current_runtime, import_context, service_session
 from linktracker.cli.import_files import (
+    ImportFile,
     import_file_options,
-    import_options,
     importing,
     print_summary,
 )
@@ -35,18 +33,10 @@ crm_group = AppGroup(
     map_example="Created On=created_at",
     dry_run="Read and count everything, write no records.",
 )
-def import_crm_command(
-    file: str,
-    source: str | None,
-    mapping: tuple[str, ...],
-    dayfirst: bool | None,
-    sheet: str | None,
-    dry_run: bool,
-    shown_errors: int,
-) -> None:
+def import_crm_command(given: ImportFile) -> None:
     runtime = current_runtime()
-    path = Path(file)
-    options = import_options(mapping, dayfirst, dry_run, sheet)
+    path = given.path
+    options = given.options()
     size = path.stat().st_size
     bar = click.progressbar(length=size, label=f"Importing {path.name}", show_eta=True)
     shown = [0]
@@ -65,13 +55,13 @@ def import_crm_command(
                 import_context(),
                 options,
                 filename=path.name,
-                source=source,
+                source=given.source,
                 progress=progress,
             )
         finally:
             if shown[0]:
                 bar.render_finish()
-    print_summary(summary, shown_errors, area="crm", words=str)
+    print_summary(summary, given.shown_errors, area="crm", words=str)
 
 
 @crm_group.command(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any
 
 import click
 
@@ -13,16 +15,35 @@ from linktracker.cli.common import current_runtime, fail
 from linktracker.crm import services as crm
 from linktracker.errors import DomainError
 
-Command = TypeVar("Command", bound=Callable[..., None])
+
+@dataclass(frozen=True)
+class ImportFile:
+    """What an import command was given: the file, its options and the errors to list."""
+
+    path: Path
+    source: str | None
+    mapping: tuple[str, ...]
+    dayfirst: bool | None
+    sheet: str | None
+    dry_run: bool
+    shown_errors: int
+
+    def options(self) -> crm.ImportOptions:
+        return import_options(self.mapping, self.dayfirst, self.dry_run, self.sheet)
 
 
 def import_file_options(
     *, sources: str, map_example: str, dry_run: str
-) -> Callable[[Command], Command]:
-    """The options of an import command: FILE, --source, --map, --dayfirst, --sheet, --dry-run
-    and --errors; ``sources`` and ``map_example`` are the pipeline's examples."""
+) -> Callable[[Callable[[ImportFile], None]], Callable[..., None]]:
+    """The options of an import command (FILE, --source, --map, --dayfirst, --sheet,
+    --dry-run, --errors), handed to it as one :class:`ImportFile`; ``sources`` and
+    ``map_example`` are the pipeline's examples."""
 
-    def decorate(command: Command) -> Command:
+    def decorate(run: Callable[[ImportFile], None]) -> Callable[..., None]:
+        @functools.wraps(run)
+        def command(file: str, **given: Any) -> None:
+            run(ImportFile(path=Path(file), **given))
+
         for option in reversed(
             (
                 click.argument("file", type=click.Path(exists=True, dir_okay=False, readable=True)),

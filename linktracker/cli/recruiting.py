@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 from flask.cli import AppGroup
 
 from linktracker.cli.common import current_runtime, import_context, service_session
 from linktracker.cli.import_files import (
+    ImportFile,
     import_file_options,
-    import_options,
     importing,
     print_summary,
 )
@@ -26,7 +24,7 @@ ats_group = AppGroup(
 
 @ats_group.command(
     "import",
-    help="Import an ATS export; applications upsert by source and id, the raw file is kept, "
+    help="Import an ATS export (CSV or .xlsx); applications upsert by source and id, the raw file is kept, "
     "candidate emails are stored only as keyed hashes.",
 )
 @import_file_options(
@@ -34,22 +32,13 @@ ats_group = AppGroup(
     map_example="Eingang=applied_at",
     dry_run="Read and count everything, write nothing.",
 )
-def import_ats_command(
-    file: str,
-    source: str | None,
-    mapping: tuple[str, ...],
-    dayfirst: bool | None,
-    sheet: str | None,
-    dry_run: bool,
-    shown_errors: int,
-) -> None:
-    path = Path(file)
-    options = import_options(mapping, dayfirst, dry_run, sheet)
+def import_ats_command(given: ImportFile) -> None:
+    path, options = given.path, given.options()
     with current_runtime().sessions() as session, path.open("rb") as stream, importing(path):
         result = upload_and_import_ats(
-            session, stream, import_context(), options, filename=path.name, source=source
+            session, stream, import_context(), options, filename=path.name, source=given.source
         )
-    _print_result(result, shown_errors)
+    _print_result(result, given.shown_errors)
 
 
 def _hired(table: str) -> str:

@@ -9,7 +9,7 @@ What differs (the rows read, the fields, the table written) is each pipeline's o
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import insert
 from sqlalchemy.engine import Connection
@@ -19,11 +19,10 @@ from linktracker.crm.batches import Batch
 from linktracker.crm.import_summary import ImportProgress
 from linktracker.crm.models import CrmImport, CrmImportError
 from linktracker.crm.options import ImportOptions
-from linktracker.crm.parsing import WORKBOOK_ENCODING, Workbook
+from linktracker.crm.parsing import WORKBOOK_ENCODING, ExportInfo, Workbook
 from linktracker.db import utcnow
 
 __all__ = [
-    "DetectedExport",
     "error_rows",
     "is_final",
     "mark_stopped",
@@ -32,39 +31,6 @@ __all__ = [
     "refuse",
     "write_errors",
 ]
-
-
-class DetectedExport(Protocol):
-    """What a pipeline's parser detected in a file (``ExportInfo`` and its ATS twin)."""
-
-    @property
-    def format(self) -> str: ...
-    @property
-    def kind(self) -> str: ...
-    @property
-    def source(self) -> str: ...
-    @property
-    def encoding(self) -> str: ...
-    @property
-    def delimiter(self) -> str: ...
-    @property
-    def header(self) -> tuple[str, ...]: ...
-    @property
-    def header_line(self) -> int: ...
-    @property
-    def mapping(self) -> Mapping[str, str | None]: ...
-    @property
-    def dayfirst(self) -> bool: ...
-    @property
-    def dayfirst_reason(self) -> str: ...
-    @property
-    def decimal_separator(self) -> str: ...
-    @property
-    def decimal_reason(self) -> str: ...
-    @property
-    def won_rule(self) -> str: ...
-    @property
-    def timezone(self) -> str: ...
 
 
 def is_final(record: CrmImport, given: ImportOptions | None) -> bool:
@@ -95,21 +61,17 @@ def refuse(
 
 def record_export(
     record: CrmImport,
-    info: DetectedExport,
+    info: ExportInfo,
     options: ImportOptions,
     workbook: Workbook | None,
     *,
-    kind: str | None = None,
     decimals: bool = True,
 ) -> None:
-    """Keep on the import what its first run detected (read again when it resumes).
-
-    ``kind``: the records' kind when the pipeline has one only (else the detected one);
-    ``decimals``: whether the pipeline reads amounts (their separator is then kept).
-    """
+    """Keep on the import what its first run detected (read again when it resumes);
+    ``decimals``: whether the pipeline reads amounts (their separator is then kept)."""
     record.source = info.source
     record.format = info.format
-    record.kind = kind or info.kind
+    record.kind = info.kind
     record.encoding = info.encoding if workbook is None else WORKBOOK_ENCODING
     record.delimiter = info.delimiter if workbook is None else None
     record.mapping = dict(info.mapping)

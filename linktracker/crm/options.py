@@ -58,13 +58,18 @@ def check_options(options: ImportOptions) -> None:
             f"{options.timezone!r} is not a known time zone (e.g. Europe/Berlin).",
             {"timezone": "Unknown time zone."},
         ) from exc
-    for column, target in (options.mapping or {}).items():
+    check_mapping(options.mapping, TARGETS)
+
+
+def check_mapping(mapping: Mapping[str, str | None] | None, fields: tuple[str, ...]) -> None:
+    """Refuse a mapping with an empty column name or a field not in ``fields``."""
+    for column, target in (mapping or {}).items():
         if not isinstance(column, str) or not column.strip():
             raise InvalidInput("The mapping has an empty column name.", {"mapping": "Invalid."})
-        if target is not None and target not in TARGETS:
+        if target is not None and target not in fields:
             raise InvalidInput(
                 f"The mapping sends column {column!r} to unknown field {target!r}. "
-                f"Fields: {', '.join(TARGETS)}.",
+                f"Fields: {', '.join(fields)}.",
                 {"mapping": "Unknown field."},
             )
 

@@ -10,12 +10,12 @@ from typing import Any, BinaryIO, Final, Protocol
 
 from sqlalchemy.orm import Session
 
-from linktracker.crm.import_steps import DetectedExport
 from linktracker.crm.import_summary import ImportRowError, load_import, raw_path
 from linktracker.crm.options import ImportOptions, check_options, inspect_with_options
 from linktracker.crm.parsing import (
     WORKBOOK_ENCODING,
     CsvView,
+    ExportInfo,
     RowError,
     UnreadableExport,
     Workbook,
@@ -164,7 +164,7 @@ def preview_rows(
 
 
 def preview_of(
-    info: DetectedExport,
+    info: ExportInfo,
     workbook: Workbook | None,
     fields: tuple[str, ...],
     rows: tuple[list[dict[str, str | None]], list[ImportRowError]],

@@ -46,7 +46,7 @@ from linktracker.crm.import_summary import (
 )
 from linktracker.crm.locks import import_lock
 from linktracker.crm.models import CrmImport
-from linktracker.crm.options import ImportOptions
+from linktracker.crm.options import ImportOptions, check_mapping
 from linktracker.crm.parsing import (
     RowError,
     UnreadableExport,
@@ -56,7 +56,7 @@ from linktracker.crm.preview import ImportPreview, display_row, preview_of, prev
 from linktracker.crm.raw_files import store_upload
 from linktracker.crm.services import ImportRefused
 from linktracker.db import utcnow
-from linktracker.errors import InvalidInput, NotFound
+from linktracker.errors import NotFound
 from linktracker.recruiting.attribution import AmbiguousReferrer, attribute_applications
 from linktracker.recruiting.models import Application
 from linktracker.recruiting.parsing import (
@@ -122,15 +122,7 @@ def candidate_hasher(secret: bytes) -> Callable[[str], str]:
 
 def check_ats_options(options: ImportOptions) -> None:
     """Refuse a mapping naming a field applications do not have."""
-    for column, target in (options.mapping or {}).items():
-        if not isinstance(column, str) or not column.strip():
-            raise InvalidInput("The mapping has an empty column name.", {"mapping": "Invalid."})
-        if target is not None and target not in ATS_FIELDS:
-            raise InvalidInput(
-                f"The mapping sends column {column!r} to unknown field {target!r}. "
-                f"Fields: {', '.join(ATS_FIELDS)}.",
-                {"mapping": "Unknown field."},
-            )
+    check_mapping(options.mapping, ATS_FIELDS)
 
 
 def upload_and_import_ats(
@@ -201,9 +193,7 @@ def import_ats_file(
                 refuse(session, record, options, str(exc), exc.mapping)
                 raise ImportRefused(str(exc), import_id) from exc
             if not resuming:
-                record_export(
-                    record, export.info, options, view.workbook, kind="application", decimals=False
-                )
+                record_export(record, export.info, options, view.workbook, decimals=False)
             record.state = "running"
             record.message = None
             session.commit()
