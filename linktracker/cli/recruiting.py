@@ -24,8 +24,8 @@ ats_group = AppGroup(
 
 @ats_group.command(
     "import",
-    help="Import an ATS export (CSV or .xlsx); applications upsert by source and id, the raw file is kept, "
-    "candidate emails are stored only as keyed hashes.",
+    help="Import an ATS export (CSV or .xlsx); applications upsert by source and id, the raw "
+    "file is kept, candidate emails are stored only as keyed hashes.",
 )
 @import_file_options(
     sources="greenhouse, lever, ashby, workable, smartrecruiters, personio, teamtailor",

@@ -1,25 +1,28 @@
 """The steps every import pipeline shares (CRM records, ATS applications).
 
-Both pipelines keep their uploads as ``crm_imports`` rows: they decide the same way whether
-an import is finished, refuse a file the same way, record what was detected the same way,
-and store row errors and mark an interrupted import the same way (previews: ``preview``).
+Both pipelines keep their uploads as ``crm_imports`` rows (``store``); they decide the same
+way whether an import is finished, refuse a file the same way, record what was detected the
+same way, and store row errors and mark an interrupted import the same way (previews:
+``preview``).
 What differs (the rows read, the fields, the table written) is each pipeline's own.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, BinaryIO
 
 from sqlalchemy import insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from linktracker.crm.batches import Batch
+from linktracker.crm.context import ImportContext
 from linktracker.crm.import_summary import ImportProgress
 from linktracker.crm.models import CrmImport, CrmImportError
 from linktracker.crm.options import ImportOptions
 from linktracker.crm.parsing import WORKBOOK_ENCODING, ExportInfo, Workbook
+from linktracker.crm.raw_files import store_upload
 from linktracker.db import utcnow
 
 __all__ = [
@@ -29,8 +32,32 @@ __all__ = [
     "progress_of",
     "record_export",
     "refuse",
+    "store",
     "write_errors",
 ]
+
+
+def store(
+    session: Session,
+    stream: BinaryIO,
+    context: ImportContext,
+    *,
+    filename: str,
+    source: str | None,
+    uploaded_by: int | None,
+    pipeline: str,
+) -> int:
+    """Keep an upload byte for byte as a pending import of ``pipeline``; its id."""
+    return store_upload(
+        session,
+        stream,
+        filename=filename,
+        upload_folder=context.upload_folder,
+        max_bytes=context.max_bytes,
+        source=source,
+        uploaded_by=uploaded_by,
+        pipeline=pipeline,
+    ).id
 
 
 def is_final(record: CrmImport, given: ImportOptions | None) -> bool:

@@ -24,6 +24,15 @@ class ImportOptions:
     dry_run: bool = False
     sheet: str | None = None  # a workbook's sheet by name; None: the first visible one
 
+    def reading(self) -> dict[str, Any]:
+        """The arguments of ``inspect_export`` (and its ATS twin) these options set."""
+        return {
+            "mapping": self.mapping,
+            "dayfirst": self.dayfirst,
+            "timezone": self.timezone,
+            "click_id_param": self.click_id_param,
+        }
+
     def as_json(self) -> dict[str, Any]:
         """The options as stored in ``CrmImport.options``."""
         return {
@@ -93,11 +102,4 @@ def inspect_with_options(
     stream: BinaryIO, options: ImportOptions, source: str | None
 ) -> tuple[ExportInfo, ExportRows]:
     """Inspect an export the way these options read it (raises ``UnreadableExport``)."""
-    return inspect_export(
-        stream,
-        mapping=options.mapping,
-        dayfirst=options.dayfirst,
-        timezone=options.timezone,
-        click_id_param=options.click_id_param,
-        source=source,
-    )
+    return inspect_export(stream, source=source, **options.reading())

@@ -25,7 +25,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from linktracker.crm.context import LOCK_WAIT_SECONDS, AttributeRecords, ImportContext
-from linktracker.crm.import_steps import is_final, record_export, refuse
+from linktracker.crm.import_steps import is_final, record_export, refuse, store
 from linktracker.crm.import_summary import (
     SUMMARY_ERRORS,
     ImportProgress,
@@ -132,16 +132,17 @@ def upload_and_import(
     """Store an upload, then import it (the API's, the CLI's and the demo's one call)."""
     options = options or ImportOptions()
     check_options(options)
-    stored = store_upload(
+    stored = store(
         session,
         stream,
+        context,
         filename=filename,
-        upload_folder=context.upload_folder,
-        max_bytes=context.max_bytes,
         source=source,
         uploaded_by=uploaded_by,
+        pipeline="crm",
     )
-    return import_crm_file(session, stored.id, context, options, progress=progress)
+
+    return import_crm_file(session, stored, context, options, progress=progress)
 
 
 def import_crm_file(

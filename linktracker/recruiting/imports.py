@@ -34,6 +34,7 @@ from linktracker.crm.import_steps import (
     progress_of,
     record_export,
     refuse,
+    store,
     write_errors,
 )
 from linktracker.crm.import_summary import (
@@ -53,7 +54,6 @@ from linktracker.crm.parsing import (
     csv_view,
 )
 from linktracker.crm.preview import ImportPreview, display_row, preview_of, preview_rows
-from linktracker.crm.raw_files import store_upload
 from linktracker.crm.services import ImportRefused
 from linktracker.db import utcnow
 from linktracker.errors import NotFound
@@ -139,17 +139,17 @@ def upload_and_import_ats(
     """Store an ATS upload byte for byte, then import it."""
     options = options or ImportOptions()
     check_ats_options(options)
-    stored = store_upload(
+    stored = store(
         session,
         stream,
+        context,
         filename=filename,
-        upload_folder=context.upload_folder,
-        max_bytes=context.max_bytes,
         source=source,
         uploaded_by=uploaded_by,
         pipeline="ats",
     )
-    return import_ats_file(session, stored.id, context, options, progress=progress)
+
+    return import_ats_file(session, stored, context, options, progress=progress)
 
 
 def load_ats_import(session: Session, import_id: int) -> CrmImport:
@@ -228,14 +228,7 @@ def import_ats_file(
 
 def _inspect(stream: BinaryIO, options: ImportOptions, source: str | None) -> AtsExport:
     """Read an ATS export's header and settings as ``options`` say."""
-    return inspect_ats_export(
-        stream,
-        mapping=options.mapping,
-        dayfirst=options.dayfirst,
-        timezone=options.timezone,
-        click_id_param=options.click_id_param,
-        source=source,
-    )
+    return inspect_ats_export(stream, source=source, **options.reading())
 
 
 def _finished(session: Session, record: CrmImport) -> AtsImportResult:
