@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from linktracker.recruiting.models import Application
 from tests.factories import make_employee
+from tests.services.crm_exports import csv_rows, workbook_bytes
 from tests.support import TEST_DATA
 
 ATS = TEST_DATA / "ats"
@@ -100,3 +101,28 @@ def test_report_recruiting_prints_tables_and_csv(runner: FlaskCliRunner) -> None
     ]
     bad = runner.invoke(args=["report", "recruiting", "--from", "2026-02-31"])
     assert bad.exit_code == 1 and "from" in bad.output
+
+
+def test_ats_import_reads_the_sheet_given(
+    runner: FlaskCliRunner, session: Session, tmp_path: Path
+) -> None:
+    rows = csv_rows((ATS / "greenhouse_candidates.csv").read_bytes())
+    book = tmp_path / "greenhouse.xlsx"
+    book.write_bytes(
+        workbook_bytes(
+            rows, typed=False, sheets=("Notes", "Applications"), data_sheet="Applications"
+        )
+    )
+    refused = runner.invoke(args=["ats", "import", str(book)])
+    assert refused.exit_code == 1 and "greenhouse.xlsx was refused (import 1)" in refused.output
+    result = runner.invoke(args=["import-ats", str(book), "--sheet", "Applications"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert "format     greenhouse, application records, source greenhouse" in lines
+    inserted = count(session)
+    assert inserted > 0 and f"inserted   {inserted}" in lines
+    # The same rows as the CSV export they were copied from.
+    again = runner.invoke(args=["ats", "import", str(ATS / "greenhouse_candidates.csv")])
+    assert f"unchanged  {inserted}" in again.output.splitlines(), again.output
+    missing = runner.invoke(args=["ats", "import", str(book), "--sheet", "Hires"])
+    assert missing.exit_code == 1 and "Hires" in missing.output

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-from pathlib import Path
-
 import click
 from flask.cli import AppGroup
 from sqlalchemy.orm import Session
 
-from linktracker.cli.common import current_runtime, fail, import_context, service_session
+from linktracker.cli.common import current_runtime, import_context, service_session
+from linktracker.cli.import_files import (
+    ImportFile,
+    import_file_options,
+    importing,
+    print_summary,
+)
 from linktracker.crm import services as crm
-from linktracker.errors import DomainError
 
 crm_group = AppGroup(
     "crm",
@@ -26,45 +28,15 @@ crm_group = AppGroup(
     "spreadsheet); "
     "records upsert by source and id, the raw file is kept.",
 )
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, readable=True))
-@click.option(
-    "--source",
-    help="Source system the ids belong to, e.g. salesforce, hubspot, pipedrive, zoho, generic "
-    "(default: the detected format).",
+@import_file_options(
+    sources="salesforce, hubspot, pipedrive, zoho, generic",
+    map_example="Created On=created_at",
+    dry_run="Read and count everything, write no records.",
 )
-@click.option(
-    "--map",
-    "mapping",
-    multiple=True,
-    metavar="COLUMN=FIELD",
-    help="Map a column explicitly, e.g. --map 'Created On=created_at' (repeatable; 'COLUMN=' "
-    "ignores the column).",
-)
-@click.option(
-    "--dayfirst/--monthfirst",
-    default=None,
-    help="Read 01/02/2026 as 1 February (--dayfirst) or as January 2 (--monthfirst); default: "
-    "decided from the file's unambiguous dates.",
-)
-@click.option(
-    "--sheet",
-    help="The sheet to read from an Excel workbook (.xlsx), by name (default: the first "
-    "visible sheet).",
-)
-@click.option("--dry-run", is_flag=True, help="Read and count everything, write no records.")
-@click.option("--errors", "shown_errors", default=20, show_default=True, help="Row errors listed.")
-def import_crm_command(
-    file: str,
-    source: str | None,
-    mapping: tuple[str, ...],
-    dayfirst: bool | None,
-    sheet: str | None,
-    dry_run: bool,
-    shown_errors: int,
-) -> None:
+def import_crm_command(given: ImportFile) -> None:
     runtime = current_runtime()
-    path = Path(file)
-    options = replace(import_options(mapping, dayfirst, dry_run), sheet=sheet or None)
+    path = given.path
+    options = given.options()
     size = path.stat().st_size
     bar = click.progressbar(length=size, label=f"Importing {path.name}", show_eta=True)
     shown = [0]
@@ -75,7 +47,7 @@ def import_crm_command(
             bar.update(step.bytes_read - shown[0])
             shown[0] = step.bytes_read
 
-    with runtime.sessions() as session, path.open("rb") as stream:
+    with runtime.sessions() as session, path.open("rb") as stream, importing(path):
         try:
             summary = crm.upload_and_import(
                 session,
@@ -83,47 +55,13 @@ def import_crm_command(
                 import_context(),
                 options,
                 filename=path.name,
-                source=source,
+                source=given.source,
                 progress=progress,
             )
-        except crm.ImportRefused as exc:
-            message = f"{path.name} was refused (import {exc.import_id}): {exc.message}"
-            raise click.ClickException(message) from exc
-        except DomainError as exc:
-            raise fail(exc) from exc
         finally:
             if shown[0]:
                 bar.render_finish()
-    _print_summary(summary, shown_errors)
-
-
-def import_options(
-    mapping: tuple[str, ...], dayfirst: bool | None, dry_run: bool
-) -> crm.ImportOptions:
-    config = current_runtime().config
-    try:
-        return crm.ImportOptions(
-            mapping=crm.parse_mapping_option(mapping) or None,
-            dayfirst=dayfirst,
-            timezone=config.crm_timezone,
-            click_id_param=current_runtime().settings().click_id_param,
-            keep_emails=config.crm_keep_emails,
-            dry_run=dry_run,
-        )
-    except DomainError as exc:
-        raise fail(exc) from exc
-
-
-def _print_summary(summary: crm.ImportSummary, shown_errors: int) -> None:
-    click.echo(crm.summary_table(summary))
-    for error in summary.errors[:shown_errors]:
-        where = f"line {error.line}" + (f", {error.column}" if error.column else "")
-        click.echo(f"  {where}: {error.reason}")
-    if summary.rejected > shown_errors:
-        click.echo(
-            f"  … and {summary.rejected - shown_errors} more: "
-            f"GET /api/v1/crm/imports/{summary.id}/rejected.csv lists them all."
-        )
+    print_summary(summary, given.shown_errors, area="crm", words=str)
 
 
 @crm_group.command(

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 from flask.cli import AppGroup
 
-from linktracker.cli.common import current_runtime, fail, import_context, service_session
-from linktracker.cli.crm import import_options
-from linktracker.crm import services as crm
-from linktracker.errors import DomainError
+from linktracker.cli.common import current_runtime, import_context, service_session
+from linktracker.cli.import_files import (
+    ImportFile,
+    import_file_options,
+    importing,
+    print_summary,
+)
 from linktracker.recruiting.attribution import attribute_applications
 from linktracker.recruiting.imports import AtsImportResult, import_ats_file, upload_and_import_ats
 
@@ -23,65 +24,29 @@ ats_group = AppGroup(
 
 @ats_group.command(
     "import",
-    help="Import an ATS export; applications upsert by source and id, the raw file is kept, "
-    "candidate emails are stored only as keyed hashes.",
+    help="Import an ATS export (CSV or .xlsx); applications upsert by source and id, the raw "
+    "file is kept, candidate emails are stored only as keyed hashes.",
 )
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, readable=True))
-@click.option(
-    "--source",
-    help="Source system the ids belong to, e.g. greenhouse, lever, ashby, workable, "
-    "smartrecruiters, personio, teamtailor (default: the detected format).",
+@import_file_options(
+    sources="greenhouse, lever, ashby, workable, smartrecruiters, personio, teamtailor",
+    map_example="Eingang=applied_at",
+    dry_run="Read and count everything, write nothing.",
 )
-@click.option(
-    "--map",
-    "mapping",
-    multiple=True,
-    metavar="COLUMN=FIELD",
-    help="Map a column explicitly, e.g. --map 'Eingang=applied_at' (repeatable; 'COLUMN=' "
-    "ignores the column).",
-)
-@click.option(
-    "--dayfirst/--monthfirst",
-    default=None,
-    help="Read 01/02/2026 as 1 February (--dayfirst) or as January 2 (--monthfirst); default: "
-    "decided from the file's unambiguous dates.",
-)
-@click.option("--dry-run", is_flag=True, help="Read and count everything, write nothing.")
-@click.option("--errors", "shown_errors", default=20, show_default=True, help="Row errors listed.")
-def import_ats_command(
-    file: str,
-    source: str | None,
-    mapping: tuple[str, ...],
-    dayfirst: bool | None,
-    dry_run: bool,
-    shown_errors: int,
-) -> None:
-    path = Path(file)
-    options = import_options(mapping, dayfirst, dry_run)
-    with current_runtime().sessions() as session, path.open("rb") as stream:
-        try:
-            result = upload_and_import_ats(
-                session, stream, import_context(), options, filename=path.name, source=source
-            )
-        except crm.ImportRefused as exc:
-            message = f"{path.name} was refused (import {exc.import_id}): {exc.message}"
-            raise click.ClickException(message) from exc
-        except DomainError as exc:
-            raise fail(exc) from exc
-    _print_result(result, shown_errors)
+def import_ats_command(given: ImportFile) -> None:
+    path, options = given.path, given.options()
+    with current_runtime().sessions() as session, path.open("rb") as stream, importing(path):
+        result = upload_and_import_ats(
+            session, stream, import_context(), options, filename=path.name, source=given.source
+        )
+    _print_result(result, given.shown_errors)
+
+
+def _hired(table: str) -> str:
+    return table.replace("\nwon  ", "\nhired")
 
 
 def _print_result(result: AtsImportResult, shown_errors: int) -> None:
-    summary = result.summary
-    click.echo(crm.summary_table(summary).replace("\nwon  ", "\nhired"))
-    for error in summary.errors[:shown_errors]:
-        where = f"line {error.line}" + (f", {error.column}" if error.column else "")
-        click.echo(f"  {where}: {error.reason}")
-    if summary.rejected > shown_errors:
-        click.echo(
-            f"  … and {summary.rejected - shown_errors} more: "
-            f"GET /api/v1/ats/imports/{summary.id}/rejected.csv lists them all."
-        )
+    print_summary(result.summary, shown_errors, area="ats", words=_hired)
     for item in result.ambiguous_referrers:
         click.echo(
             f"ambiguous referrer {item.referrer!r}: {item.employees} employees have this name; "

@@ -24,6 +24,15 @@ class ImportOptions:
     dry_run: bool = False
     sheet: str | None = None  # a workbook's sheet by name; None: the first visible one
 
+    def reading(self) -> dict[str, Any]:
+        """The arguments of ``inspect_export`` (and its ATS twin) these options set."""
+        return {
+            "mapping": self.mapping,
+            "dayfirst": self.dayfirst,
+            "timezone": self.timezone,
+            "click_id_param": self.click_id_param,
+        }
+
     def as_json(self) -> dict[str, Any]:
         """The options as stored in ``CrmImport.options``."""
         return {
@@ -58,13 +67,18 @@ def check_options(options: ImportOptions) -> None:
             f"{options.timezone!r} is not a known time zone (e.g. Europe/Berlin).",
             {"timezone": "Unknown time zone."},
         ) from exc
-    for column, target in (options.mapping or {}).items():
+    check_mapping(options.mapping, TARGETS)
+
+
+def check_mapping(mapping: Mapping[str, str | None] | None, fields: tuple[str, ...]) -> None:
+    """Refuse a mapping with an empty column name or a field not in ``fields``."""
+    for column, target in (mapping or {}).items():
         if not isinstance(column, str) or not column.strip():
             raise InvalidInput("The mapping has an empty column name.", {"mapping": "Invalid."})
-        if target is not None and target not in TARGETS:
+        if target is not None and target not in fields:
             raise InvalidInput(
                 f"The mapping sends column {column!r} to unknown field {target!r}. "
-                f"Fields: {', '.join(TARGETS)}.",
+                f"Fields: {', '.join(fields)}.",
                 {"mapping": "Unknown field."},
             )
 
@@ -88,11 +102,4 @@ def inspect_with_options(
     stream: BinaryIO, options: ImportOptions, source: str | None
 ) -> tuple[ExportInfo, ExportRows]:
     """Inspect an export the way these options read it (raises ``UnreadableExport``)."""
-    return inspect_export(
-        stream,
-        mapping=options.mapping,
-        dayfirst=options.dayfirst,
-        timezone=options.timezone,
-        click_id_param=options.click_id_param,
-        source=source,
-    )
+    return inspect_export(stream, source=source, **options.reading())

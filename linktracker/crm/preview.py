@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import BinaryIO, Final
+from typing import Any, BinaryIO, Final, Protocol
 
 from sqlalchemy.orm import Session
 
@@ -14,9 +15,10 @@ from linktracker.crm.options import ImportOptions, check_options, inspect_with_o
 from linktracker.crm.parsing import (
     WORKBOOK_ENCODING,
     CsvView,
-    ParsedRecord,
+    ExportInfo,
     RowError,
     UnreadableExport,
+    Workbook,
     csv_view,
     export_header,
 )
@@ -113,7 +115,41 @@ def _preview(
 ) -> ImportPreview:
     stream = view.stream
     info, rows = inspect_with_options(stream, options, source)
-    items = rows.read(stream)
+    found = preview_rows(rows.read(stream), display_row, limit)
+    return preview_of(info, view.workbook, TARGETS, found)
+
+
+class _Parsed(Protocol):
+    """A parsed row (``ParsedRecord``, ``ParsedApplication``): a named tuple with its line."""
+
+    @property
+    def line(self) -> int: ...
+    @property
+    def _fields(self) -> tuple[str, ...]: ...
+
+
+def display_row(parsed: _Parsed, hidden: Sequence[str] = ()) -> dict[str, str | None]:
+    """A parsed row as a preview shows it: every field as text, but ``raw`` and ``hidden``."""
+    shown: dict[str, str | None] = {"line": str(parsed.line)}
+    for name in parsed._fields:
+        if name in ("line", "raw") or name in hidden:
+            continue
+        value = getattr(parsed, name)
+        if value is None:
+            shown[name] = None
+        elif isinstance(value, datetime):
+            shown[name] = value.isoformat()
+        elif isinstance(value, bool):
+            shown[name] = "true" if value else "false"
+        else:
+            shown[name] = str(value)
+    return shown
+
+
+def preview_rows(
+    items: Iterable[Any], display: Callable[[Any], dict[str, str | None]], limit: int
+) -> tuple[list[dict[str, str | None]], list[ImportRowError]]:
+    """The first ``limit`` rows read and rows rejected, stopping once both are full."""
     records: list[dict[str, str | None]] = []
     errors: list[ImportRowError] = []
     for item in items:
@@ -121,10 +157,20 @@ def _preview(
             if len(errors) < limit:
                 errors.append(ImportRowError(item.line, item.column, item.reason))
         elif len(records) < limit:
-            records.append(_display(item))
+            records.append(display(item))
         if len(records) >= limit and len(errors) >= limit:
             break
-    workbook = view.workbook
+    return records, errors
+
+
+def preview_of(
+    info: ExportInfo,
+    workbook: Workbook | None,
+    fields: tuple[str, ...],
+    rows: tuple[list[dict[str, str | None]], list[ImportRowError]],
+) -> ImportPreview:
+    """The preview of a file read as ``info`` says, with its first rows and errors."""
+    records, errors = rows
     return ImportPreview(
         format=info.format,
         kind=info.kind,
@@ -133,7 +179,7 @@ def _preview(
         delimiter=info.delimiter if workbook is None else "",
         header=info.header,
         mapping=dict(info.mapping),
-        fields=TARGETS,
+        fields=fields,
         dayfirst=info.dayfirst,
         dayfirst_reason=info.dayfirst_reason,
         decimal_separator=info.decimal_separator,
@@ -145,20 +191,3 @@ def _preview(
         sheet=None if workbook is None else workbook.sheet,
         sheets=() if workbook is None else workbook.sheets,
     )
-
-
-def _display(record: ParsedRecord) -> dict[str, str | None]:
-    shown: dict[str, str | None] = {"line": str(record.line)}
-    for name in ParsedRecord._fields:
-        if name in ("line", "raw"):
-            continue
-        value = getattr(record, name)
-        if value is None:
-            shown[name] = None
-        elif isinstance(value, datetime):
-            shown[name] = value.isoformat()
-        elif isinstance(value, bool):
-            shown[name] = "true" if value else "false"
-        else:
-            shown[name] = str(value)
-    return shown

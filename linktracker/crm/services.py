@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -26,6 +25,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from linktracker.crm.context import LOCK_WAIT_SECONDS, AttributeRecords, ImportContext
+from linktracker.crm.import_steps import is_final, record_export, refuse, store
 from linktracker.crm.import_summary import (
     SUMMARY_ERRORS,
     ImportProgress,
@@ -48,11 +48,9 @@ from linktracker.crm.options import (
     parse_mapping_option,
 )
 from linktracker.crm.parsing import (
-    WORKBOOK_ENCODING,
     ExportInfo,
     ExportRows,
     UnreadableExport,
-    Workbook,
     csv_view,
 )
 from linktracker.crm.preview import ImportPreview, import_header, preview_export, preview_import
@@ -134,16 +132,17 @@ def upload_and_import(
     """Store an upload, then import it (the API's, the CLI's and the demo's one call)."""
     options = options or ImportOptions()
     check_options(options)
-    stored = store_upload(
+    stored = store(
         session,
         stream,
+        context,
         filename=filename,
-        upload_folder=context.upload_folder,
-        max_bytes=context.max_bytes,
         source=source,
         uploaded_by=uploaded_by,
+        pipeline="crm",
     )
-    return import_crm_file(session, stored.id, context, options, progress=progress)
+
+    return import_crm_file(session, stored, context, options, progress=progress)
 
 
 def import_crm_file(
@@ -170,7 +169,7 @@ def import_crm_file(
             f"Import {import_id} is an ATS import: run it with the ATS import.",
             {"import": "Not a CRM import."},
         )
-    if _is_final(record, options):  # no need to wait for the lock
+    if is_final(record, options):  # no need to wait for the lock
         return _finished(session, record)
     run = _Run(context, batch_size, parser_process, progress)
     try:
@@ -217,7 +216,7 @@ def _run_import(
     session.commit()  # what follows reads the state as it is now, not a snapshot from before
     record = load_import(session, import_id)
     session.refresh(record)
-    if _is_final(record, given):
+    if is_final(record, given):
         return _finished(session, record)
     # Under the lock a "running" import is one whose process died: it resumes.
     seen = record.state
@@ -230,10 +229,10 @@ def _run_import(
             view = stack.enter_context(csv_view(raw, sheet=options.sheet, folder=path.parent))
             info, rows = inspect_with_options(view.stream, options, record.source or None)
         except UnreadableExport as exc:
-            _refuse(session, record, options, str(exc), exc.mapping)
+            refuse(session, record, options, str(exc), exc.mapping)
             raise ImportRefused(str(exc), import_id) from exc
         if not resuming:
-            _record_export(record, info, options, view.workbook)
+            record_export(record, info, options, view.workbook)
         _claim(session, record, seen)
         text_path = Path(view.path) if view.path is not None else path
         _consume(session, record, (info, rows, text_path), options, run)
@@ -303,13 +302,6 @@ def _consume(
         raise
 
 
-def _is_final(record: CrmImport, given: ImportOptions | None) -> bool:
-    """Whether an import has nothing left to run: done, or refused and no mapping or sheet
-    given (either may make the file readable)."""
-    retry = given is not None and (given.mapping is not None or given.sheet is not None)
-    return record.state in ("done", "dry_run") or (record.state == "refused" and not retry)
-
-
 def _finished(session: Session, record: CrmImport) -> ImportSummary:
     """A finished import's summary, or its refusal raised again."""
     if record.state == "refused":
@@ -359,48 +351,8 @@ def refuse_import(
     """Record that a pending upload is refused, as importing it would (read on preview)."""
     record = load_import(session, import_id)
     if record.state == "pending":
-        _refuse(session, record, options or ImportOptions(), str(refusal), refusal.mapping)
+        refuse(session, record, options or ImportOptions(), str(refusal), refusal.mapping)
     return summarise(record, ())
-
-
-def _refuse(
-    session: Session,
-    record: CrmImport,
-    options: ImportOptions,
-    message: str,
-    mapping: Mapping[str, str | None] | None = None,
-) -> None:
-    session.rollback()
-    record.state = "refused"
-    record.message = message
-    record.options = options.as_json()
-    if mapping is not None:
-        # What was recognised, so the mapping can be completed by hand.
-        record.mapping = dict(mapping)
-    record.finished_at = utcnow()
-    session.commit()
-
-
-def _record_export(
-    record: CrmImport, info: ExportInfo, options: ImportOptions, workbook: Workbook | None
-) -> None:
-    record.source = info.source
-    record.format = info.format
-    record.kind = info.kind
-    record.encoding = info.encoding if workbook is None else WORKBOOK_ENCODING
-    record.delimiter = info.delimiter if workbook is None else None
-    record.mapping = dict(info.mapping)
-    record.dayfirst = info.dayfirst
-    record.dayfirst_reason = info.dayfirst_reason[:200]
-    record.options = {
-        **options.as_json(),
-        "header": list(info.header),
-        "header_line": info.header_line,
-        "decimal_separator": info.decimal_separator,
-        "decimal_reason": info.decimal_reason,
-        "won_rule": info.won_rule,
-        "sheet": None if workbook is None else workbook.sheet,
-    }
 
 
 def get_import(

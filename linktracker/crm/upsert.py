@@ -21,14 +21,14 @@ from typing import Any, Final
 
 from psycopg import Cursor
 from psycopg.errors import UniqueViolation
-from sqlalchemy import insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from linktracker.crm.batches import Batch, cut_batches
+from linktracker.crm.import_steps import mark_stopped, write_errors
 from linktracker.crm.import_summary import ImportProgress, ProgressCallback
 from linktracker.crm.indexes import drop_indexes, indexes_restored, worth_deferring
-from linktracker.crm.models import CrmImport, CrmImportError, CrmRecord
+from linktracker.crm.models import CrmImport, CrmRecord
 from linktracker.crm.options import ImportOptions
 from linktracker.crm.parser_process import ParseJob, parsing_processes
 from linktracker.crm.parsing import ExportInfo, ExportRows
@@ -215,33 +215,11 @@ class ImportRun:
 
     def _write_errors(self, connection: Connection, batch: Batch) -> int:
         """Insert the batch's row errors in file order; how many."""
-        rows = [
-            {
-                "import_id": self.import_id,
-                "line": e.line,
-                "column": None if e.column is None else e.column[:255],
-                "reason": e.reason,
-                "raw": list(e.raw),
-            }
-            for e in sorted(batch.errors, key=lambda e: e.line)
-        ]
-        if rows:
-            connection.execute(insert(CrmImportError), rows)
-        return len(rows)
+        return write_errors(connection, self.import_id, batch)
 
     def stopped(self, exc: BaseException) -> None:
         """Mark the import failed (resumable) after whatever stopped it; never raises."""
-        try:
-            self.session.rollback()
-            record = self.record
-            record.state = "failed"
-            record.message = (
-                f"Stopped after line {record.progress_line} ({type(exc).__name__}: {exc}); "
-                "the rows up to that line are imported. Run the import again to complete it."
-            )[:2000]
-            self.session.commit()
-        except Exception:  # the database itself may be what failed; the state stays running
-            self.session.rollback()
+        mark_stopped(self.session, self.record, exc)
 
 
 _gil_lock = threading.Lock()

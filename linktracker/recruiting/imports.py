@@ -18,10 +18,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, BinaryIO, Final
 
 from sqlalchemy import bindparam, insert, select, update
@@ -29,9 +28,16 @@ from sqlalchemy.orm import Session
 
 from linktracker.crm.batches import Batch, cut_batches
 from linktracker.crm.context import ImportContext
+from linktracker.crm.import_steps import (
+    is_final,
+    mark_stopped,
+    progress_of,
+    record_export,
+    refuse,
+    store,
+    write_errors,
+)
 from linktracker.crm.import_summary import (
-    ImportProgress,
-    ImportRowError,
     ImportSummary,
     ProgressCallback,
     first_errors,
@@ -40,20 +46,17 @@ from linktracker.crm.import_summary import (
     summarise,
 )
 from linktracker.crm.locks import import_lock
-from linktracker.crm.models import CrmImport, CrmImportError
-from linktracker.crm.options import ImportOptions
+from linktracker.crm.models import CrmImport
+from linktracker.crm.options import ImportOptions, check_mapping
 from linktracker.crm.parsing import (
-    WORKBOOK_ENCODING,
     RowError,
     UnreadableExport,
-    Workbook,
     csv_view,
 )
-from linktracker.crm.preview import ImportPreview
-from linktracker.crm.raw_files import store_upload
+from linktracker.crm.preview import ImportPreview, display_row, preview_of, preview_rows
 from linktracker.crm.services import ImportRefused
 from linktracker.db import utcnow
-from linktracker.errors import InvalidInput, NotFound
+from linktracker.errors import NotFound
 from linktracker.recruiting.attribution import AmbiguousReferrer, attribute_applications
 from linktracker.recruiting.models import Application
 from linktracker.recruiting.parsing import (
@@ -119,15 +122,7 @@ def candidate_hasher(secret: bytes) -> Callable[[str], str]:
 
 def check_ats_options(options: ImportOptions) -> None:
     """Refuse a mapping naming a field applications do not have."""
-    for column, target in (options.mapping or {}).items():
-        if not isinstance(column, str) or not column.strip():
-            raise InvalidInput("The mapping has an empty column name.", {"mapping": "Invalid."})
-        if target is not None and target not in ATS_FIELDS:
-            raise InvalidInput(
-                f"The mapping sends column {column!r} to unknown field {target!r}. "
-                f"Fields: {', '.join(ATS_FIELDS)}.",
-                {"mapping": "Unknown field."},
-            )
+    check_mapping(options.mapping, ATS_FIELDS)
 
 
 def upload_and_import_ats(
@@ -144,17 +139,17 @@ def upload_and_import_ats(
     """Store an ATS upload byte for byte, then import it."""
     options = options or ImportOptions()
     check_ats_options(options)
-    stored = store_upload(
+    stored = store(
         session,
         stream,
+        context,
         filename=filename,
-        upload_folder=context.upload_folder,
-        max_bytes=context.max_bytes,
         source=source,
         uploaded_by=uploaded_by,
         pipeline="ats",
     )
-    return import_ats_file(session, stored.id, context, options, progress=progress)
+
+    return import_ats_file(session, stored, context, options, progress=progress)
 
 
 def load_ats_import(session: Session, import_id: int) -> CrmImport:
@@ -175,12 +170,12 @@ def import_ats_file(
 ) -> AtsImportResult:
     """Import (or resume) a stored ATS upload; a finished one is answered as it stands."""
     record = load_ats_import(session, import_id)
-    if _is_final(record, options):
+    if is_final(record, options):
         return _finished(session, record)
     with import_lock(session, import_id, context.wait_seconds):
         session.commit()
         session.refresh(record)
-        if _is_final(record, options):
+        if is_final(record, options):
             return _finished(session, record)
         resuming = record.state in ("running", "failed")
         if resuming:
@@ -193,19 +188,12 @@ def import_ats_file(
                 # A workbook is read as its sheet written out as CSV, as the CRM import does.
                 view = stack.enter_context(csv_view(raw, sheet=options.sheet, folder=path.parent))
                 stream = view.stream
-                export = inspect_ats_export(
-                    stream,
-                    mapping=options.mapping,
-                    dayfirst=options.dayfirst,
-                    timezone=options.timezone,
-                    click_id_param=options.click_id_param,
-                    source=record.source or None,
-                )
+                export = _inspect(stream, options, record.source or None)
             except UnreadableExport as exc:
-                _refuse(session, record, options, str(exc), exc.mapping)
+                refuse(session, record, options, str(exc), exc.mapping)
                 raise ImportRefused(str(exc), import_id) from exc
             if not resuming:
-                _record_export(record, export, options, view.workbook)
+                record_export(record, export.info, options, view.workbook, decimals=False)
             record.state = "running"
             record.message = None
             session.commit()
@@ -238,54 +226,15 @@ def import_ats_file(
     return AtsImportResult(summary, ambiguous)
 
 
-def _is_final(record: CrmImport, given: ImportOptions | None) -> bool:
-    """Done, or refused and given neither a mapping nor a sheet to try again with."""
-    retry = given is not None and (given.mapping is not None or given.sheet is not None)
-    return record.state in ("done", "dry_run") or (record.state == "refused" and not retry)
+def _inspect(stream: BinaryIO, options: ImportOptions, source: str | None) -> AtsExport:
+    """Read an ATS export's header and settings as ``options`` say."""
+    return inspect_ats_export(stream, source=source, **options.reading())
 
 
 def _finished(session: Session, record: CrmImport) -> AtsImportResult:
     if record.state == "refused":
         raise ImportRefused(record.message or "The file was refused.", record.id)
     return AtsImportResult(summarise(record, first_errors(session, record.id)))
-
-
-def _refuse(
-    session: Session,
-    record: CrmImport,
-    options: ImportOptions,
-    message: str,
-    mapping: Mapping[str, str | None] | None,
-) -> None:
-    session.rollback()
-    record.state = "refused"
-    record.message = message
-    record.options = options.as_json()
-    if mapping is not None:
-        record.mapping = dict(mapping)
-    record.finished_at = utcnow()
-    session.commit()
-
-
-def _record_export(
-    record: CrmImport, export: AtsExport, options: ImportOptions, workbook: Workbook | None
-) -> None:
-    info = export.info
-    record.source = info.source
-    record.format = info.format
-    record.kind = "application"
-    record.encoding = info.encoding if workbook is None else WORKBOOK_ENCODING
-    record.delimiter = info.delimiter if workbook is None else None
-    record.mapping = dict(info.mapping)
-    record.dayfirst = info.dayfirst
-    record.dayfirst_reason = info.dayfirst_reason[:200]
-    record.options = {
-        **options.as_json(),
-        "header": list(info.header),
-        "header_line": info.header_line,
-        "won_rule": info.won_rule,
-        "sheet": None if workbook is None else workbook.sheet,
-    }
 
 
 class _Writer:
@@ -371,53 +320,20 @@ class _Writer:
                     .values({name: bindparam(name) for name in changed[0] if name != "row_id"}),
                     changed,
                 )
-        errors = [
-            {
-                "import_id": record.id,
-                "line": e.line,
-                "column": None if e.column is None else e.column[:255],
-                "reason": e.reason,
-                "raw": list(e.raw),
-            }
-            for e in sorted(batch.errors, key=lambda e: e.line)
-        ]
-        if errors:
-            session.execute(insert(CrmImportError), errors)
+        rejected = write_errors(session, record.id, batch)
         record.progress_line = batch.last_line
         record.rows += len(batch)
         record.inserted += len(new)
         record.updated += len(changed)
         record.unchanged += len(batch.records) - len(new) - len(changed)
-        record.rejected += len(errors)
+        record.rejected += rejected
         session.commit()
         if progress is not None:
-            progress(
-                ImportProgress(
-                    import_id=record.id,
-                    line=record.progress_line,
-                    bytes_read=batch.bytes_read,
-                    size=record.size,
-                    rows=record.rows,
-                    inserted=record.inserted,
-                    updated=record.updated,
-                    unchanged=record.unchanged,
-                    rejected=record.rejected,
-                )
-            )
+            progress(progress_of(record, batch))
 
     def stopped(self, exc: BaseException) -> None:
         """Mark the import failed (resumable); never raises."""
-        try:
-            self.session.rollback()
-            record = self.record
-            record.state = "failed"
-            record.message = (
-                f"Stopped after line {record.progress_line} ({type(exc).__name__}: {exc}); "
-                "the rows up to that line are imported. Run the import again to complete it."
-            )[:2000]
-            self.session.commit()
-        except Exception:
-            self.session.rollback()
+        mark_stopped(self.session, self.record, exc)
 
 
 def get_ats_import(session: Session, import_id: int) -> ImportSummary:
@@ -457,65 +373,16 @@ def preview_ats_import(
     path = raw_path(record, upload_folder)
     with path.open("rb") as raw, csv_view(raw, sheet=options.sheet, folder=path.parent) as view:
         stream = view.stream
-        export = inspect_ats_export(
-            stream,
-            mapping=options.mapping,
-            dayfirst=options.dayfirst,
-            timezone=options.timezone,
-            click_id_param=options.click_id_param,
-            source=record.source or None,
-        )
+        export = _inspect(stream, options, record.source or None)
         convert = export.converter()
-        records: list[dict[str, str | None]] = []
-        errors: list[ImportRowError] = []
-        for line, row in export.rows.rows(stream):
-            item = convert(line, row)
-            if isinstance(item, RowError):
-                if len(errors) < limit:
-                    errors.append(ImportRowError(item.line, item.column, item.reason))
-            elif len(records) < limit:
-                records.append(_display(item))
-            if len(records) >= limit and len(errors) >= limit:
-                break
-    info = export.info
-    workbook = view.workbook
-    return ImportPreview(
-        format=info.format,
-        kind=info.kind,
-        source=info.source,
-        encoding=info.encoding if workbook is None else WORKBOOK_ENCODING,
-        delimiter=info.delimiter if workbook is None else "",
-        header=info.header,
-        mapping=dict(info.mapping),
-        fields=ATS_FIELDS,
-        dayfirst=info.dayfirst,
-        dayfirst_reason=info.dayfirst_reason,
-        decimal_separator=info.decimal_separator,
-        decimal_reason=info.decimal_reason,
-        won_rule=info.won_rule,
-        timezone=info.timezone,
-        records=tuple(records),
-        sheet=None if workbook is None else workbook.sheet,
-        sheets=() if workbook is None else workbook.sheets,
-        errors=tuple(errors),
-    )
+        items = (convert(line, row) for line, row in export.rows.rows(stream))
+        found = preview_rows(items, _display, limit)
+    return preview_of(export.info, view.workbook, ATS_FIELDS, found)
 
 
 def _display(parsed: ParsedApplication) -> dict[str, str | None]:
     """A parsed application as the preview shows it; the candidate's email is not shown."""
-    shown: dict[str, str | None] = {"line": str(parsed.line)}
-    for name in ParsedApplication._fields:
-        value = getattr(parsed, name)
-        if name in ("line", "raw", "email"):
-            continue
-        if value is None:
-            shown[name] = None
-        elif isinstance(value, datetime):
-            shown[name] = value.isoformat()
-        elif isinstance(value, bool):
-            shown[name] = "true" if value else "false"
-        else:
-            shown[name] = str(value)
+    shown = display_row(parsed, hidden=("email",))
     shown["candidate"] = "hashed" if parsed.email else None
     return shown
 
@@ -526,5 +393,5 @@ def refuse_ats_import(
     """Record that a pending ATS upload is refused, as importing it would (read on preview)."""
     record = load_ats_import(session, import_id)
     if record.state == "pending":
-        _refuse(session, record, options, str(refusal), refusal.mapping)
+        refuse(session, record, options, str(refusal), refusal.mapping)
     return summarise(record, ())

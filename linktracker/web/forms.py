@@ -116,17 +116,22 @@ class EmployeeForm(FlaskForm):  # type: ignore[misc]
     )
 
 
+def sheet_field() -> StringField:
+    """The workbook sheet an upload is read from (employee, CRM and ATS imports)."""
+    return StringField(
+        "Sheet",
+        validators=[Optional(), Length(max=100)],
+        description="For an .xlsx workbook: the sheet to read. The first visible one when empty.",
+    )
+
+
 class EmployeeImportForm(FlaskForm):  # type: ignore[misc]
     file = FileField(
         "CSV file or Excel workbook",
         validators=[FileRequired("Choose a CSV file or an .xlsx workbook.")],
         description="Columns: name, email, handle, team, connections (name and email required).",
     )
-    sheet = StringField(
-        "Sheet",
-        validators=[Optional(), Length(max=100)],
-        description="For an .xlsx workbook: the sheet to read. The first visible one when empty.",
-    )
+    sheet = sheet_field()
 
 
 class ConfirmForm(FlaskForm):  # type: ignore[misc]
@@ -141,11 +146,7 @@ class CrmUploadForm(FlaskForm):  # type: ignore[misc]
         "with an id and a created date. Comma, semicolon or tab; UTF-8, UTF-16 or "
         "Windows-1252; .xlsx workbooks (not .xls).",
     )
-    sheet = StringField(
-        "Sheet",
-        validators=[Optional(), Length(max=100)],
-        description="For an .xlsx workbook: the sheet to read. The first visible one when empty.",
-    )
+    sheet = sheet_field()
     source = StringField(
         "Source system",
         validators=[Optional()],
@@ -155,11 +156,13 @@ class CrmUploadForm(FlaskForm):  # type: ignore[misc]
 
 class AtsUploadForm(FlaskForm):  # type: ignore[misc]
     file = FileField(
-        "ATS export (CSV)",
+        "ATS export (CSV or .xlsx)",
         validators=[FileRequired("Choose the exported file.")],
         description="Greenhouse, Lever, Ashby, Workable, SmartRecruiters, Personio or Teamtailor "
-        "exports, or any sheet with an application id and an application date.",
+        "exports, or any CSV or Excel workbook (.xlsx, not .xls) with an application id and "
+        "an application date.",
     )
+    sheet = sheet_field()
     source = StringField(
         "Source system",
         validators=[Optional()],

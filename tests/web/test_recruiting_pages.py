@@ -9,8 +9,10 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from linktracker.crm.models import CrmImport
 from linktracker.recruiting.models import Application
 from tests.factories import make_campaign, make_click, make_employee, make_link
+from tests.services.crm_exports import csv_rows, workbook_bytes
 from tests.support import TEST_DATA
 from tests.web.clients import SignIn, text
 
@@ -109,3 +111,60 @@ def test_the_recruiting_tab_shows_reps_jobs_tiles_chart_and_exports(
     tabs = text(marketer.get("/app/reports/leaderboard"))
     assert "/app/reports/recruiting?" in tabs
     assert sign_in("employee").get("/app/reports/recruiting").status_code == 403
+
+
+def test_a_workbook_upload_reads_the_sheet_chosen(
+    app: Flask, session: Session, sign_in: SignIn
+) -> None:
+    rows = csv_rows((ATS / "greenhouse_candidates.csv").read_bytes())
+    book = workbook_bytes(
+        rows, typed=False, sheets=("Notes", "Applications"), data_sheet="Applications"
+    )
+    client = sign_in("sales_ops")
+    uploaded = client.post(
+        "/app/recruiting/",
+        data={"file": (io.BytesIO(book), "greenhouse.xlsx"), "sheet": "Applications"},
+        content_type="multipart/form-data",
+    )
+    assert uploaded.status_code == 302
+    assert "sheet=Applications" in uploaded.headers["Location"]
+    preview = client.get(uploaded.headers["Location"])
+    body = text(preview)
+    assert preview.status_code == 200, body
+    assert "Workbook sheet" in body and "2 sheets: Notes, Applications" in body
+    assert '<option value="Applications" selected>Applications</option>' in body
+    assert count(session) == 0
+    run = client.post(
+        uploaded.headers["Location"].split("?")[0].replace("/preview", "/run"),
+        data={"sheet": "Applications"},
+    )
+    assert run.status_code == 302
+    page = text(client.get(run.headers["Location"]))
+    assert f"Imported {len(rows) - 1} rows" in page
+    assert count(session) > 0
+    record = session.scalars(select(CrmImport)).one()
+    assert (record.pipeline, record.encoding, record.options["sheet"]) == (
+        "ats",
+        "xlsx",
+        "Applications",
+    )
+
+
+def test_the_preview_form_switches_to_another_sheet(
+    app: Flask, session: Session, sign_in: SignIn
+) -> None:
+    rows = csv_rows((ATS / "greenhouse_candidates.csv").read_bytes())
+    book = workbook_bytes(
+        rows, typed=False, sheets=("Applications", "Old"), data_sheet="Applications"
+    )
+    client = sign_in("sales_ops")
+    uploaded = _upload(client, book, "greenhouse.xlsx")
+    location = uploaded.headers["Location"]
+    first = text(client.get(location))
+    assert "2 sheets: Applications, Old" in first
+    # Another sheet chosen in the preview form: the mapping made for the first one is dropped.
+    other = client.post(
+        location, data={"sheet": "Old", "mapped_sheet": "Applications", "map-0": "external_id"}
+    )
+    assert other.status_code == 422
+    assert "Notes" in text(other)  # the other sheet's columns are offered for mapping
