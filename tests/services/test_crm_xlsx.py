@@ -248,6 +248,13 @@ def test_a_sheet_starting_in_column_b_gives_the_same_records(
     assert stored(session, "from-b") == stored(session, "from-a")
 
 
+def test_the_sheet_text_has_a_line_per_sheet_row_from_row_1(tmp_path: Path) -> None:
+    rows = [[], [], ["Record ID", "Create Date"], ["A", "2026-01-05"]]
+    with csv_view(io.BytesIO(workbook_bytes(rows)), folder=tmp_path) as view:
+        assert view.stream.read() == b",\n,\nRecord ID,Create Date\nA,2026-01-05\n"
+        assert view.workbook is not None and view.workbook.rows == 4
+
+
 def _damaged_after(rows: list[list[str]], line: int) -> bytes:
     """The workbook of ``rows`` with its sheet XML broken from sheet row ``line`` on."""
     source = zipfile.ZipFile(io.BytesIO(workbook_bytes(rows)))
@@ -271,6 +278,7 @@ def test_the_sheet_is_streamed_so_reading_its_header_stops_early(tmp_path: Path)
     book = _damaged_after(rows, 250)
     with csv_view(io.BytesIO(book), limit=2, folder=tmp_path) as view:
         assert view.stream.read() == b"Record ID,Create Date\nR0,2026-01-05\n"
+        assert view.workbook is not None and view.workbook.rows == 2
     with (
         pytest.raises(UnreadableExport, match="The workbook cannot be read"),
         csv_view(io.BytesIO(book), folder=tmp_path),

@@ -246,22 +246,39 @@ def _write_sheet(
 def _write_rows(found: Iterable[list[Any]], out: IO[bytes]) -> tuple[int, bool]:
     """Write the rows as CSV: how many, and whether any cell holds something."""
     text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=False)
-    writer = csv.writer(text, lineterminator="\n")
-    rows = 0
-    filled = False
-    cell = sheet_cell_text
+    texts = _RowTexts(found)
     try:
-        # calamine gives every row as wide as the widest before it (a sheet has no short rows).
-        for row in found:
-            rows += 1
-            if not filled:
-                filled = any(value != "" for value in row)
-            # Most cells are text: written as they are, without a call per cell.
-            writer.writerow([v if type(v) is str else cell(v) for v in row])
+        csv.writer(text, lineterminator="\n").writerows(texts)
     finally:
         text.flush()
         text.detach()
-    return rows, filled
+    return texts.count, texts.filled
+
+
+class _RowTexts:
+    """The rows' cells as text, counted; calamine gives every row as wide as the widest
+    before it (a sheet has no short rows)."""
+
+    def __init__(self, found: Iterable[list[Any]]) -> None:
+        self.found = found
+        self.count = 0
+        self.filled = False  # whether a cell holds something
+
+    def __iter__(self) -> Iterator[list[str]]:
+        cell = sheet_cell_text
+        rows = iter(self.found)
+        count = 0
+        for row in rows:  # the blank rows above the data, and its first row
+            count += 1
+            yield [v if type(v) is str else cell(v) for v in row]
+            if any(value != "" for value in row):
+                self.filled = True
+                break
+        last = count
+        for last, row in enumerate(rows, count + 1):  # noqa: B007 - the last one is kept
+            # Most cells are text: written as they are, without a call per cell.
+            yield [v if type(v) is str else cell(v) for v in row]
+        self.count = last
 
 
 def _any_cell_text(value: object) -> str:
@@ -316,6 +333,7 @@ _CELL_TEXT: Final[dict[type, Callable[[Any], str]]] = {
     int: str,
     float: _number_text,
     datetime: _datetime_text,
+    date: date.isoformat,
     bool: _bool_text,
 }
 
