@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from linktracker.crm.models import CrmImport, CrmRecord
 from linktracker.crm.parsing import UnreadableExport, upload_text
-from linktracker.crm.parsing.workbooks import sheet_cell_text
+from linktracker.crm.parsing.workbooks import csv_view, sheet_cell_text
 from linktracker.crm.services import (
     ImportContext,
     ImportOptions,
@@ -228,6 +228,71 @@ def test_line_numbers_are_sheet_rows_below_title_rows(session: Session, tmp_path
     assert summary.inserted == 1
 
 
+def test_line_numbers_are_sheet_rows_below_blank_rows(session: Session, tmp_path: Path) -> None:
+    # Rows 1 and 2 hold no cell at all: the header is on sheet row 3, the bad date on row 5.
+    rows = [[], [], ["Record ID", "Create Date"], ["A", "2026-01-05"], ["B", "not a date"]]
+    summary = run_import(session, tmp_path, workbook_bytes(rows), "r.xlsx", "s")
+    assert [(e.line, e.column) for e in summary.errors] == [(5, "Create Date")]
+    assert summary.inserted == 1
+
+
+def test_a_sheet_starting_in_column_b_gives_the_same_records(
+    session: Session, tmp_path: Path
+) -> None:
+    rows = csv_rows((CRM / "hubspot_deals_export.csv").read_bytes())
+    at_a = run_import(session, tmp_path, workbook_bytes(rows), "a.xlsx", "from-a")
+    at_b = run_import(
+        session, tmp_path, workbook_bytes([[""] + r for r in rows]), "b.xlsx", "from-b"
+    )
+    assert (at_b.inserted, at_b.rejected) == (at_a.inserted, at_a.rejected) == (30, 0)
+    assert stored(session, "from-b") == stored(session, "from-a")
+
+
+def test_the_sheet_text_has_a_line_per_sheet_row_from_row_1(tmp_path: Path) -> None:
+    rows = [[], [], ["Record ID", "Create Date"], ["A", "2026-01-05"]]
+    with csv_view(io.BytesIO(workbook_bytes(rows)), folder=tmp_path) as view:
+        assert view.stream.read() == b",\n,\nRecord ID,Create Date\nA,2026-01-05\n"
+        assert view.workbook is not None and view.workbook.rows == 4
+
+
+def _damaged_after(rows: list[list[str]], line: int) -> bytes:
+    """The workbook of ``rows`` with its sheet XML broken from sheet row ``line`` on."""
+    source = zipfile.ZipFile(io.BytesIO(workbook_bytes(rows)))
+    target = io.BytesIO()
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as files:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                cut = data.index(f'<row r="{line}"'.encode())
+                data = (
+                    data[:cut]
+                    + f'<row r="{line}"><c r="A{line}" t="inlineStr"><is><t>x</u>'.encode()
+                )
+            files.writestr(item, data)
+    return target.getvalue()
+
+
+def test_the_sheet_is_streamed_so_reading_its_header_stops_early(tmp_path: Path) -> None:
+    # Holding the whole sheet would find the damage further down before the header is read.
+    rows = [["Record ID", "Create Date"]] + [[f"R{i}", "2026-01-05"] for i in range(300)]
+    book = _damaged_after(rows, 250)
+    with csv_view(io.BytesIO(book), limit=2, folder=tmp_path) as view:
+        assert view.stream.read() == b"Record ID,Create Date\nR0,2026-01-05\n"
+        assert view.workbook is not None and view.workbook.rows == 2
+    with (
+        pytest.raises(UnreadableExport, match="The workbook cannot be read"),
+        csv_view(io.BytesIO(book), folder=tmp_path),
+    ):
+        pass
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_damaged_sheet_is_refused_whole(session: Session, tmp_path: Path) -> None:
+    rows = [["Record ID", "Create Date"]] + [[f"R{i}", "2026-01-05"] for i in range(300)]
+    message = refusal(session, tmp_path, _damaged_after(rows, 250))
+    assert message.startswith("The workbook cannot be read")
+
+
 def test_an_empty_sheet_is_refused(session: Session, tmp_path: Path) -> None:
     message = refusal(session, tmp_path, workbook_bytes([]))
     assert message == "The sheet 'Export' is empty."
@@ -252,6 +317,8 @@ def test_the_preview_names_the_sheet_and_lists_the_others(tmp_path: Path) -> Non
     [
         ("text", "text"),
         (True, "TRUE"),
+        (False, "FALSE"),
+        (12, "12"),
         (12.0, "12"),
         (9100000012.0, "9100000012"),
         (1234.5, "1234.5"),
@@ -261,6 +328,9 @@ def test_the_preview_names_the_sheet_and_lists_the_others(tmp_path: Path) -> Non
         (float("nan"), ""),
         (datetime(2026, 3, 4, 9, 30, 0, 999_800), "2026-03-04 09:30:01"),
         (datetime(2026, 3, 4), "2026-03-04"),
+        (datetime(2026, 3, 4, 23, 59, 59, 600_000), "2026-03-05"),
+        (datetime(2026, 3, 4, 9, 30), "2026-03-04 09:30:00"),
+        (time(9, 30, 15, 400_000), "09:30:15"),
         (date(2026, 3, 4), "2026-03-04"),
         (None, ""),
     ],

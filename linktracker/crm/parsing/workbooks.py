@@ -14,10 +14,13 @@ workbook stores it, so the existing parsing reads it without guessing:
 * booleans as ``TRUE``/``FALSE``, as Excel's own CSV export writes them; text as typed,
   then parsed like the same text in a CSV file (text dates still vote on the order).
 
-The sheet is read with python-calamine (Rust): about 10 times the speed of openpyxl's
-streaming mode and of the standard library's ``iterparse`` on this machine (see
-docs/performance.md). Its memory grows with the sheet (about 120 MB for 100,000 rows of 12
-columns), which is why the sheet is converted once, and the CSV rows are what stream.
+The sheet is streamed row by row with python-calamine-plus (calamine in Rust, decoding rows
+straight from the compressed sheet as they are asked for): about 10 times the speed of
+openpyxl's streaming mode and of the standard library's ``iterparse`` on this machine, in
+constant memory (see docs/performance.md; python-calamine itself holds the whole sheet, about
+120 MB per 100,000 rows of 13 columns). The sheet is converted once, and the CSV rows are what
+the pre-scan and parsing stream. Lines are sheet rows from row 1 and cells sheet columns from
+column A, blank ones included, as Excel's own "Save as CSV" writes them.
 
 Refused with a message: Excel 97-2003 workbooks (``.xls``, an OLE container), encrypted
 (password-protected) workbooks (an OLE container holding an ``EncryptedPackage``), ZIP
@@ -32,15 +35,15 @@ import math
 import os
 import tempfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import IO, BinaryIO, Final, cast
+from typing import IO, Any, BinaryIO, Final, cast
 
 import olefile
-import python_calamine
+import python_calamine_plus as calamine
 
 from linktracker.crm.parsing.records import UnreadableExport
 
@@ -171,37 +174,45 @@ def _ole_problem(stream: BinaryIO) -> str:
     )
 
 
-def _open_sheet(
-    stream: BinaryIO, sheet: str | None
-) -> tuple[python_calamine.CalamineSheet, Workbook]:
+def _open_book(stream: BinaryIO) -> calamine.CalamineWorkbook:
+    """The workbook, read from its file where the stream is one (the sheet then streams from
+    disk), else from the stream's bytes (the compressed workbook, not the sheet, in memory)."""
+    name = getattr(stream, "name", None)
     try:
-        book = python_calamine.CalamineWorkbook.from_filelike(stream)
-    except python_calamine.PasswordError as exc:  # pragma: no cover - refused as OLE first
+        if isinstance(name, str) and stream.tell() == 0 and os.path.isfile(name):
+            return calamine.CalamineWorkbook.from_path(name)
+        return calamine.CalamineWorkbook.from_filelike(stream)
+    except calamine.PasswordError as exc:  # pragma: no cover - refused as OLE first
         raise UnreadableExport("The workbook is password-protected, so it cannot be read.") from exc
-    except (python_calamine.CalamineError, ValueError, OSError) as exc:
-        raise UnreadableExport(
-            f"The workbook cannot be read ({exc}). Open it in Excel and save it again, "
-            "or save it as CSV UTF-8."
-        ) from exc
+    except (calamine.CalamineError, ValueError, OSError) as exc:
+        raise _damaged(exc) from exc
+
+
+def _damaged(exc: Exception) -> UnreadableExport:
+    return UnreadableExport(
+        f"The workbook cannot be read ({exc}). Open it in Excel and save it again, "
+        "or save it as CSV UTF-8."
+    )
+
+
+def _chosen_sheet(book: calamine.CalamineWorkbook, sheet: str | None) -> Workbook:
     names = tuple(book.sheet_names)
     if sheet:
         if sheet not in names:
             raise UnreadableExport(
                 f"The workbook has no sheet {sheet!r}; its sheets: {', '.join(names)}."
             )
-        chosen = sheet
-    else:
-        chosen = _first_sheet(book)
-    return book.get_sheet_by_name(chosen), Workbook(chosen, names, 0)
+        return Workbook(sheet, names, 0)
+    return Workbook(_first_sheet(book), names, 0)
 
 
-def _first_sheet(book: python_calamine.CalamineWorkbook) -> str:
+def _first_sheet(book: calamine.CalamineWorkbook) -> str:
     """The first visible worksheet (hidden sheets hold lookups, not the export)."""
     metadata = book.sheets_metadata
     for sheet in metadata:
         if (
-            sheet.typ == python_calamine.SheetTypeEnum.WorkSheet
-            and sheet.visible == python_calamine.SheetVisibleEnum.Visible
+            sheet.typ == calamine.SheetTypeEnum.WorkSheet
+            and sheet.visible == calamine.SheetVisibleEnum.Visible
         ):
             return sheet.name
     if not metadata:
@@ -212,35 +223,65 @@ def _first_sheet(book: python_calamine.CalamineWorkbook) -> str:
 def _write_sheet(
     stream: BinaryIO, out: IO[bytes], sheet: str | None, limit: int | None
 ) -> Workbook:
-    """Write the chosen sheet to ``out`` as UTF-8 CSV, one line per sheet row."""
-    found, workbook = _open_sheet(stream, sheet)
-    text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=False)
-    writer = csv.writer(text, lineterminator="\n")
-    rows = 0
+    """Write the chosen sheet to ``out`` as UTF-8 CSV, one line per sheet row, streaming it."""
+    book = _open_book(stream)
     try:
-        start = found.start
-        if start is None:
-            raise UnreadableExport(f"The sheet {workbook.sheet!r} is empty.")
-        # Blank rows above the data keep their lines, so a line number is the sheet's row.
-        for _ in range(start[0]):
-            text.write("\n")
-            rows += 1
-            if limit is not None and rows >= limit:
-                return Workbook(workbook.sheet, workbook.sheets, rows)
-        for row in found.iter_rows():
-            # Most cells are text: written as they are, without a call per cell.
-            writer.writerow([v if type(v) is str else sheet_cell_text(v) for v in row])
-            rows += 1
-            if limit is not None and rows >= limit:
-                break
+        workbook = _chosen_sheet(book, sheet)
+        try:
+            found = book.stream_sheet_by_name(
+                workbook.sheet, max_row=None if limit is None else limit - 1
+            )
+        except calamine.StreamingNotSupported as exc:  # pragma: no cover - .xlsx only here
+            raise _damaged(exc) from exc
+        rows, filled = _write_rows(found, out)
+    except calamine.CalamineError as exc:  # the sheet's XML is damaged
+        raise _damaged(exc) from exc
     finally:
-        text.flush()
-        text.detach()
+        book.close()
+    if not filled:
+        raise UnreadableExport(f"The sheet {workbook.sheet!r} is empty.")
     return Workbook(workbook.sheet, workbook.sheets, rows)
 
 
-def sheet_cell_text(value: object) -> str:
-    """A cell's value as CSV text that the export parsing reads as the value stored."""
+def _write_rows(found: Iterable[list[Any]], out: IO[bytes]) -> tuple[int, bool]:
+    """Write the rows as CSV: how many, and whether any cell holds something."""
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=False)
+    texts = _RowTexts(found)
+    try:
+        csv.writer(text, lineterminator="\n").writerows(texts)
+    finally:
+        text.flush()
+        text.detach()
+    return texts.count, texts.filled
+
+
+class _RowTexts:
+    """The rows' cells as text, counted; calamine gives every row as wide as the widest
+    before it (a sheet has no short rows)."""
+
+    def __init__(self, found: Iterable[list[Any]]) -> None:
+        self.found = found
+        self.count = 0
+        self.filled = False  # whether a cell holds something
+
+    def __iter__(self) -> Iterator[list[str]]:
+        cell = sheet_cell_text
+        rows = iter(self.found)
+        count = 0
+        for row in rows:  # the blank rows above the data, and its first row
+            count += 1
+            yield [v if type(v) is str else cell(v) for v in row]
+            if any(value != "" for value in row):
+                self.filled = True
+                break
+        last = count
+        for last, row in enumerate(rows, count + 1):  # noqa: B007 - the last one is kept
+            # Most cells are text: written as they are, without a call per cell.
+            yield [v if type(v) is str else cell(v) for v in row]
+        self.count = last
+
+
+def _any_cell_text(value: object) -> str:
     if isinstance(value, str):
         return value
     if isinstance(value, bool):
@@ -250,12 +291,7 @@ def sheet_cell_text(value: object) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, datetime):
-        whole = value.replace(microsecond=0)
-        if value.microsecond >= 500_000:  # serials carry float noise below the second
-            whole += timedelta(seconds=1)
-        if whole.time() == time(0):
-            return whole.date().isoformat()
-        return whole.isoformat(sep=" ")
+        return _datetime_text(value)
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, time):
@@ -263,6 +299,21 @@ def sheet_cell_text(value: object) -> str:
     if value is None:
         return ""
     return str(value)
+
+
+def _datetime_text(value: datetime) -> str:
+    if value.microsecond:
+        whole = value.replace(microsecond=0)
+        if value.microsecond >= 500_000:  # serials carry float noise below the second
+            whole += timedelta(seconds=1)
+        value = whole
+    if not (value.hour or value.minute or value.second):
+        return value.date().isoformat()
+    return value.isoformat(sep=" ")
+
+
+def _bool_text(value: bool) -> str:
+    return "TRUE" if value else "FALSE"
 
 
 def _number_text(value: float) -> str:
@@ -274,6 +325,25 @@ def _number_text(value: float) -> str:
     if len(text.partition(".")[2]) == 3:
         return f"{text}0"  # `1.234` could be read as one thousand two hundred and thirty-four
     return text
+
+
+# The cell types calamine gives, each to its text without the chain of isinstance checks.
+_CELL_TEXT: Final[dict[type, Callable[[Any], str]]] = {
+    str: str,
+    int: str,
+    float: _number_text,
+    datetime: _datetime_text,
+    date: date.isoformat,
+    bool: _bool_text,
+}
+
+
+def sheet_cell_text(value: object) -> str:
+    """A cell's value as CSV text that the export parsing reads as the value stored."""
+    convert = _CELL_TEXT.get(type(value))
+    if convert is not None:
+        return convert(value)
+    return _any_cell_text(value)
 
 
 def upload_text(stream: BinaryIO, *, sheet: str | None = None) -> str:
