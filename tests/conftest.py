@@ -16,7 +16,11 @@ from linktracker import create_app
 from linktracker.auth.services import create_token, create_user
 from linktracker.db import make_engine
 from linktracker.migrate import upgrade_database
+from tests.routing_cache import reuse_compiled_builders
 from tests.support import PASSWORD, clear_database
+
+# Every test builds an app; compiling its routes' URL builders again each time was most of it.
+reuse_compiled_builders()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

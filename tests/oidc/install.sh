@@ -9,6 +9,10 @@ command -v npm >/dev/null || { echo "npm is not installed" >&2; exit 3; }
 digest=$(cat "$here/package.json" "$here/package-lock.json" "$here/server.mjs" | sha256sum | cut -c1-16)
 base="${OIDC_PROVIDER_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/linktracker-test-oidc}"
 target="$base/$digest"
+# Two test runs at once (CI runs the SQLite and PostgreSQL suites side by side) install once.
+mkdir -p "$base"
+exec 9>"$base/.lock"
+command -v flock >/dev/null && flock 9
 if [ ! -f "$target/.installed" ]; then
   mkdir -p "$target"
   cp "$here/package.json" "$here/package-lock.json" "$here/server.mjs" "$target/"
