@@ -82,6 +82,7 @@ def settle(session: Session) -> None:
     dialect = session.get_bind().dialect.name
     bound = _bound(session, dialect)
     mark = session.scalar(select(AudienceMark.position).where(AudienceMark.id == MARK_ID))
+    touched: set[date] = set()
     if mark is None:
         candidates = sorted(session.scalars(select(AudienceDay.day)))
     else:
@@ -100,7 +101,8 @@ def settle(session: Session) -> None:
         changed = [day for day in candidates if day in stored and stored[day] != live[day]]
         if changed:
             session.execute(delete(AudienceDay).where(AudienceDay.day.in_(changed)))
-    if mark != bound:
+    # No click since the mark: it stays (moving it would cost PostgreSQL a write per report).
+    if mark is None or (touched and mark != bound):
         insert_for = postgresql.insert if dialect == "postgresql" else sqlite.insert
         statement = insert_for(AudienceMark).values(id=MARK_ID, position=bound)
         session.execute(statement.on_conflict_do_update(
