@@ -95,6 +95,9 @@ def test_a_click_committed_after_a_report_moved_the_mark_is_counted(
     with engine.connect() as writer:
         # A late click whose transaction took its id before the report and commits after it.
         insert_click_rows(writer, [_late_click(program, 2)])
+        # A click with a higher id commits first: a mark by id alone would pass the late one.
+        insert_click_rows(session.connection(), [_late_click(program, 4)])
+        session.commit()
         assert _clicks(session, MARCH_2) == 3
         writer.commit()
     assert _clicks(session, MARCH_2) == 4
