@@ -218,15 +218,19 @@ def _busiest(session: Any, column: Any, model: Any, name: Any) -> str:
     )
 
 
-def measure(engine: Engine) -> tuple[dict[str, dict[str, float]], dict[str, Any]]:
-    """Per breakdown: median ms unfiltered, by campaign, by employee, and live (baseline)."""
+def measure(
+    engine: Engine, keep_rollup: bool = False
+) -> tuple[dict[str, dict[str, float]], dict[str, Any]]:
+    """Per breakdown: median ms unfiltered, by campaign, by employee, and live (baseline).
+    keep_rollup: start from the rollup left by an earlier run (only stale days rebuilt)."""
     sessions = make_session_factory(engine)
     year = ReportFilters((START + timedelta(days=1)).date(), (END - timedelta(days=1)).date())
     results: dict[str, dict[str, float]] = {}
     with sessions() as session:
-        session.execute(delete(AudienceCount))
-        session.execute(delete(AudienceDay))
-        session.commit()
+        if not keep_rollup:
+            session.execute(delete(AudienceCount))
+            session.execute(delete(AudienceDay))
+            session.commit()
         started = time.perf_counter()
         days = audience_rollup.refresh_all(session, TIMEZONE, datetime.now(UTC).date())
         info: dict[str, Any] = {
@@ -285,6 +289,9 @@ def main() -> None:
     parser.add_argument("--db", default="sqlite,postgresql")
     parser.add_argument("--pg-database", default="lt_bench_clicks")
     parser.add_argument("--reuse", action="store_true", help="Keep data generated before.")
+    parser.add_argument(
+        "--keep-rollup", action="store_true", help="With --reuse: keep the rollup built before."
+    )
     args = parser.parse_args()
     tables = []
     for kind in args.db.split(","):
@@ -298,7 +305,7 @@ def main() -> None:
             generate(engine)
             print(f"[{kind}] generated in {time.perf_counter() - started:.1f} s", flush=True)
         print(f"[{kind}] measuring", flush=True)
-        tables.append((kind, *measure(engine)))
+        tables.append((kind, *measure(engine, args.reuse and args.keep_rollup)))
         engine.dispose()
     for kind, results, info in tables:
         print(f"\n{kind}: {CLICKS:,} clicks over 365 days, zone {TIMEZONE}; first rollup of "

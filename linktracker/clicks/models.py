@@ -20,22 +20,35 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from linktracker.db import Base, BigId, UTCDateTime
 
+# ix_clicks_employee_report (0020_audience_marks added the breakdowns' columns).
+REP_REPORT_COLUMNS = (
+    "employee_id",
+    "created_at",
+    "is_bot",
+    "is_preview",
+    "visitor_hash",
+    "link_id",
+    "campaign_id",
+    "channel",
+    "referrer_host",
+    "referrer_channel",
+    "country",
+    "device_type",
+    "browser",
+    "os",
+    "bot_name",
+)
+
 
 class Click(Base):
     __tablename__ = "clicks"
     __table_args__ = (
         Index("ix_clicks_campaign_created", "campaign_id", "created_at"),
-        # Reports: covering, so per-rep aggregation reads the index only (SQLite skip-scans it).
+        # Reports: covering, so per-rep aggregation reads the index only (SQLite skip-scans it),
+        # click breakdowns of a rep included (referrer, country, device, browser, os, bot).
         Index(
             "ix_clicks_employee_report",
-            "employee_id",
-            "created_at",
-            "is_bot",
-            "is_preview",
-            "visitor_hash",
-            "link_id",
-            "campaign_id",
-            "channel",
+            *REP_REPORT_COLUMNS,
         ),
         # Attribution: a rep's last click on a campaign before a moment, newest (time, id) first.
         Index(

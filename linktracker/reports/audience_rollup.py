@@ -14,9 +14,16 @@ every day stale; the next report rebuilds the days it reads.
 
 Exactness with late rows (spool replays, demo data, writers committing out of order): the
 day's row count is stored in the FIRST statement of its rebuild and the aggregates written
-after it see a superset of those rows; before reading, stored counts are compared with live
-counts (one range count, per day only when the sums differ) and a changed day is rebuilt
-wholesale, in a transaction of its own (PostgreSQL: under an advisory lock per day).
+after it see a superset of those rows, so a day whose live count equals its stored one is
+complete (rows only grow). Before reading, `settle` finds the days that may have grown
+without counting the range: it reads only the clicks stored since a mark (AudienceMark), in
+the order clicks.export pages them for the same reason (SQLite: by id, as one writer at a
+time makes ids visible in order; PostgreSQL: by the storing transaction's id from the last
+horizon on, so a row committed late with a low id is still read), compares each rolled-up
+day they fall on with its live count, drops the grown ones and moves the mark to the
+horizon taken before reading. A dropped or missing day is rebuilt wholesale when read, in a
+transaction of its own (PostgreSQL: under an advisory lock per day, which `settle` waits
+for too, so a rebuild under way is compared after it commits).
 """
 
 from __future__ import annotations
@@ -24,19 +31,83 @@ from __future__ import annotations
 import zoneinfo
 from collections.abc import Sequence
 from datetime import UTC, date, timedelta
+from typing import Any
 
-from sqlalchemy import Date, delete, distinct, func, insert, literal, select
+from sqlalchemy import Date, cast, delete, distinct, func, insert, literal, select, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from linktracker.clicks.models import Click
 from linktracker.reports import audience_queries as q
-from linktracker.reports.models import AudienceCount, AudienceDay
+from linktracker.reports.models import AudienceCount, AudienceDay, AudienceMark
 from linktracker.reports.queries import Scope
 from linktracker.reports.rollup import Split, in_day, live_counts, midnight, split_scope
 
+MARK_ID = 1
+# PostgreSQL: every transaction with a lower id had ended when the statement began.
+HORIZON = text("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
 AUDIENCE_LOCKS = 0x4C56  # PostgreSQL advisory lock key: (kind, day ordinal)
 STORED = (*q.DIMENSIONS, q.MATRIX, q.WEEK_HOURS, *q.TOTALS)
 TOTAL_NAMES = ("clicks", "unique_visitors", "bots", "previews", "bot_requests", "bot_visitors")
+
+
+def _bound(session: Session, dialect: str) -> int:
+    """A position every click stored from now on is at or above (see AudienceMark)."""
+    if dialect == "postgresql":
+        return int(session.scalar(select(HORIZON)) or 0)
+    return int(session.scalar(select(func.coalesce(func.max(Click.id), 0))) or 0) + 1
+
+
+def _utc_day(dialect: str) -> Any:
+    if dialect == "postgresql":
+        return cast(func.timezone("UTC", Click.created_at), Date)
+    return func.date(Click.created_at)  # stored as naive UTC text
+
+
+def _touched_days(session: Session, dialect: str, since: int) -> set[date]:
+    """UTC days of the clicks stored at or after position `since` (read from its index)."""
+    position = Click.xact_id if dialect == "postgresql" else Click.id
+    day = _utc_day(dialect).label("day")
+    found = session.scalars(select(day).where(position >= since).group_by(day))
+    return {value if isinstance(value, date) else date.fromisoformat(value) for value in found}
+
+
+def settle(session: Session) -> None:
+    """Drop the rolled-up days whose clicks changed since the mark, then move the mark.
+
+    Reads only the clicks stored since the mark (SQLite: by id, PostgreSQL: by transaction
+    id from the horizon on, clicks committed late included); a day they fall on is compared
+    with its live count, and dropped (rebuilt when next read) when it grew. Without a mark,
+    every rolled-up day is counted once."""
+    dialect = session.get_bind().dialect.name
+    bound = _bound(session, dialect)
+    mark = session.scalar(select(AudienceMark.position).where(AudienceMark.id == MARK_ID))
+    touched: set[date] = set()
+    if mark is None:
+        candidates = sorted(session.scalars(select(AudienceDay.day)))
+    else:
+        touched = _touched_days(session, dialect, mark)
+        candidates = sorted(session.scalars(select(AudienceDay.day).where(
+            AudienceDay.day.in_(touched)))) if touched else []  # fmt: skip
+    if candidates:
+        if dialect == "postgresql":
+            # Wait for a rebuild of a candidate under way; its row is then read below.
+            for day in candidates:
+                session.execute(select(func.pg_advisory_xact_lock(AUDIENCE_LOCKS, day.toordinal())))
+        stored = {row.day: row.clicks_seen for row in session.execute(
+            select(AudienceDay.day, AudienceDay.clicks_seen).where(
+                AudienceDay.day.in_(candidates)))}  # fmt: skip
+        live = live_counts(session, candidates)
+        changed = [day for day in candidates if day in stored and stored[day] != live[day]]
+        if changed:
+            session.execute(delete(AudienceDay).where(AudienceDay.day.in_(changed)))
+    # No click since the mark: it stays (moving it would cost PostgreSQL a write per report).
+    if mark is None or (touched and mark != bound):
+        insert_for = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = insert_for(AudienceMark).values(id=MARK_ID, position=bound)
+        session.execute(statement.on_conflict_do_update(
+            index_elements=["id"], set_={"position": bound}))  # fmt: skip
+    session.commit()
 
 
 def stale_days(session: Session, first_day: date, end_day: date, timezone: str) -> list[date]:
@@ -44,27 +115,16 @@ def stale_days(session: Session, first_day: date, end_day: date, timezone: str) 
     days = [first_day + timedelta(days=n) for n in range((end_day - first_day).days)]
     if not days:
         return []
-    stored = {
-        row.day: row.clicks_seen
+    settle(session)
+    stored: dict[date, str] = {
+        row.day: row.timezone
         for row in session.execute(
-            select(AudienceDay.day, AudienceDay.clicks_seen).where(
-                AudienceDay.day >= first_day,
-                AudienceDay.day < end_day,
-                AudienceDay.timezone == timezone,
+            select(AudienceDay.day, AudienceDay.timezone).where(
+                AudienceDay.day >= first_day, AudienceDay.day < end_day
             )
         )
     }
-    if len(stored) == len(days):
-        # Each live count >= its stored one (rows only grow), so equal sums mean equal days.
-        total = session.scalar(
-            select(func.count())
-            .select_from(Click)
-            .where(Click.created_at >= midnight(first_day), Click.created_at < midnight(end_day))
-        )
-        if total == sum(stored.values()):
-            return []
-    live = live_counts(session, days)
-    return [day for day in days if stored.get(day) != live[day]]
+    return [day for day in days if stored.get(day) != timezone]
 
 
 def refresh_day(session: Session, day: date, timezone: str) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Date, String
+from sqlalchemy import BigInteger, Date, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from linktracker.db import Base
@@ -107,6 +107,18 @@ class AudienceDay(Base):
     # hour, weekday and day keys are local times: rows built in another zone are rebuilt.
     timezone: Mapped[str] = mapped_column(String(64))
     clicks_seen: Mapped[int]  # every click row of the day when it was rolled up
+
+
+class AudienceMark(Base):
+    """Where the audience rollup's check of new click rows stopped (one row, id 1): every
+    click stored before `position` whose UTC day has an AudienceDay row is counted in it.
+    position: SQLite, the next click id; PostgreSQL, a transaction id horizon (clicks.xact_id).
+    See reports/audience_rollup.py."""
+
+    __tablename__ = "report_audience_marks"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    position: Mapped[int] = mapped_column(BigInteger)
 
 
 class AudienceCount(Base):
