@@ -27,8 +27,7 @@ Why a page never skips a row that commits later:
 
 from __future__ import annotations
 
-import csv
-import io
+import re
 import zoneinfo
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -388,22 +387,29 @@ def ndjson_chunks(rows: Iterable[Sequence[Any]]) -> Iterator[str]:
         yield "\n".join(lines) + "\n"
 
 
-def _safe_text(value: str) -> str:
-    # safe_cell's rule for a text cell: a leading quote when a spreadsheet would run it.
-    return "'" + value if value.startswith(FORMULA_STARTERS) else value
+def _csv_text(value: str) -> str:
+    """A text cell as csv.writer writes it (minimal quoting, quotes doubled) after safe_cell's
+    rule: a leading quote when a spreadsheet would run it as a formula."""
+    if value.startswith(FORMULA_STARTERS):
+        value = "'" + value
+    if _csv_needs_quotes(value):
+        return '"' + value.replace('"', '""') + '"'
+    return value
+
+
+_csv_needs_quotes = re.compile('[,"\r\n]').search
+_CSV_HEADER = ",".join(FIELDS) + "\r\n"
 
 
 def csv_chunks(rows: Iterable[Sequence[Any]], *, header: bool = True) -> Iterator[str]:
     """CSV lines (CRLF, every text cell spreadsheet-safe, None as an empty cell), a few
-    hundred per chunk."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    hundred per chunk; the same bytes csv.writer gives for safe_cell's cells."""
     if header:
-        writer.writerow(FIELDS)
-    safe = _safe_text
-    cell = _Encoded(safe, "")
-    batch: list[tuple[str, ...]] = []
-    append = batch.append
+        yield _CSV_HEADER
+    text = _csv_text
+    cell = _Encoded(text, "")
+    lines: list[str] = []
+    append = lines.append
     for (
         click_id, created_at, code, campaign, employee, channel, referrer_host,
         referrer_channel, country, device, browser, os, is_bot, is_preview, bot_name,
@@ -411,21 +417,17 @@ def csv_chunks(rows: Iterable[Sequence[Any]], *, header: bool = True) -> Iterato
     ) in rows:  # fmt: skip
         if not created_at.endswith("+00:00"):
             created_at = _iso(created_at)
-        append((
-            safe(click_id), created_at, cell[code], cell[campaign], cell[employee],
-            cell[channel], cell[referrer_host], cell[referrer_channel], cell[country],
-            cell[device], cell[browser], cell[os], is_bot, is_preview, cell[bot_name],
-            safe(visitor_hash),
-        ))  # fmt: skip
-        if len(batch) >= _CHUNK_ROWS:
-            writer.writerows(batch)
-            batch.clear()
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    writer.writerows(batch)
-    if buffer.tell():
-        yield buffer.getvalue()
+        append(
+            f"{text(click_id)},{created_at},{cell[code]},{cell[campaign]},{cell[employee]},"
+            f"{cell[channel]},{cell[referrer_host]},{cell[referrer_channel]},{cell[country]},"
+            f"{cell[device]},{cell[browser]},{cell[os]},{is_bot},{is_preview},{cell[bot_name]},"
+            f"{text(visitor_hash)}\r\n"
+        )
+        if len(lines) >= _CHUNK_ROWS:
+            yield "".join(lines)
+            lines.clear()
+    if lines:
+        yield "".join(lines)
 
 
 def export_chunks(
