@@ -27,21 +27,35 @@ Why a page never skips a row that commits later:
 
 from __future__ import annotations
 
-import csv
-import io
-import json
+import re
 import zoneinfo
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
+from json.encoder import encode_basestring
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, Select, cast, literal, select, text, tuple_
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Select,
+    String,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    literal_column,
+    select,
+    text,
+    tuple_,
+    type_coerce,
+)
 from sqlalchemy.orm import Session
 
 from linktracker.campaigns.models import Campaign
 from linktracker.clicks.models import HUMAN_CLICK, Click
-from linktracker.csvsafe import FORMULA_STARTERS, safe_cell
+from linktracker.csvsafe import FORMULA_STARTERS
 from linktracker.employees.models import Employee
 from linktracker.errors import InvalidInput
 from linktracker.limits import parse_day, parse_whole_number, text_problem
@@ -69,8 +83,8 @@ FORMATS = ("ndjson", "csv")
 DEFAULT_LIMIT = 1000
 MAX_LIMIT = 10_000
 # Rows fetched from the database at a time inside a page, and written out at a time.
-_FETCH_ROWS = 1000
-_CHUNK_ROWS = 500
+_FETCH_ROWS = 5000
+_CHUNK_ROWS = 1000
 _CLICK_ID_MAX = 40
 # The lowest transaction id any transaction still running (or yet to start) may have.
 _HORIZON = text("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
@@ -197,12 +211,16 @@ def _lookup(
 
 
 def export_statement(export: ClickExport, dialect_name: str) -> Select[*tuple[Any, ...]]:
-    """The SELECT of one page: FIELDS, then the row's Position (id, xact_id)."""
+    """The SELECT of one page: FIELDS, then the row's Position (id, xact_id).
+
+    The database hands `created_at` over already written as the export writes it (ISO 8601
+    in UTC, see _created_at) and the flags as 'true'/'false', so no row needs a datetime or
+    a bool built and formatted in Python."""
     postgresql = dialect_name == "postgresql"
     statement = (
         select(
             Click.click_id,
-            Click.created_at,
+            _created_at(postgresql),
             Link.code,
             Campaign.slug,
             Employee.handle,
@@ -213,8 +231,8 @@ def export_statement(export: ClickExport, dialect_name: str) -> Select[*tuple[An
             Click.device_type,
             Click.browser,
             Click.os,
-            Click.is_bot,
-            Click.is_preview,
+            _flag(Click.is_bot),
+            _flag(Click.is_preview),
             Click.bot_name,
             Click.visitor_hash,
             Click.id,
@@ -255,8 +273,52 @@ def export_statement(export: ClickExport, dialect_name: str) -> Select[*tuple[An
     return statement.where(*conditions)
 
 
+_TRUE = literal_column("'true'", String)
+_FALSE = literal_column("'false'", String)
+
+
+def _flag(column: Any) -> ColumnElement[str]:
+    return case((column.is_(True), _TRUE), else_=_FALSE)
+
+
+def _created_at(postgresql: bool) -> ColumnElement[str]:
+    """created_at as datetime.isoformat() writes an aware UTC time:
+    2026-03-10T12:00:00.123456+00:00, and without the fraction when it is zero."""
+    if postgresql:
+        utc = func.timezone("UTC", Click.created_at)
+        whole = func.date_trunc("second", Click.created_at) == Click.created_at
+        pattern = case(
+            (whole, literal_column("""'YYYY-MM-DD"T"HH24:MI:SS"+00:00"' """.strip(), String)),
+            else_=literal_column("""'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"' """.strip(), String),
+        )
+        return func.to_char(utc, pattern, type_=String)
+    # SQLite holds the naive UTC text SQLAlchemy writes, 2026-03-10 12:00:00.123456 (always
+    # six fraction digits). Any other shape comes through as stored, for _iso() to read.
+    raw = type_coerce(Click.created_at, String)
+
+    def part(start: int, length: int | None = None) -> ColumnElement[str]:
+        if length is None:
+            return func.substr(raw, start, type_=String)
+        return func.substr(raw, start, length, type_=String)
+
+    standard = and_(
+        func.length(raw) == 26, part(11, 1) == literal_column("' '"), part(20, 1) == "."
+    )
+    clock = case((part(21) == "000000", part(12, 8)), else_=part(12))
+    formatted = part(1, 10).concat("T").concat(clock).concat("+00:00")
+    return case((standard, formatted), else_=raw)
+
+
+def _iso(stored: str) -> str:
+    """The slow way for a created_at stored in another shape (naive means UTC)."""
+    moment = datetime.fromisoformat(stored)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat()
+
+
 def export_rows(session: Session, export: ClickExport) -> Iterator[Sequence[Any]]:
-    """One page's rows (FIELDS, then id and xact_id), fetched a thousand at a time."""
+    """One page's rows (FIELDS as text or None, then id and xact_id), fetched in batches."""
     statement = export_statement(export, session.get_bind().dialect.name)
     # Core, not the ORM: plain rows, no per-row ORM bookkeeping.
     result = session.connection().execute(statement.execution_options(yield_per=_FETCH_ROWS))
@@ -270,22 +332,54 @@ def row_position(row: Sequence[Any], *, postgresql: bool) -> Position:
     return Position(row[-2], (xact_id or 0) if postgresql else None)
 
 
-_WIDTH = len(FIELDS)
-_CREATED_AT = FIELDS.index("created_at")
-_FLAGS = (FIELDS.index("is_bot"), FIELDS.index("is_preview"))
-_TEXTS = tuple(i for i in range(_WIDTH) if i != _CREATED_AT and i not in _FLAGS)
-# One encoder for every line: json.dumps() with options would build a new one per call.
-_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_CACHE_MAX = 4096
+
+
+class _Encoded(dict[str | None, str]):
+    """Text cells as written, remembered: most columns repeat a few values (codes, slugs,
+    handles, channels, hosts, browsers) and a lookup is cheaper than encoding again. Bounded:
+    it starts afresh once it holds _CACHE_MAX values, so memory stays the same."""
+
+    def __init__(self, encode: Callable[[str], str], none: str) -> None:
+        super().__init__()
+        self._encode = encode
+        self._none = none
+
+    def __missing__(self, key: str | None) -> str:
+        if len(self) >= _CACHE_MAX:
+            self.clear()
+        value = self[key] = self._none if key is None else self._encode(key)
+        return value
+
+
+# A JSON string as json.dumps(ensure_ascii=False) writes it (the same C function).
+_json_string: Callable[[str], str] = encode_basestring
 
 
 def ndjson_chunks(rows: Iterable[Sequence[Any]]) -> Iterator[str]:
-    """One JSON object per line, a few hundred lines per chunk."""
-    encode = _JSON.encode
+    """One JSON object per line (keys in FIELDS order, no spaces, UTF-8 as is), a few hundred
+    lines per chunk; the same bytes json.dumps(ensure_ascii=False, separators=(",", ":"))
+    gives for the click's dict."""
+    text = _json_string
+    cell = _Encoded(text, "null")
     lines: list[str] = []
-    for row in rows:
-        record = dict(zip(FIELDS, row, strict=False))
-        record["created_at"] = row[_CREATED_AT].isoformat()
-        lines.append(encode(record))
+    append = lines.append
+    for (
+        click_id, created_at, code, campaign, employee, channel, referrer_host,
+        referrer_channel, country, device, browser, os, is_bot, is_preview, bot_name,
+        visitor_hash, _id, _xact_id,
+    ) in rows:  # fmt: skip
+        if not created_at.endswith("+00:00"):
+            created_at = _iso(created_at)
+        append(
+            f'{{"click_id":{text(click_id)},"created_at":"{created_at}",'
+            f'"code":{cell[code]},"campaign":{cell[campaign]},"employee":{cell[employee]},'
+            f'"channel":{cell[channel]},"referrer_host":{cell[referrer_host]},'
+            f'"referrer_channel":{cell[referrer_channel]},"country":{cell[country]},'
+            f'"device":{cell[device]},"browser":{cell[browser]},"os":{cell[os]},'
+            f'"is_bot":{is_bot},"is_preview":{is_preview},"bot_name":{cell[bot_name]},'
+            f'"visitor_hash":{text(visitor_hash)}}}'
+        )
         if len(lines) >= _CHUNK_ROWS:
             yield "\n".join(lines) + "\n"
             lines.clear()
@@ -293,38 +387,47 @@ def ndjson_chunks(rows: Iterable[Sequence[Any]]) -> Iterator[str]:
         yield "\n".join(lines) + "\n"
 
 
-def _csv_cells(row: Sequence[Any]) -> list[Any]:
-    # safe_cell's rule, applied only to the cells that need it (few do): None stays None,
-    # which the csv module writes as an empty cell.
-    cells = list(row[:_WIDTH])
-    cells[_CREATED_AT] = row[_CREATED_AT].isoformat()
-    for i in _FLAGS:
-        cells[i] = "true" if cells[i] else "false"
-    for i in _TEXTS:
-        value = cells[i]
-        if value and value.startswith(FORMULA_STARTERS):
-            cells[i] = safe_cell(value)
-    return cells
+def _csv_text(value: str) -> str:
+    """A text cell as csv.writer writes it (minimal quoting, quotes doubled) after safe_cell's
+    rule: a leading quote when a spreadsheet would run it as a formula."""
+    if value.startswith(FORMULA_STARTERS):
+        value = "'" + value
+    if _csv_needs_quotes(value):
+        return '"' + value.replace('"', '""') + '"'
+    return value
+
+
+_csv_needs_quotes = re.compile('[,"\r\n]').search
+_CSV_HEADER = ",".join(FIELDS) + "\r\n"
 
 
 def csv_chunks(rows: Iterable[Sequence[Any]], *, header: bool = True) -> Iterator[str]:
-    """CSV lines (CRLF, every cell spreadsheet-safe), a few hundred per chunk."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    """CSV lines (CRLF, every text cell spreadsheet-safe, None as an empty cell), a few
+    hundred per chunk; the same bytes csv.writer gives for safe_cell's cells."""
     if header:
-        writer.writerow(FIELDS)
-    batch: list[list[Any]] = []
-    for row in rows:
-        batch.append(_csv_cells(row))
-        if len(batch) >= _CHUNK_ROWS:
-            writer.writerows(batch)
-            batch.clear()
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    writer.writerows(batch)
-    if buffer.tell():
-        yield buffer.getvalue()
+        yield _CSV_HEADER
+    text = _csv_text
+    cell = _Encoded(text, "")
+    lines: list[str] = []
+    append = lines.append
+    for (
+        click_id, created_at, code, campaign, employee, channel, referrer_host,
+        referrer_channel, country, device, browser, os, is_bot, is_preview, bot_name,
+        visitor_hash, _id, _xact_id,
+    ) in rows:  # fmt: skip
+        if not created_at.endswith("+00:00"):
+            created_at = _iso(created_at)
+        append(
+            f"{text(click_id)},{created_at},{cell[code]},{cell[campaign]},{cell[employee]},"
+            f"{cell[channel]},{cell[referrer_host]},{cell[referrer_channel]},{cell[country]},"
+            f"{cell[device]},{cell[browser]},{cell[os]},{is_bot},{is_preview},{cell[bot_name]},"
+            f"{text(visitor_hash)}\r\n"
+        )
+        if len(lines) >= _CHUNK_ROWS:
+            yield "".join(lines)
+            lines.clear()
+    if lines:
+        yield "".join(lines)
 
 
 def export_chunks(
