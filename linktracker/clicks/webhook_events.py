@@ -32,7 +32,7 @@ from linktracker.clicks.export import (
     HORIZON,
     ClickExport,
     Position,
-    export_rows,
+    export_statement,
     row_position,
 )
 from linktracker.clicks.models import Click
@@ -88,7 +88,8 @@ class ClickEvents:
             old = (hook.click_after_id, hook.click_after_xact)
             start = _cursor(hook, postgresql) or _first_cursor(session, hook.created_at, postgresql)
             export = ClickExport(after=start, limit=PAGE_CLICKS, include_bots=hook.include_bots)
-            rows = list(export_rows(session, export))
+            dialect = session.get_bind().dialect.name
+            rows = session.execute(export_statement(export, dialect)).all()
             end = row_position(rows[-1], postgresql=postgresql) if rows else start
             clicks = [_click_json(row) for row in rows]
             for first in range(0, len(clicks), MAX_CLICKS_PER_EVENT):
