@@ -4,18 +4,20 @@ a click and its event loses none, and the workers' rounds share one cursor."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from linktracker import create_app
 from linktracker.clicks.spool import replay_spool
 from linktracker.db import utcnow
 from linktracker.links.models import Link
+from linktracker.webhooks.models import Webhook
 from linktracker.webhooks.services import create_webhook, deliver_due
 from tests.export_horizon import wait_for_export_horizon
 from tests.factories import CHROME, make_link
@@ -89,6 +91,11 @@ def test_stored_clicks_get_their_events_after_a_crash_before_any_round(
     runtime = app.extensions["linktracker"]
     runtime.deliverer.poll_seconds = 3600  # its first round runs now, the next one never
     runtime.start_serving()
+    deadline = time.monotonic() + 10
+    while session.scalar(select(Webhook.click_after_id)) is None:  # its first round is done
+        assert time.monotonic() < deadline
+        session.rollback()
+        time.sleep(0.02)
     client = app.test_client()
     for _ in range(3):
         assert client.get(f"/{link.code}", headers={"User-Agent": CHROME}).status_code == 302
