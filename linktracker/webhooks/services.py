@@ -218,10 +218,10 @@ def deliver_due(
 
 
 def _claim(sessions: sessionmaker[Session], now: datetime, batch: int) -> list[int]:
-    """Take up to `batch` due rows: a conditional UPDATE per row, so each has one sender."""
+    """Take up to `batch` due rows with one conditional UPDATE, so each has one sender: a row
+    another deliverer took in the meantime no longer matches and is not returned."""
     free = or_(WebhookDelivery.claimed_until.is_(None), WebhookDelivery.claimed_until < now)
     due = (WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now, free)
-    claimed: list[int] = []
     with sessions() as session:
         candidates = session.scalars(
             select(WebhookDelivery.id)
@@ -230,17 +230,18 @@ def _claim(sessions: sessionmaker[Session], now: datetime, batch: int) -> list[i
             .limit(batch)
         ).all()
         session.rollback()  # read nothing more under this snapshot
-        for delivery_id in candidates:
-            taken = session.execute(
-                update(WebhookDelivery)
-                .where(WebhookDelivery.id == delivery_id, *due)
-                .values(claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
-                .execution_options(synchronize_session=False)
-            )
-            session.commit()
-            if taken.rowcount == 1:  # type: ignore[attr-defined]
-                claimed.append(delivery_id)
-    return claimed
+        if not candidates:
+            return []
+        taken = session.scalars(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.id.in_(candidates), *due)
+            .values(claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
+            .returning(WebhookDelivery.id)
+            .execution_options(synchronize_session=False)
+        ).all()
+        session.commit()
+    order = {delivery_id: n for n, delivery_id in enumerate(candidates)}
+    return sorted(taken, key=order.__getitem__)
 
 
 def _attempt(
