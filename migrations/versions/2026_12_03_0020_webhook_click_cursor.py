@@ -3,7 +3,8 @@
 click.created events are made from the stored clicks themselves (clicks/webhook_events.py):
 each webhook keeps the position (clicks.id and, on PostgreSQL, clicks.xact_id) of the last
 click it has been sent an event for. NULL: not started (it starts at the clicks made since
-the webhook was created).
+the webhook was created). Existing webhooks start at the clicks stored from now on, not at
+every click since they were created.
 
 Revision ID: 0020_webhook_click_cursor
 Revises: 0019_record_names_and_pages
@@ -24,6 +25,14 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.add_column("webhooks", sa.Column("click_after_id", sa.BigInteger(), nullable=True))
     op.add_column("webhooks", sa.Column("click_after_xact", sa.BigInteger(), nullable=True))
+    if op.get_bind().dialect.name == "postgresql":
+        # After every transaction that ended before now (see clicks/export.py's horizon).
+        op.execute(
+            "UPDATE webhooks SET click_after_id = 4611686018427387904, click_after_xact = "
+            "pg_snapshot_xmin(pg_current_snapshot())::text::bigint - 1"
+        )
+    else:
+        op.execute("UPDATE webhooks SET click_after_id = (SELECT coalesce(max(id), 0) FROM clicks)")
 
 
 def downgrade() -> None:
