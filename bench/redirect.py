@@ -60,6 +60,7 @@ from sqlalchemy import func, select, text  # noqa: E402
 from linktracker.campaigns.services import create_campaign  # noqa: E402
 from linktracker.clicks.models import Click  # noqa: E402
 from linktracker.clicks.spool import replay_spool  # noqa: E402
+from linktracker.clicks.webhook_events import ClickEvents  # noqa: E402
 from linktracker.db import make_engine, make_session_factory, utcnow  # noqa: E402
 from linktracker.employees.services import create_employee  # noqa: E402
 from linktracker.links.services import get_or_create_link  # noqa: E402
@@ -519,6 +520,7 @@ def webhook_note(url: str, receiver: WebhookReceiver) -> str:
     with make_session_factory(engine)() as session:
         deadline = time.monotonic() + 30
         while True:  # stopped servers deliver nothing more: send the rest as the CLI would
+            ClickEvents(make_session_factory(engine)).queue()
             run = deliver_due(make_session_factory(engine), allow_private=True)
             if not run.attempted or time.monotonic() > deadline:
                 break

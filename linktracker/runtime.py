@@ -13,11 +13,11 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from linktracker.clicks.recorder import ClickRecorder
+from linktracker.clicks.webhook_events import ClickEvents
 from linktracker.config import AppConfig
 from linktracker.db import make_engine, make_session_factory
 from linktracker.links.services import LinkTarget, find_link_target
 from linktracker.settings.services import ProgramSettings, defaults_from_config, load_settings
-from linktracker.webhooks.click_events import ClickEvents
 from linktracker.webhooks.deliverer import WebhookDeliverer
 
 # The click writer waits this long for SQLite's write lock before spooling the batch, so a
@@ -97,13 +97,13 @@ class Runtime:
             durability=self.config.click_durability,
             replay_seconds=self.config.click_replay_seconds,
         )
+        # click.created events are made from the stored clicks by each delivery round.
         self.click_events = ClickEvents(self.sessions)
-        self.recorder.writer.on_stored = self.click_events
         self.deliverer = WebhookDeliverer(
             self.sessions,
             allow_private=self.config.webhook_allow_private,
             timeout=self.config.webhook_timeout_seconds,
-            click_events=self.click_events,
+            before_round=self.click_events.queue,
         )
         self.links = LinkCache(self.click_engine, self.config.link_cache_seconds)
         self.defaults = defaults_from_config(config)
@@ -139,7 +139,7 @@ class Runtime:
 
     def dispose(self) -> None:
         """Stop the click writer (after it stored what is queued), close pooled connections."""
-        self.recorder.close()  # its last batches reach click_events before the deliverer stops
+        self.recorder.close()
         self.deliverer.stop()
         self.engine.dispose()
         self.click_engine.dispose()

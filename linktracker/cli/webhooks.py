@@ -13,10 +13,12 @@ webhooks_group = AppGroup("webhooks", help="Outbound webhooks: deliver what is d
 
 @webhooks_group.command(
     "deliver",
-    help="Send every webhook delivery that is due (first tries and retries), then return.",
+    help="Queue the click.created events of newly stored clicks, send every webhook delivery "
+    "that is due (first tries and retries), then return.",
 )
 def deliver_command() -> None:
     runtime = current_runtime()
+    runtime.click_events.queue()  # the click.created events of the clicks stored since
     run = deliver_due(
         runtime.sessions,
         allow_private=runtime.config.webhook_allow_private,

@@ -87,7 +87,7 @@ _FETCH_ROWS = 5000
 _CHUNK_ROWS = 1000
 _CLICK_ID_MAX = 40
 # The lowest transaction id any transaction still running (or yet to start) may have.
-_HORIZON = text("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+HORIZON = text("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,7 +246,7 @@ def export_statement(export: ClickExport, dialect_name: str) -> Select[*tuple[An
     conditions: list[ColumnElement[bool]] = []
     if postgresql:
         # Rows stored before xact_id existed read 0 (the migration); no row is stored without.
-        conditions.append(Click.xact_id < cast(_HORIZON, BigInteger))
+        conditions.append(Click.xact_id < cast(HORIZON, BigInteger))
         if export.after is not None:
             conditions.append(
                 tuple_(Click.xact_id, Click.id)

@@ -16,7 +16,6 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Engine, PoolProxiedConnection
@@ -91,8 +90,6 @@ class ClickWriter:
         self._start_lock = threading.Lock()
         self._skip_database_until = 0.0
         self._batch_started = 0.0  # monotonic start of the current batch, 0 if idle
-        # Called on this thread with each batch stored in the database (webhook events).
-        self.on_stored: Callable[[list[dict[str, Any]]], None] | None = None
 
     def stuck(self, seconds: float) -> bool:
         """Whether the writer has been in one batch for longer than `seconds` (a hung database)."""
@@ -217,8 +214,6 @@ class ClickWriter:
                 )
                 self._skip_database_until = time.monotonic() + BREAKER_SECONDS
             else:
-                if self.on_stored is not None:
-                    self.on_stored(rows)
                 self.replay.replay_when_due(self._skip_database_until)
                 return
         self.spooler.append(rows)

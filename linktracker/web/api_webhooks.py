@@ -79,7 +79,6 @@ def post_webhook() -> tuple[Response, int]:
         include_bots=include_bots,
         created_by=who.user_id if who else None,
     )
-    runtime().click_events.forget()
     return jsonify(
         {
             "id": created.id,
@@ -101,7 +100,6 @@ def get_webhooks() -> Response:
 @require_roles(*ADMINS)
 def delete_webhook_view(webhook_id: int) -> tuple[str, int]:
     delete_webhook(db(), webhook_id)
-    runtime().click_events.forget()
     return "", 204
 
 

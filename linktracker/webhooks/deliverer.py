@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Callable
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from linktracker.webhooks.click_events import ClickEvents
 from linktracker.webhooks.services import deliver_due
 
 log = logging.getLogger(__name__)
@@ -25,11 +25,12 @@ class WebhookDeliverer:
         *,
         allow_private: bool,
         timeout: float,
-        click_events: ClickEvents | None = None,
+        before_round: Callable[[], object] | None = None,
         poll_seconds: float = POLL_SECONDS,
     ) -> None:
         self.sessions = sessions
-        self.click_events = click_events
+        # Called at the start of each round (the click.created events of stored clicks).
+        self.before_round = before_round
         self.allow_private = allow_private
         self.timeout = timeout
         self.poll_seconds = poll_seconds
@@ -49,8 +50,6 @@ class WebhookDeliverer:
         self._stop = threading.Event()
         self._pid = os.getpid()
         self._thread = threading.Thread(target=self._run, name="webhook-deliverer", daemon=True)
-        if self.click_events is not None:
-            self.click_events.deferred = True  # this thread queues the writer's clicks
         self._thread.start()
 
     def stop(self) -> None:
@@ -59,14 +58,11 @@ class WebhookDeliverer:
         thread = self._thread
         if thread is not None and self.running():
             thread.join(timeout=self.timeout + 2)
-        if self.click_events is not None:
-            self.click_events.deferred = False
-            self.click_events.flush()  # what the writer handed over last is queued, not lost
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            if self.click_events is not None:
-                self.click_events.flush()
+            if self.before_round is not None:
+                self.before_round()
             try:
                 deliver_due(self.sessions, allow_private=self.allow_private, timeout=self.timeout)
             except Exception:  # noqa: BLE001 - the thread must outlive a database outage

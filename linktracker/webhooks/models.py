@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from linktracker.db import Base, BigId, UTCDateTime, utcnow
@@ -21,6 +21,10 @@ class Webhook(Base):
     include_bots: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by: Mapped[int | None] = mapped_column(Integer)
+    # click.created: the last stored click this webhook's events have covered (clicks.id and,
+    # on PostgreSQL, clicks.xact_id; see clicks/webhook_events.py). NULL: not started yet.
+    click_after_id: Mapped[int | None] = mapped_column(BigInteger)
+    click_after_xact: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class WebhookDelivery(Base):

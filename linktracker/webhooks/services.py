@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from linktracker.db import get_or_not_found, utcnow
@@ -218,10 +218,10 @@ def deliver_due(
 
 
 def _claim(sessions: sessionmaker[Session], now: datetime, batch: int) -> list[int]:
-    """Take up to `batch` due rows: a conditional UPDATE per row, so each has one sender."""
+    """Take up to `batch` due rows with one conditional UPDATE, so each has one sender: a row
+    another deliverer took in the meantime no longer matches and is not returned."""
     free = or_(WebhookDelivery.claimed_until.is_(None), WebhookDelivery.claimed_until < now)
     due = (WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now, free)
-    claimed: list[int] = []
     with sessions() as session:
         candidates = session.scalars(
             select(WebhookDelivery.id)
@@ -230,17 +230,18 @@ def _claim(sessions: sessionmaker[Session], now: datetime, batch: int) -> list[i
             .limit(batch)
         ).all()
         session.rollback()  # read nothing more under this snapshot
-        for delivery_id in candidates:
-            taken = session.execute(
-                update(WebhookDelivery)
-                .where(WebhookDelivery.id == delivery_id, *due)
-                .values(claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
-                .execution_options(synchronize_session=False)
-            )
-            session.commit()
-            if taken.rowcount == 1:  # type: ignore[attr-defined]
-                claimed.append(delivery_id)
-    return claimed
+        if not candidates:
+            return []
+        taken = session.scalars(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.id.in_(candidates), *due)
+            .values(claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
+            .returning(WebhookDelivery.id)
+            .execution_options(synchronize_session=False)
+        ).all()
+        session.commit()
+    order = {delivery_id: n for n, delivery_id in enumerate(candidates)}
+    return sorted(taken, key=order.__getitem__)
 
 
 def _attempt(
@@ -250,17 +251,32 @@ def _attempt(
     allow_private: bool,
     timeout: float,
 ) -> str:
-    """One attempt at one claimed delivery; its new status."""
+    """One attempt at one claimed delivery; its new status.
+
+    Core statements, not the ORM: this runs once per event in every serving process, beside
+    the redirects (one query, one insert, one update, one commit).
+    """
     with sessions() as session:
-        delivery = session.get(WebhookDelivery, delivery_id)
-        hook = session.get(Webhook, delivery.webhook_id) if delivery else None
-        if delivery is None or hook is None:
+        found = session.execute(
+            select(
+                WebhookDelivery.attempts,
+                WebhookDelivery.created_at,
+                WebhookDelivery.message_id,
+                WebhookDelivery.body,
+                Webhook.url,
+                Webhook.secret,
+            )
+            .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
+            .where(WebhookDelivery.id == delivery_id)
+        ).first()
+        if found is None:
             return "gone"
+        attempts, created_at, message_id, text, url, secret = found
         code, error, started = None, None, time.monotonic()
-        body = delivery.body.encode()
+        body = text.encode()
         try:
-            target = check_target(hook.url, allow_private=allow_private)
-            headers = signing.headers(hook.secret, delivery.message_id, int(time.time()), body)
+            target = check_target(url, allow_private=allow_private)
+            headers = signing.headers(secret, message_id, int(time.time()), body)
             code = post(target, body, headers, timeout)
             if not 200 <= code < 300:
                 error = f"HTTP {code}"
@@ -268,29 +284,41 @@ def _attempt(
             error = str(exc)
         except (OSError, ValueError) as exc:
             error = f"{type(exc).__name__}: {exc}"[:500]
-        session.add(
-            WebhookAttempt(
-                delivery_id=delivery.id,
+        error = error[:500] if error else None
+        session.execute(
+            insert(WebhookAttempt).values(
+                delivery_id=delivery_id,
                 attempted_at=now,
                 response_code=code,
-                error=error[:500] if error else None,
+                error=error,
                 duration_ms=int((time.monotonic() - started) * 1000),
             )
         )
-        delivery.attempts += 1
-        delivery.last_attempt_at = now
-        delivery.response_code = code
-        delivery.last_error = error[:500] if error else None
-        delivery.claimed_until = None
+        attempts += 1
+        changes: dict[str, Any] = {
+            "attempts": attempts,
+            "last_attempt_at": now,
+            "response_code": code,
+            "last_error": error,
+            "claimed_until": None,
+        }
+        status = "pending"
         if error is None:
-            delivery.status = "delivered"
-            delivery.delivered_at = now
+            status = "delivered"
+            changes |= {"status": status, "delivered_at": now}
         else:
-            retry_at = now + retry_delay(delivery.attempts)
-            if retry_at > delivery.created_at + timedelta(hours=RETRY_HOURS):
-                delivery.status = "failed"
-                log.warning("webhook delivery %s given up: %s", delivery.message_id, error)
+            retry_at = now + retry_delay(attempts)
+            if retry_at > created_at + timedelta(hours=RETRY_HOURS):
+                status = "failed"
+                changes["status"] = status
+                log.warning("webhook delivery %s given up: %s", message_id, error)
             else:
-                delivery.next_attempt_at = retry_at
+                changes["next_attempt_at"] = retry_at
+        session.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.id == delivery_id)
+            .values(**changes)
+            .execution_options(synchronize_session=False)
+        )
         session.commit()
-        return delivery.status
+        return status

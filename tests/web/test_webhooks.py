@@ -20,6 +20,7 @@ from linktracker import create_app
 from linktracker.db import utcnow
 from linktracker.webhooks.models import Webhook, WebhookAttempt, WebhookDelivery
 from linktracker.webhooks.services import deliver_due, enqueue_event
+from tests.export_horizon import wait_for_export_horizon
 from tests.factories import CHROME, make_campaign, make_employee, make_link
 from tests.webhook_receiver import Receiver, webhook_receiver
 
@@ -46,6 +47,8 @@ def _create(client: FlaskClient, headers: Headers, url: str, events: list[str], 
 
 def _deliver(app: Flask, **kwargs: Any):  # type: ignore[no-untyped-def]
     runtime = app.extensions["linktracker"]
+    wait_for_export_horizon(runtime.engine)  # PostgreSQL: clicks still held back by others
+    runtime.click_events.queue()  # as each round of the delivery thread and the CLI does
     return deliver_due(runtime.sessions, allow_private=True, timeout=5, **kwargs)
 
 
