@@ -33,10 +33,11 @@ from collections.abc import Sequence
 from datetime import UTC, date, timedelta
 from typing import Any
 
-from sqlalchemy import Date, cast, delete, distinct, func, insert, literal, select, text
+from sqlalchemy import Date, cast, delete, distinct, func, insert, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from linktracker.clicks.export import HORIZON
 from linktracker.clicks.models import Click
 from linktracker.reports import audience_queries as q
 from linktracker.reports.models import AudienceCount, AudienceDay, AudienceMark
@@ -44,8 +45,6 @@ from linktracker.reports.queries import Scope
 from linktracker.reports.rollup import Split, in_day, live_counts, midnight, split_scope
 
 MARK_ID = 1
-# PostgreSQL: every transaction with a lower id had ended when the statement began.
-HORIZON = text("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
 AUDIENCE_LOCKS = 0x4C56  # PostgreSQL advisory lock key: (kind, day ordinal)
 STORED = (*q.DIMENSIONS, q.MATRIX, q.WEEK_HOURS, *q.TOTALS)
 TOTAL_NAMES = ("clicks", "unique_visitors", "bots", "previews", "bot_requests", "bot_visitors")

@@ -6,8 +6,8 @@ click it has been sent an event for. NULL: not started (it starts at the clicks 
 the webhook was created). Existing webhooks start at the clicks stored from now on, not at
 every click since they were created.
 
-Revision ID: 0020_webhook_click_cursor
-Revises: 0019_record_names_and_pages
+Revision ID: 0021_webhook_click_cursor
+Revises: 0020_audience_marks
 Create Date: 2026-12-03 14:00:00.000000
 """
 
@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0020_webhook_click_cursor"
-down_revision: str | None = "0019_record_names_and_pages"
+revision: str = "0021_webhook_click_cursor"
+down_revision: str | None = "0020_audience_marks"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
