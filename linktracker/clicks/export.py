@@ -309,6 +309,11 @@ def _created_at(postgresql: bool) -> ColumnElement[str]:
     return case((standard, formatted), else_=raw)
 
 
+def created_at_text(cell: str) -> str:
+    """An exported row's created_at cell as datetime.isoformat() writes the aware UTC time."""
+    return cell if cell.endswith("+00:00") else _iso(cell)
+
+
 def _iso(stored: str) -> str:
     """The slow way for a created_at stored in another shape (naive means UTC)."""
     moment = datetime.fromisoformat(stored)

@@ -32,6 +32,7 @@ from linktracker.clicks.export import (
     HORIZON,
     ClickExport,
     Position,
+    created_at_text,
     export_statement,
     row_position,
 )
@@ -156,16 +157,16 @@ def _move(
 
 
 def _click_json(row: Sequence[Any]) -> dict[str, Any]:
-    created: datetime = row[_COLUMN["created_at"]]
     return {
         "click_id": row[_COLUMN["click_id"]],
-        "created_at": created.isoformat(),
+        "created_at": created_at_text(row[_COLUMN["created_at"]]),
         "link": row[_COLUMN["code"]],
         "campaign": row[_COLUMN["campaign"]],
         "employee": row[_COLUMN["employee"]],
         "channel": row[_COLUMN["channel"]],
-        "is_bot": bool(row[_COLUMN["is_bot"]]),
-        "is_preview": bool(row[_COLUMN["is_preview"]]),
+        # The export's rows hold the flags as the text it writes: 'true' or 'false'.
+        "is_bot": row[_COLUMN["is_bot"]] == "true",
+        "is_preview": row[_COLUMN["is_preview"]] == "true",
         "bot_name": row[_COLUMN["bot_name"]],
         "country": row[_COLUMN["country"]],
         "device_type": row[_COLUMN["device"]],

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -268,6 +268,7 @@ def test_clicks_reach_the_receiver_in_batches_humans_only_unless_asked(
     ]
     assert len(clicks) == (3 if include_bots else 2)
     assert {c["is_bot"] for c in clicks} == ({False, True} if include_bots else {False})
+    assert all(datetime.fromisoformat(c["created_at"]).utcoffset() == timedelta(0) for c in clicks)
     assert {(c["link"], c["campaign"], c["employee"]) for c in clicks} == {
         (link.code, campaign.slug, employee.handle)
     }
