@@ -15,12 +15,11 @@ from sqlalchemy.orm import Session
 
 from linktracker import create_app
 from linktracker.clicks.spool import replay_spool
-from linktracker.db import utcnow
-from linktracker.links.models import Link
 from linktracker.webhooks.models import Webhook
 from linktracker.webhooks.services import create_webhook, deliver_due
 from tests.export_horizon import wait_for_export_horizon
 from tests.factories import CHROME, make_link
+from tests.reliability.clicks import spool_line
 from tests.webhook_receiver import Receiver, webhook_receiver
 
 
@@ -55,18 +54,6 @@ def _sent(receiver: Receiver) -> list[str]:
     )
 
 
-def _spool_line(link: Link, click_id: str) -> str:
-    row = {
-        "click_id": click_id, "created_at": utcnow().isoformat(), "link_id": link.id,
-        "employee_id": link.employee_id, "campaign_id": link.campaign_id,
-        "channel": link.channel, "method": "GET", "referrer": None, "referrer_host": None,
-        "referrer_channel": None, "browser": "Chrome", "os": "Windows",
-        "device_type": "desktop", "is_bot": False, "bot_name": None, "is_preview": False,
-        "visitor_hash": "0" * 32, "country": None,
-    }  # fmt: skip
-    return json.dumps(row) + "\n"
-
-
 def test_a_replayed_spool_click_produces_click_created(
     app: Flask, session: Session, engine: Engine, receiver: Receiver, tmp_path: Path
 ) -> None:
@@ -74,7 +61,7 @@ def test_a_replayed_spool_click_produces_click_created(
     _subscribe(session, receiver.url)
     # A process spooled two clicks during an outage and was killed; a replay stores them.
     (tmp_path / "clicks-1-1.jsonl").write_text(
-        _spool_line(link, "spooled-0") + _spool_line(link, "spooled-1")
+        spool_line(link, "spooled-0") + spool_line(link, "spooled-1")
     )
     assert replay_spool(engine, tmp_path).inserted == 2
     _round(app)
@@ -116,7 +103,7 @@ def test_every_worker_shares_the_cursor_and_sends_each_click_once(
 ) -> None:  # fmt: skip
     link = make_link(session)
     _subscribe(session, receiver.url)
-    lines = "".join(_spool_line(link, f"c-{n:03}") for n in range(250))
+    lines = "".join(spool_line(link, f"c-{n:03}") for n in range(250))
     (tmp_path / "clicks-1-1.jsonl").write_text(lines)
     replay_spool(engine, tmp_path)
     other = create_app(config)  # a second worker
@@ -138,7 +125,7 @@ def test_the_deliver_command_sends_the_events_of_clicks_stored_since(
 ) -> None:
     link = make_link(session)
     _subscribe(session, receiver.url)
-    (tmp_path / "clicks-1-1.jsonl").write_text(_spool_line(link, "by-cron"))
+    (tmp_path / "clicks-1-1.jsonl").write_text(spool_line(link, "by-cron"))
     replay_spool(engine, tmp_path)
     wait_for_export_horizon(engine)
     result = app.test_cli_runner().invoke(args=["webhooks", "deliver"])

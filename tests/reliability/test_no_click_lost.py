@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import fcntl
 import gc
-import json
 import shutil
 import socket
 import sqlite3
@@ -29,9 +28,8 @@ from linktracker.clicks.spool import replay_spool, spool_status
 from linktracker.clicks.visitor import Visitor
 from linktracker.clicks.writer import BREAKER_SECONDS
 from linktracker.db import make_engine, utcnow
-from linktracker.links.models import Link
 from tests.factories import CHROME, make_link
-from tests.reliability.clicks import FAST, link_target, stored_click_ids
+from tests.reliability.clicks import FAST, link_target, spool_line, stored_click_ids
 
 
 def _count(engine: Engine) -> int:
@@ -222,24 +220,12 @@ def test_concurrent_redirects_through_a_lock_lose_no_click(
 # ------------------------------------------------------------------ the spool itself
 
 
-def _spool_line(link: Link, click_id: str) -> str:
-    row = {
-        "click_id": click_id, "created_at": utcnow().isoformat(), "link_id": link.id,
-        "employee_id": link.employee_id, "campaign_id": link.campaign_id,
-        "channel": link.channel, "method": "GET", "referrer": None, "referrer_host": None,
-        "referrer_channel": None, "browser": "Chrome", "os": "Windows",
-        "device_type": "desktop", "is_bot": False, "bot_name": None, "is_preview": False,
-        "visitor_hash": "0" * 32, "country": None,
-    }  # fmt: skip
-    return json.dumps(row) + "\n"
-
-
 def test_a_torn_last_spool_line_is_skipped_and_the_rest_replayed(
     session: Session, engine: Engine, tmp_path: Path
 ) -> None:
     link = make_link(session)
-    good = "".join(_spool_line(link, f"spooled-{n}") for n in range(3))
-    torn = _spool_line(link, "torn")[:40]  # the process died mid-write, before answering
+    good = "".join(spool_line(link, f"spooled-{n}") for n in range(3))
+    torn = spool_line(link, "torn")[:40]  # the process died mid-write, before answering
     (tmp_path / "clicks-1-1.jsonl").write_text(good + torn)
     [status] = spool_status(tmp_path)
     assert (status.rows, status.unreadable, status.in_use) == (3, 1, False)
@@ -269,7 +255,7 @@ def test_replay_waits_out_a_status_check_looking_at_the_file(
 ) -> None:
     link = make_link(session)
     path = tmp_path / "clicks-1-1.jsonl"
-    path.write_text(_spool_line(link, "looked-at"))
+    path.write_text(spool_line(link, "looked-at"))
     with open(path, "rb") as looker:  # what `spool status` holds while it counts lines
         fcntl.flock(looker.fileno(), fcntl.LOCK_SH)
         threading.Timer(0.1, looker.close).start()
@@ -281,7 +267,7 @@ def test_replay_waits_out_a_status_check_looking_at_the_file(
 def test_status_checks_do_not_hold_each_other_up(session: Session, tmp_path: Path) -> None:
     link = make_link(session)
     path = tmp_path / "clicks-1-1.jsonl"
-    path.write_text(_spool_line(link, "counted"))
+    path.write_text(spool_line(link, "counted"))
     with open(path, "rb") as looker:
         fcntl.flock(looker.fileno(), fcntl.LOCK_SH)
         [status] = spool_status(tmp_path)
@@ -294,7 +280,7 @@ def test_spool_cli_reports_and_replays(
     link = make_link(session)
     spool = Path(str(config["SPOOL_FOLDER"]))
     spool.mkdir(parents=True)
-    (spool / "clicks-1-1.jsonl").write_text(_spool_line(link, "a") + _spool_line(link, "b"))
+    (spool / "clicks-1-1.jsonl").write_text(spool_line(link, "a") + spool_line(link, "b"))
     runner = app.test_cli_runner()
     status = runner.invoke(args=["spool", "status"])
     assert status.exit_code == 0, status.output
