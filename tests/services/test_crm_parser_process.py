@@ -78,7 +78,11 @@ def _all_children() -> set[int]:
     pid = os.getpid()
     found: set[int] = set()
     for task in Path(f"/proc/{pid}/task").iterdir():
-        found.update(int(n) for n in (task / "children").read_text().split())
+        try:
+            listed = (task / "children").read_text()
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # a thread that ended while we looked (the app's threads come and go)
+        found.update(int(n) for n in listed.split())
     return {n for n in found if Path(f"/proc/{n}").exists() and _state(n) != "Z"}
 
 
