@@ -8,7 +8,7 @@ app's WSGI callable (process CPU, so the click writer's thread counts too), then
 round for their clicks (ClickEvents.queue and deliver_due, the delivery thread's work: that
 thread's CPU only, so the loopback receiver's does not count). Prints medians of the µs per
 click (queue: reading the stored clicks and writing their events to the outbox; deliver:
-sending them, 100 clicks an event) and the share of CPU left for redirects with a webhook,
+sending them, up to 1,000 clicks an event) and the share of CPU left for redirects with a webhook,
 redirect / (redirect + queue + deliver). `clicks`: the fewest clicks a round covered.
 A subscriber with include_bots: every click is an event.
 """

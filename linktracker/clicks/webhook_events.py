@@ -43,7 +43,9 @@ from linktracker.webhooks.services import enqueue_event, subscribers
 log = logging.getLogger(__name__)
 
 EVENT = "click.created"
-MAX_CLICKS_PER_EVENT = 100
+# Clicks per click.created event: the delivery's cost is mostly per event (claim, POST,
+# attempt row, commit), so large events keep it small beside the redirects (~300 KB each).
+MAX_CLICKS_PER_EVENT = 1000
 # Clicks read per transaction, and at most this many pages per webhook per round.
 PAGE_CLICKS = 2000
 MAX_PAGES = 25

@@ -103,7 +103,7 @@ def test_every_worker_shares_the_cursor_and_sends_each_click_once(
 ) -> None:  # fmt: skip
     link = make_link(session)
     _subscribe(session, receiver.url)
-    lines = "".join(spool_line(link, f"c-{n:03}") for n in range(250))
+    lines = "".join(spool_line(link, f"c-{n:04}") for n in range(1200))
     (tmp_path / "clicks-1-1.jsonl").write_text(lines)
     replay_spool(engine, tmp_path)
     other = create_app(config)  # a second worker
@@ -112,12 +112,13 @@ def test_every_worker_shares_the_cursor_and_sends_each_click_once(
         # The first worker's round covers every click; the second finds nothing left.
         first = app.extensions["linktracker"].click_events.queue()
         second = other.extensions["linktracker"].click_events.queue()
-        assert (first, second) == (250, 0)
+        assert (first, second) == (1200, 0)
         _round(other)
     finally:
         other.extensions["linktracker"].dispose()
-    assert _sent(receiver) == [f"c-{n:03}" for n in range(250)]
-    assert len(receiver.requests) == 3  # up to 100 clicks an event
+    assert _sent(receiver) == [f"c-{n:04}" for n in range(1200)]
+    sizes = sorted(len(json.loads(r.body)["data"]["clicks"]) for r in receiver.requests)
+    assert sizes == [200, 1000]  # up to 1,000 clicks an event
 
 
 def test_the_deliver_command_sends_the_events_of_clicks_stored_since(
