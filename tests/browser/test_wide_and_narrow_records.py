@@ -8,7 +8,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 from sqlalchemy import delete, select
 
 from linktracker.campaigns.models import Campaign
@@ -59,24 +59,31 @@ def _names(page: Page) -> list[str]:
     return page.locator("[data-records-table] .record-name").all_inner_texts()
 
 
+def _follow(page: Page, target: Locator) -> None:
+    """Click a link or button that loads a new page, and wait for that page: read at once, the
+    table could still be the old page's, or none while the new one loads (seen in CI)."""
+    with page.expect_navigation():
+        target.click()
+
+
 def _browse(page: Page, url: str) -> None:
     page.goto(url)
     table = page.locator("[data-records-table]")
     expect(table).to_be_visible()
     first = _names(page)
     assert len(first) == 25 and first[0] == "Browser deal 00"  # newest first
-    page.get_by_role("link", name="Next →").click()
+    _follow(page, page.get_by_role("link", name="Next →"))
     second = _names(page)
     assert len(second) == 25 and not set(first) & set(second)
-    page.get_by_role("link", name="← Previous").click()
+    _follow(page, page.get_by_role("link", name="← Previous"))
     assert _names(page) == first
-    page.locator("[data-records-sort=amount]").click()
+    _follow(page, page.locator("[data-records-sort=amount]"))
     amounts = page.locator("[data-records-table] tbody td.num").all_inner_texts()
     assert amounts[0] == "60,000.00 EUR" and amounts[1] == "59,000.00 EUR"
-    page.locator("[data-records-sort=amount]").click()  # again: the other direction
+    _follow(page, page.locator("[data-records-sort=amount]"))  # again: the other direction
     assert page.locator("[data-records-table] tbody td.num").first.inner_text() != "60,000.00 EUR"
     page.get_by_label("Search records").fill("browser deal 07")
-    page.get_by_role("button", name="Search").click()
+    _follow(page, page.get_by_role("button", name="Search"))
     assert _names(page) == ["Browser deal 07"]
     expect(page.get_by_role("link", name="Next →")).to_have_count(0)
 
