@@ -90,6 +90,11 @@ _CLICK_ID_MAX = 40
 HORIZON = text("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
 
 
+def read_horizon(session: Session) -> int:
+    """PostgreSQL: HORIZON now; every click stored from now on has an xact_id at or above it."""
+    return int(session.scalar(select(cast(HORIZON, BigInteger))) or 0)
+
+
 @dataclass(frozen=True, slots=True)
 class Position:
     """Where a page starts: after this stored click (xact_id is PostgreSQL's only)."""

@@ -23,17 +23,17 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, cast, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from linktracker.clicks.export import (
     FIELDS,
-    HORIZON,
     ClickExport,
     Position,
     created_at_text,
     export_statement,
+    read_horizon,
     row_position,
 )
 from linktracker.clicks.models import Click
@@ -87,11 +87,11 @@ class ClickEvents:
             hook = session.get(Webhook, hook_id)
             if hook is None or EVENT not in hook.events:
                 return 0, False
-            postgresql = session.get_bind().dialect.name == "postgresql"
+            dialect = session.get_bind().dialect.name
+            postgresql = dialect == "postgresql"
             old = (hook.click_after_id, hook.click_after_xact)
             start = _cursor(hook, postgresql) or _first_cursor(session, hook.created_at, postgresql)
             export = ClickExport(after=start, limit=PAGE_CLICKS, include_bots=hook.include_bots)
-            dialect = session.get_bind().dialect.name
             rows = session.execute(export_statement(export, dialect)).all()
             end = row_position(rows[-1], postgresql=postgresql) if rows else start
             clicks = [_click_json(row) for row in rows]
@@ -125,8 +125,7 @@ def _first_cursor(session: Session, since: datetime, postgresql: bool) -> Positi
             return Position(first - 1)
         return Position(session.scalar(select(func.coalesce(func.max(Click.id), 0))) or 0)
     # Every transaction still running, or yet to start, has an xact_id of at least the horizon.
-    horizon = session.scalar(select(cast(HORIZON, BigInteger)))
-    assert horizon is not None
+    horizon = read_horizon(session)
     start = Position(_LAST_ID, horizon - 1)
     found = session.execute(
         select(Click.xact_id, Click.id).where(made_since).order_by(Click.xact_id, Click.id).limit(1)

@@ -37,7 +37,7 @@ from sqlalchemy import Date, cast, delete, distinct, func, insert, literal, sele
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from linktracker.clicks.export import HORIZON
+from linktracker.clicks.export import read_horizon
 from linktracker.clicks.models import Click
 from linktracker.reports import audience_queries as q
 from linktracker.reports.models import AudienceCount, AudienceDay, AudienceMark
@@ -53,7 +53,7 @@ TOTAL_NAMES = ("clicks", "unique_visitors", "bots", "previews", "bot_requests", 
 def _bound(session: Session, dialect: str) -> int:
     """A position every click stored from now on is at or above (see AudienceMark)."""
     if dialect == "postgresql":
-        return int(session.scalar(select(HORIZON)) or 0)
+        return read_horizon(session)
     return int(session.scalar(select(func.coalesce(func.max(Click.id), 0))) or 0) + 1
 
 
